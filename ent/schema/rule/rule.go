@@ -1,0 +1,189 @@
+// Package rule holds Tandem's tenancy rules, written once and applied to every
+// entity through the schema's mixins: a viewer sees and changes only its own
+// organization's rows, another organization's rows are simply not found, and
+// a context without a viewer sees nothing at all.
+package rule
+
+import (
+	"context"
+	"fmt"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	gen "github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/membership"
+	"github.com/tandemhq/tandem/ent/privacy"
+	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/viewer"
+)
+
+const orgField = "org_id"
+
+// AsSystem returns a context in which every privacy rule allows. Only trusted
+// code acting on no one's behalf uses it (the CLI, migrations, the demo
+// seeder); grep for it to find every such place.
+func AsSystem(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// ErrNoViewer is the decision for a context without a viewer.
+var ErrNoViewer = privacy.Denyf("no viewer in context")
+
+// ErrReadOnly is the decision for a viewer whose role may not write.
+var ErrReadOnly = privacy.Denyf("the viewer's role may not change this organization's data")
+
+func denyWithoutViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx) == nil {
+			return ErrNoViewer
+		}
+		return privacy.Skip
+	})
+}
+
+func denyReadOnlyWrites() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if !viewer.FromContext(ctx).CanWrite() {
+			return ErrReadOnly
+		}
+		return privacy.Skip
+	})
+}
+
+// filterByField scopes a query or an update/delete to rows whose field equals
+// the viewer's organization.
+func filterByField(field string) privacy.FilterFunc {
+	return func(ctx context.Context, f privacy.Filter) error {
+		f.Where(entql.FieldEQ(field, viewer.FromContext(ctx).OrgID))
+		return privacy.Skip
+	}
+}
+
+// createInViewerOrg refuses a create that names another organization; a
+// create that names none gets the viewer's from SetOrgOnCreate.
+func createInViewerOrg() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		if v, ok := m.Field(orgField); ok && v != viewer.FromContext(ctx).OrgID {
+			return privacy.Denyf("cannot create rows in another organization")
+		}
+		return privacy.Skip
+	})
+}
+
+// OrgScopedPolicy is the policy of every entity that belongs to an organization.
+func OrgScopedPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			filterByField(orgField),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			denyReadOnlyWrites(),
+			createInViewerOrg(),
+			privacy.OnMutationOperation(filterByField(orgField), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
+			privacy.AlwaysAllowRule(),
+		},
+	}
+}
+
+// OrganizationPolicy lets a viewer read and update its own organization only.
+// Organizations are created by the system (sign-up, the CLI), never by a viewer.
+func OrganizationPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			filterByField("id"),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			privacy.DenyMutationOperationRule(ent.OpCreate | ent.OpDelete | ent.OpDeleteOne),
+			denyReadOnlyWrites(),
+			filterByField("id"),
+			privacy.AlwaysAllowRule(),
+		},
+	}
+}
+
+// UserPolicy lets a viewer see the people in its own organization. Users are
+// created and changed by the system (sign-up, the CLI).
+func UserPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			privacy.UserQueryRuleFunc(func(ctx context.Context, q *gen.UserQuery) error {
+				q.Where(user.HasMembershipsWith(membership.OrgID(viewer.FromContext(ctx).OrgID)))
+				return privacy.Skip
+			}),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// SetOrgOnCreate stamps a new row with the viewer's organization.
+func SetOrgOnCreate() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v := viewer.FromContext(ctx); v != nil && m.Op().Is(ent.OpCreate) {
+				if _, ok := m.Field(orgField); !ok {
+					if err := m.SetField(orgField, v.OrgID); err != nil {
+						return nil, err
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// RefsInViewerOrg refuses a write that points an edge at a row the viewer
+// cannot see (another organization's campaign, say), reporting it as not
+// found, exactly as reading that row would.
+func RefsInViewerOrg() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if viewer.FromContext(ctx) == nil {
+				return next.Mutate(ctx, m)
+			}
+			cm, ok := m.(interface{ Client() *gen.Client })
+			if !ok {
+				return nil, fmt.Errorf("rule: mutation %T has no client", m)
+			}
+			for _, edge := range m.AddedEdges() {
+				if edge == "organization" {
+					continue
+				}
+				for _, id := range m.AddedIDs(edge) {
+					s, _ := id.(string)
+					if _, err := cm.Client().Noder(ctx, s, gen.WithNodeType(gen.IDToType)); err != nil {
+						if gen.IsNotFound(err) {
+							return nil, &RefNotFoundError{Edge: edge, ID: s}
+						}
+						return nil, err
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// RefNotFoundError reports an edge that names a row the viewer cannot see.
+type RefNotFoundError struct {
+	Edge string
+	ID   string
+}
+
+func (e *RefNotFoundError) Error() string {
+	return fmt.Sprintf("%s %q not found", e.Edge, e.ID)
+}
+

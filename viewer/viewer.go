@@ -1,0 +1,56 @@
+// Package viewer carries who is asking through a request's context. Every
+// query and mutation in the core is scoped by the viewer in its context: no
+// viewer, no data.
+package viewer
+
+import "context"
+
+// Role is a member's role in an organization.
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// ActorType says what kind of principal acts; it is what the audit log records.
+type ActorType string
+
+// Actor types, as the Programs seed names them.
+const (
+	ActorUser   ActorType = "user"
+	ActorAPIKey ActorType = "api_key"
+	ActorMCP    ActorType = "mcp"
+	ActorSystem ActorType = "system"
+	ActorAdmin  ActorType = "admin"
+)
+
+// Viewer is the principal a request acts for, scoped to one organization.
+type Viewer struct {
+	OrgID     string
+	UserID    string // empty for non-person principals
+	Role      Role
+	ActorType ActorType
+	ActorID   string // the user, key or token that acts
+	TokenID   string // the credential used, when there is one
+}
+
+// CanWrite reports whether the viewer may change the organization's data.
+func (v *Viewer) CanWrite() bool {
+	return v.Role == RoleOwner || v.Role == RoleAdmin
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx that carries v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer in ctx, or nil when there is none.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}
