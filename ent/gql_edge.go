@@ -32,16 +32,25 @@ func (_m *Affiliate) RecruitedBy(ctx context.Context) (*Affiliate, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *Affiliate) Recruits(ctx context.Context) (result []*Affiliate, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedRecruits(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.RecruitsOrErr()
+func (_m *Affiliate) Recruits(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AffiliateOrder, where *AffiliateWhereInput,
+) (*AffiliateConnection, error) {
+	opts := []AffiliatePaginateOption{
+		WithAffiliateOrder(orderBy),
+		WithAffiliateFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryRecruits().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedRecruits(alias); err == nil || hasTotalCount {
+		pager, err := newAffiliatePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AffiliateConnection{Edges: []*AffiliateEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryRecruits().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Affiliate) ImportJob(ctx context.Context) (*ImportJob, error) {
@@ -394,26 +403,44 @@ func (_m *PayoutLineItem) Affiliate(ctx context.Context) (*Affiliate, error) {
 	return result, err
 }
 
-func (_m *PayoutLineItem) Conversions(ctx context.Context) (result []*Conversion, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedConversions(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.ConversionsOrErr()
+func (_m *PayoutLineItem) Conversions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ConversionOrder, where *ConversionWhereInput,
+) (*ConversionConnection, error) {
+	opts := []ConversionPaginateOption{
+		WithConversionOrder(orderBy),
+		WithConversionFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryConversions().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedConversions(alias); err == nil || hasTotalCount {
+		pager, err := newConversionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ConversionConnection{Edges: []*ConversionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryConversions().Paginate(ctx, after, first, before, last, opts...)
 }
 
-func (_m *User) Memberships(ctx context.Context) (result []*Membership, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedMemberships(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.MembershipsOrErr()
+func (_m *User) Memberships(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MembershipOrder, where *MembershipWhereInput,
+) (*MembershipConnection, error) {
+	opts := []MembershipPaginateOption{
+		WithMembershipOrder(orderBy),
+		WithMembershipFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryMemberships().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedMemberships(alias); err == nil || hasTotalCount {
+		pager, err := newMembershipPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &MembershipConnection{Edges: []*MembershipEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryMemberships().Paginate(ctx, after, first, before, last, opts...)
 }

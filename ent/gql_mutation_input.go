@@ -22,7 +22,6 @@ type CreateAffiliateInput struct {
 	Notes                 *string
 	CampaignID            string
 	RecruitedByID         *string
-	RecruitIDs            []string
 }
 
 // Mutate applies the CreateAffiliateInput on the AffiliateMutation builder.
@@ -51,9 +50,6 @@ func (i *CreateAffiliateInput) Mutate(m *AffiliateMutation) {
 	if v := i.RecruitedByID; v != nil {
 		m.SetRecruitedByID(*v)
 	}
-	if v := i.RecruitIDs; len(v) > 0 {
-		m.AddRecruitIDs(v...)
-	}
 }
 
 // SetInput applies the change-set in the CreateAffiliateInput on the AffiliateCreate builder.
@@ -77,9 +73,6 @@ type UpdateAffiliateInput struct {
 	CustomCommissionValue      *int64
 	ClearNotes                 bool
 	Notes                      *string
-	ClearRecruits              bool
-	AddRecruitIDs              []string
-	RemoveRecruitIDs           []string
 }
 
 // Mutate applies the UpdateAffiliateInput on the AffiliateMutation builder.
@@ -122,15 +115,6 @@ func (i *UpdateAffiliateInput) Mutate(m *AffiliateMutation) {
 	}
 	if v := i.Notes; v != nil {
 		m.SetNotes(*v)
-	}
-	if i.ClearRecruits {
-		m.ClearRecruits()
-	}
-	if v := i.AddRecruitIDs; len(v) > 0 {
-		m.AddRecruitIDs(v...)
-	}
-	if v := i.RemoveRecruitIDs; len(v) > 0 {
-		m.RemoveRecruitIDs(v...)
 	}
 }
 

@@ -52,6 +52,7 @@ func (Affiliate) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("campaign", Campaign.Type).Field("campaign_id").Unique().Required().Immutable(),
 		edge.To("recruits", Affiliate.Type).
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)).
 			From("recruited_by").Field("recruited_by_id").Unique().
 			Annotations(entgql.Skip(entgql.SkipMutationUpdateInput)),
 		edge.To("import_job", ImportJob.Type).Field("import_job_id").Unique().Immutable().

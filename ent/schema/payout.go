@@ -85,7 +85,8 @@ func (PayoutLineItem) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("batch", PayoutBatch.Type).Field("batch_id").Unique().Required().Immutable(),
 		edge.To("affiliate", Affiliate.Type).Field("affiliate_id").Unique().Required().Immutable(),
-		edge.From("conversions", Conversion.Type).Ref("payout_line_item"),
+		edge.From("conversions", Conversion.Type).Ref("payout_line_item").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

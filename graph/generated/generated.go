@@ -68,7 +68,7 @@ type ComplexityRoot struct {
 		PaypalEmail           func(childComplexity int) int
 		RecruitedBy           func(childComplexity int) int
 		RecruitedByID         func(childComplexity int) int
-		Recruits              func(childComplexity int) int
+		Recruits              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
 		RejectionReason       func(childComplexity int) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
@@ -420,7 +420,7 @@ type ComplexityRoot struct {
 		Batch           func(childComplexity int) int
 		BatchID         func(childComplexity int) int
 		ConversionCount func(childComplexity int) int
-		Conversions     func(childComplexity int) int
+		Conversions     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ConversionOrder, where *ent.ConversionWhereInput) int
 		CreatedAt       func(childComplexity int) int
 		Currency        func(childComplexity int) int
 		FailureReason   func(childComplexity int) int
@@ -467,7 +467,7 @@ type ComplexityRoot struct {
 		EmailVerifiedAt func(childComplexity int) int
 		FullName        func(childComplexity int) int
 		ID              func(childComplexity int) int
-		Memberships     func(childComplexity int) int
+		Memberships     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		UpdatedAt       func(childComplexity int) int
 	}
 
@@ -656,7 +656,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Affiliate.Recruits(childComplexity), true
+		args, err := ec.field_Affiliate_recruits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Affiliate.Recruits(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AffiliateOrder), args["where"].(*ent.AffiliateWhereInput)), true
 	case "Affiliate.rejectionReason":
 		if e.ComplexityRoot.Affiliate.RejectionReason == nil {
 			break
@@ -2228,7 +2233,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.PayoutLineItem.Conversions(childComplexity), true
+		args, err := ec.field_PayoutLineItem_conversions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PayoutLineItem.Conversions(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ConversionOrder), args["where"].(*ent.ConversionWhereInput)), true
 	case "PayoutLineItem.createdAt":
 		if e.ComplexityRoot.PayoutLineItem.CreatedAt == nil {
 			break
@@ -2518,7 +2528,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.User.Memberships(childComplexity), true
+		args, err := ec.field_User_memberships_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Memberships(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.MembershipOrder), args["where"].(*ent.MembershipWhereInput)), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -2710,7 +2725,37 @@ type Affiliate implements Node {
   organization: Organization!
   campaign: Campaign!
   recruitedBy: Affiliate
-  recruits: [Affiliate!]
+  recruits(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Affiliates returned from the connection.
+    """
+    orderBy: AffiliateOrder
+
+    """
+    Filtering options for Affiliates returned from the connection.
+    """
+    where: AffiliateWhereInput
+  ): AffiliateConnection!
   importJob: ImportJob
   conversions(
     """
@@ -4913,7 +4958,6 @@ input CreateAffiliateInput {
   notes: String
   campaignID: ID!
   recruitedByID: ID
-  recruitIDs: [ID!]
 }
 """
 CreateCampaignInput is used for create Campaign object.
@@ -6284,7 +6328,37 @@ type PayoutLineItem implements Node {
   organization: Organization!
   batch: PayoutBatch!
   affiliate: Affiliate!
-  conversions: [Conversion!]
+  conversions(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Conversions returned from the connection.
+    """
+    orderBy: ConversionOrder
+
+    """
+    Filtering options for Conversions returned from the connection.
+    """
+    where: ConversionWhereInput
+  ): ConversionConnection!
 }
 """
 A connection to a list of items.
@@ -6963,9 +7037,6 @@ input UpdateAffiliateInput {
   clearCustomCommissionValue: Boolean
   notes: String
   clearNotes: Boolean
-  addRecruitIDs: [ID!]
-  removeRecruitIDs: [ID!]
-  clearRecruits: Boolean
 }
 """
 UpdateCampaignInput is used for update Campaign object.
@@ -7059,7 +7130,37 @@ type User implements Node {
   email: String!
   fullName: String
   emailVerifiedAt: Time
-  memberships: [Membership!]
+  memberships(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Memberships returned from the connection.
+    """
+    orderBy: MembershipOrder
+
+    """
+    Filtering options for Memberships returned from the connection.
+    """
+    where: MembershipWhereInput
+  ): MembershipConnection!
 }
 """
 A connection to a list of items.
@@ -8297,6 +8398,60 @@ func (ec *executionContext) field_Affiliate_coupons_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Affiliate_recruits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AffiliateOrder, error) {
+			return ec.unmarshalOAffiliateOrder2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AffiliateWhereInput, error) {
+			return ec.unmarshalOAffiliateWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Campaign_affiliates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8627,6 +8782,60 @@ func (ec *executionContext) field_PayoutBatch_lineItems_args(ctx context.Context
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.PayoutLineItemWhereInput, error) {
 			return ec.unmarshalOPayoutLineItemWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐPayoutLineItemWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_PayoutLineItem_conversions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ConversionOrder, error) {
+			return ec.unmarshalOConversionOrder2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ConversionWhereInput, error) {
+			return ec.unmarshalOConversionWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9379,6 +9588,60 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_User_memberships_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MembershipOrder, error) {
+			return ec.unmarshalOMembershipOrder2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.MembershipWhereInput, error) {
+			return ec.unmarshalOMembershipWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9912,25 +10175,37 @@ func (ec *executionContext) _Affiliate_recruits(ctx context.Context, field graph
 			return ec.fieldContext_Affiliate_recruits(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Recruits(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Recruits(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AffiliateOrder), fc.Args["where"].(*ent.AffiliateWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Affiliate) graphql.Marshaler {
-			return ec.marshalOAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AffiliateConnection) graphql.Marshaler {
+			return ec.marshalNAffiliateConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Affiliate_recruits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Affiliate_recruits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Affiliate",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Affiliate(ctx, field)
+			return ec.childFields_AffiliateConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Affiliate_recruits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16585,25 +16860,37 @@ func (ec *executionContext) _PayoutLineItem_conversions(ctx context.Context, fie
 			return ec.fieldContext_PayoutLineItem_conversions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Conversions(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Conversions(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ConversionOrder), fc.Args["where"].(*ent.ConversionWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Conversion) graphql.Marshaler {
-			return ec.marshalOConversion2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConversionConnection) graphql.Marshaler {
+			return ec.marshalNConversionConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_PayoutLineItem_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_PayoutLineItem_conversions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "PayoutLineItem",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Conversion(ctx, field)
+			return ec.childFields_ConversionConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PayoutLineItem_conversions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17665,25 +17952,37 @@ func (ec *executionContext) _User_memberships(ctx context.Context, field graphql
 			return ec.fieldContext_User_memberships(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Memberships(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Memberships(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MembershipOrder), fc.Args["where"].(*ent.MembershipWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
-			return ec.marshalOMembership2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MembershipConnection) graphql.Marshaler {
+			return ec.marshalNMembershipConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_memberships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_memberships(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Membership(ctx, field)
+			return ec.childFields_MembershipConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_memberships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -27149,7 +27448,7 @@ func (ec *executionContext) unmarshalInputCreateAffiliateInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "fullName", "slug", "status", "paypalEmail", "customCommissionType", "customCommissionValue", "notes", "campaignID", "recruitedByID", "recruitIDs"}
+	fieldsInOrder := [...]string{"email", "fullName", "slug", "status", "paypalEmail", "customCommissionType", "customCommissionValue", "notes", "campaignID", "recruitedByID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27226,13 +27525,6 @@ func (ec *executionContext) unmarshalInputCreateAffiliateInput(ctx context.Conte
 				return it, err
 			}
 			it.RecruitedByID = data
-		case "recruitIDs":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recruitIDs"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RecruitIDs = data
 		}
 	}
 	return it, nil
@@ -32871,7 +33163,7 @@ func (ec *executionContext) unmarshalInputUpdateAffiliateInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "fullName", "clearFullName", "slug", "status", "paypalEmail", "clearPaypalEmail", "customCommissionType", "clearCustomCommissionType", "customCommissionValue", "clearCustomCommissionValue", "notes", "clearNotes", "addRecruitIDs", "removeRecruitIDs", "clearRecruits"}
+	fieldsInOrder := [...]string{"email", "fullName", "clearFullName", "slug", "status", "paypalEmail", "clearPaypalEmail", "customCommissionType", "clearCustomCommissionType", "customCommissionValue", "clearCustomCommissionValue", "notes", "clearNotes"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32969,27 +33261,6 @@ func (ec *executionContext) unmarshalInputUpdateAffiliateInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearNotes = data
-		case "addRecruitIDs":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addRecruitIDs"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AddRecruitIDs = data
-		case "removeRecruitIDs":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removeRecruitIDs"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RemoveRecruitIDs = data
-		case "clearRecruits":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearRecruits"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearRecruits = data
 		}
 	}
 	return it, nil
@@ -34181,7 +34452,7 @@ func (ec *executionContext) _Affiliate(ctx context.Context, sel ast.SelectionSet
 				})
 		case "recruits":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Affiliate_recruits(ctx, field, obj)
 				})
@@ -36488,7 +36759,7 @@ func (ec *executionContext) _PayoutLineItem(ctx context.Context, sel ast.Selecti
 				})
 		case "conversions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PayoutLineItem_conversions(ctx, field, obj)
 				})
@@ -36779,7 +37050,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "memberships":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_memberships(ctx, field, obj)
 				})
@@ -37461,14 +37732,6 @@ func (ec *executionContext) unmarshalNClickWhereInput2ᚖgithubᚗcomᚋtandemhq
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNConversion2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversion(ctx context.Context, sel ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Conversion!")
-		return graphql.Null
-	}
-	return ec._Conversion(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNConversionConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConversionConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConversionConnection!")
@@ -37753,14 +38016,6 @@ func (ec *executionContext) marshalNLeadSource2githubᚗcomᚋtandemhqᚋtandem�
 func (ec *executionContext) unmarshalNLeadWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐLeadWhereInput(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
 	res, err := ec.unmarshalInputLeadWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembership(ctx context.Context, sel ast.SelectionSet, v *ent.Membership) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Membership!")
-		return graphql.Null
-	}
-	return ec._Membership(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMembershipConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MembershipConnection) graphql.Marshaler {
@@ -38184,25 +38439,6 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalOAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Affiliate) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx context.Context, sel ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
@@ -38889,25 +39125,6 @@ func (ec *executionContext) unmarshalOClickWhereInput2ᚖgithubᚗcomᚋtandemhq
 	}
 	res, err := ec.unmarshalInputClickWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOConversion2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Conversion) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNConversion2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversion(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOConversion2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversion(ctx context.Context, sel ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
@@ -39705,25 +39922,6 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
-}
-
-func (ec *executionContext) marshalOMembership2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNMembership2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembership(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOMembership2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembership(ctx context.Context, sel ast.SelectionSet, v *ent.Membership) graphql.Marshaler {

@@ -1,0 +1,182 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/privacy"
+	"github.com/tandemhq/tandem/ent/schema/rule"
+)
+
+// Stable error codes, in extensions.code of every GraphQL error. Clients and
+// the MCP and REST adapters branch on these, never on messages.
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeConflict        = "CONFLICT"
+	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+	CodeInternal        = "INTERNAL"
+)
+
+// presentError turns any resolver error into a message a client can act on
+// and a stable code, and never lets SQL, file paths or stack traces out: what
+// it does not recognise is logged with the request id and answered as
+// "internal error".
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var inner *gqlerror.Error
+		if errors.As(err, &inner) && inner.Err == nil {
+			// Parse, validation and limit errors are about the query text: safe as they are.
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				gqlErr.Extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+			}
+			return gqlErr
+		}
+		code, msg, field := classify(err)
+		if code == CodeInternal {
+			log.ErrorContext(ctx, "graphql: internal error", "request_id", middleware.GetReqID(ctx), "path", gqlErr.Path.String(), "err", err)
+			msg = "internal error"
+			if id := middleware.GetReqID(ctx); id != "" {
+				msg += " (request " + id + ")"
+			}
+		}
+		gqlErr.Message = msg
+		gqlErr.Err = nil
+		gqlErr.Extensions = map[string]any{"code": code}
+		if field != "" {
+			gqlErr.Extensions["field"] = field
+		}
+		return gqlErr
+	}
+}
+
+func classify(err error) (code, msg, field string) {
+	var refErr *rule.RefNotFoundError
+	var validation *ent.ValidationError
+	var notFound *ent.NotFoundError
+	switch {
+	case errors.Is(err, rule.ErrNoViewer):
+		return CodeUnauthenticated, "sign in first: this operation needs a signed-in viewer", ""
+	case errors.Is(err, rule.ErrReadOnly):
+		return CodeForbidden, "your role can read this organization's data but not change it; ask an owner or admin", ""
+	case errors.As(err, &refErr):
+		return CodeNotFound, refErr.Error(), lowerCamel(refErr.Edge) + "ID"
+	case errors.As(err, &notFound), ent.IsNotFound(err):
+		return CodeNotFound, "not found", ""
+	case errors.Is(err, privacy.Deny):
+		// Tenancy denials read exactly like a missing row.
+		return CodeNotFound, "not found", ""
+	case errors.As(err, &validation):
+		f := validationField(validation.Name)
+		return CodeBadUserInput, fmt.Sprintf("%s is invalid: %s", f, validationCause(validation)), f
+	case ent.IsConstraintError(err):
+		if f := uniqueField(err.Error()); f != "" {
+			return CodeConflict, fmt.Sprintf("%s is already taken in this organization: choose another", f), f
+		}
+		return CodeConflict, "this change conflicts with existing data (a unique value is taken or a referenced row is missing)", ""
+	}
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Extensions != nil {
+		if c, ok := gqlErr.Extensions["code"].(string); ok && c != "" {
+			return c, gqlErr.Message, ""
+		}
+	}
+	return CodeInternal, "", ""
+}
+
+func validationField(name string) string {
+	// ent names fields "Type.field_name" in some errors and "field_name" in others.
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return lowerCamel(name)
+}
+
+func validationCause(v *ent.ValidationError) string {
+	cause := errors.Unwrap(v)
+	if cause == nil {
+		return "the value is not allowed"
+	}
+	msg := cause.Error()
+	msg = strings.TrimPrefix(msg, "ent: ")
+	switch {
+	case strings.Contains(msg, "does not match validation"):
+		return "it has characters or a shape that is not allowed (slugs: lowercase letters, digits and single hyphens; codes: A–Z, 0–9, _ and -)"
+	case strings.Contains(msg, "value is less than the required length"), strings.Contains(msg, "empty"):
+		return "it must not be empty"
+	case strings.Contains(msg, "value is greater than the required length"):
+		return "it is too long"
+	}
+	return msg
+}
+
+var (
+	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: ([a-z_.,\s]+)`)
+	postgresUnique = regexp.MustCompile(`unique constraint "([a-z_]+)"`)
+)
+
+// uniqueField names the field a unique-constraint error is about, from the
+// driver's message, without repeating the message (it names tables and SQL).
+func uniqueField(msg string) string {
+	var cols []string
+	if m := sqliteUnique.FindStringSubmatch(msg); m != nil {
+		for _, c := range strings.Split(m[1], ",") {
+			c = strings.TrimSpace(c)
+			if i := strings.IndexByte(c, '.'); i >= 0 {
+				c = c[i+1:]
+			}
+			cols = append(cols, c)
+		}
+	} else if m := postgresUnique.FindStringSubmatch(msg); m != nil {
+		// ent names indexes "<type>_<col>_<col>" and unique columns "<table>_<col>_key".
+		name := strings.TrimSuffix(m[1], "_key")
+		if i := strings.IndexByte(name, '_'); i >= 0 {
+			name = name[i+1:]
+		}
+		cols = []string{name}
+	}
+	var kept []string
+	for _, c := range cols {
+		c = strings.TrimPrefix(c, "org_id_")
+		if c != "org_id" && c != "" {
+			kept = append(kept, lowerCamel(c))
+		}
+	}
+	return strings.Join(kept, ", ")
+}
+
+func lowerCamel(snake string) string {
+	parts := strings.Split(snake, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == "id" {
+			parts[i] = "ID"
+		} else if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// recoverPanic logs a resolver panic with its stack, server-side only.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "graphql: panic", "request_id", middleware.GetReqID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errors.New("internal panic")
+	}
+}
