@@ -38,7 +38,7 @@ lint:
 ## generate: regenerate ent and gqlgen code from ent/schema and graph/*.graphql
 generate:
 	cd ent && $(GO) run -mod=mod ./entc.go
-	$(GO) run -mod=mod github.com/99designs/gqlgen generate --config gqlgen.yml
+	$(GO) tool gqlgen generate --config gqlgen.yml
 
 ## check-generated: fail when committed generated code differs from `make generate`
 check-generated: generate
