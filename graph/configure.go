@@ -39,7 +39,7 @@ func Configure(e Executor, client *ent.Client, opts Options) {
 		opts.Limits = DefaultLimits
 	}
 	e.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	e.SetErrorPresenter(presentError(opts.Logger))
+	e.SetErrorPresenter(presentError(opts.Logger, opts.Dev))
 	e.SetRecoverFunc(recoverPanic(opts.Logger))
 	e.SetDisableSuggestion(!opts.Dev)
 	if opts.Dev {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tandemhq/tandem/ent"
@@ -34,18 +35,31 @@ const (
 // and a stable code, and never lets SQL, file paths or stack traces out: what
 // it does not recognise is logged with the request id and answered as
 // "internal error".
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+func presentError(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var inner *gqlerror.Error
 		if errors.As(err, &inner) && inner.Err == nil {
-			// Parse, validation and limit errors are about the query text: safe as they are.
+			// Parse, validation and limit errors are about the query text: safe
+			// as they are, less the hints that would map the schema for a stranger.
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}
 			}
 			if _, ok := gqlErr.Extensions["code"]; !ok {
 				gqlErr.Extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
 			}
+			if !dev {
+				gqlErr.Message = didYouMean.ReplaceAllString(gqlErr.Message, "")
+			}
+			return gqlErr
+		}
+		if inner != nil && len(inner.Path) > len(graphql.GetPath(ctx)) {
+			// gqlgen could not read an argument (a bad cursor, time or map):
+			// the path runs past the field into the argument's name.
+			arg := fmt.Sprint(inner.Path[len(inner.Path)-1])
+			gqlErr.Message = fmt.Sprintf("%s has an invalid value: %s", arg, firstLine(inner.Message))
+			gqlErr.Err = nil
+			gqlErr.Extensions = map[string]any{"code": CodeBadUserInput, "field": arg}
 			return gqlErr
 		}
 		code, msg, field := classify(err)
@@ -86,7 +100,7 @@ func classify(err error) (code, msg, field string) {
 		f := validationField(validation.Name)
 		return CodeBadUserInput, fmt.Sprintf("%s is invalid: %s", f, validationCause(validation)), f
 	case ent.IsConstraintError(err):
-		if f := uniqueField(err.Error()); f != "" {
+		if f := uniqueField(constraintText(err)); f != "" {
 			return CodeConflict, fmt.Sprintf("%s is already taken in this organization: choose another", f), f
 		}
 		return CodeConflict, "this change conflicts with existing data (a unique value is taken or a referenced row is missing)", ""
@@ -122,14 +136,40 @@ func validationCause(v *ent.ValidationError) string {
 		return "it must not be empty"
 	case strings.Contains(msg, "value is greater than the required length"):
 		return "it is too long"
+	case strings.Contains(msg, "out of range"):
+		return "it is outside the allowed range"
+	case strings.Contains(msg, "negative"):
+		return "it must not be negative"
+	case strings.Contains(msg, "not a valid enum") || strings.Contains(msg, "invalid enum value"):
+		return "it is not one of the allowed values"
 	}
-	return msg
+	return "the value is not allowed"
+}
+
+var didYouMean = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 var (
 	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: ([a-z_.,\s]+)`)
-	postgresUnique = regexp.MustCompile(`unique constraint "([a-z_]+)"`)
+	// PostgreSQL's error detail names the columns: Key (org_id, slug)=(…) already exists.
+	postgresUniqueKey = regexp.MustCompile(`^Key \(([a-z_, ]+)\)=`)
 )
+
+// constraintText is the part of a constraint error that names columns: the
+// detail of a PostgreSQL error, the message of a SQLite one.
+func constraintText(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Detail
+	}
+	return err.Error()
+}
 
 // uniqueField names the field a unique-constraint error is about, from the
 // driver's message, without repeating the message (it names tables and SQL).
@@ -143,13 +183,10 @@ func uniqueField(msg string) string {
 			}
 			cols = append(cols, c)
 		}
-	} else if m := postgresUnique.FindStringSubmatch(msg); m != nil {
-		// ent names indexes "<type>_<col>_<col>" and unique columns "<table>_<col>_key".
-		name := strings.TrimSuffix(m[1], "_key")
-		if i := strings.IndexByte(name, '_'); i >= 0 {
-			name = name[i+1:]
+	} else if m := postgresUniqueKey.FindStringSubmatch(msg); m != nil {
+		for _, c := range strings.Split(m[1], ",") {
+			cols = append(cols, strings.TrimSpace(c))
 		}
-		cols = []string{name}
 	}
 	var kept []string
 	for _, c := range cols {

@@ -108,6 +108,13 @@ func (w *limitWalker) walk(set ast.SelectionSet, depth int) (int, *gqlerror.Erro
 // connection, which must be given (as on GitHub's API) so no query can ask
 // for a whole table, and 1 for any other field.
 func (w *limitWalker) pageSize(f *ast.Field) (int, *gqlerror.Error) {
+	if f.Definition != nil && f.Definition.Arguments.ForName("ids") != nil {
+		ids, _ := f.ArgumentMap(w.oc.Variables)["ids"].([]any)
+		if len(ids) > w.limits.MaxPage {
+			return 0, inputError("ids", "%s: at most %d ids at once", f.Name, w.limits.MaxPage)
+		}
+		return max(len(ids), 1), nil
+	}
 	if f.Definition == nil || f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
 		return 1, nil
 	}
