@@ -156,7 +156,7 @@ func firstLine(s string) string {
 }
 
 var (
-	sqliteUnique   = regexp.MustCompile(`UNIQUE constraint failed: ([a-z_.,\s]+)`)
+	sqliteUnique = regexp.MustCompile(`UNIQUE constraint failed: ([a-z_.,\s]+)`)
 	// PostgreSQL's error detail names the columns: Key (org_id, slug)=(…) already exists.
 	postgresUniqueKey = regexp.MustCompile(`^Key \(([a-z_, ]+)\)=`)
 )
