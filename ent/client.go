@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -23,8 +24,11 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/outboxmessage"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/user"
@@ -37,6 +41,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// Affiliate is the client for interacting with the Affiliate builders.
 	Affiliate *AffiliateClient
 	// AuditLogEntry is the client for interacting with the AuditLogEntry builders.
@@ -53,10 +59,16 @@ type Client struct {
 	ImportJob *ImportJobClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
+	// LoginToken is the client for interacting with the LoginToken builders.
+	LoginToken *LoginTokenClient
+	// MCPToken is the client for interacting with the MCPToken builders.
+	MCPToken *MCPTokenClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PayoutBatch is the client for interacting with the PayoutBatch builders.
 	PayoutBatch *PayoutBatchClient
 	// PayoutLineItem is the client for interacting with the PayoutLineItem builders.
@@ -74,6 +86,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIKey = NewAPIKeyClient(c.config)
 	c.Affiliate = NewAffiliateClient(c.config)
 	c.AuditLogEntry = NewAuditLogEntryClient(c.config)
 	c.Campaign = NewCampaignClient(c.config)
@@ -82,8 +95,11 @@ func (c *Client) init() {
 	c.Coupon = NewCouponClient(c.config)
 	c.ImportJob = NewImportJobClient(c.config)
 	c.Lead = NewLeadClient(c.config)
+	c.LoginToken = NewLoginTokenClient(c.config)
+	c.MCPToken = NewMCPTokenClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
+	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.PayoutBatch = NewPayoutBatchClient(c.config)
 	c.PayoutLineItem = NewPayoutLineItemClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -179,6 +195,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:            ctx,
 		config:         cfg,
+		APIKey:         NewAPIKeyClient(cfg),
 		Affiliate:      NewAffiliateClient(cfg),
 		AuditLogEntry:  NewAuditLogEntryClient(cfg),
 		Campaign:       NewCampaignClient(cfg),
@@ -187,8 +204,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Coupon:         NewCouponClient(cfg),
 		ImportJob:      NewImportJobClient(cfg),
 		Lead:           NewLeadClient(cfg),
+		LoginToken:     NewLoginTokenClient(cfg),
+		MCPToken:       NewMCPTokenClient(cfg),
 		Membership:     NewMembershipClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		OutboxMessage:  NewOutboxMessageClient(cfg),
 		PayoutBatch:    NewPayoutBatchClient(cfg),
 		PayoutLineItem: NewPayoutLineItemClient(cfg),
 		User:           NewUserClient(cfg),
@@ -211,6 +231,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:            ctx,
 		config:         cfg,
+		APIKey:         NewAPIKeyClient(cfg),
 		Affiliate:      NewAffiliateClient(cfg),
 		AuditLogEntry:  NewAuditLogEntryClient(cfg),
 		Campaign:       NewCampaignClient(cfg),
@@ -219,8 +240,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Coupon:         NewCouponClient(cfg),
 		ImportJob:      NewImportJobClient(cfg),
 		Lead:           NewLeadClient(cfg),
+		LoginToken:     NewLoginTokenClient(cfg),
+		MCPToken:       NewMCPTokenClient(cfg),
 		Membership:     NewMembershipClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		OutboxMessage:  NewOutboxMessageClient(cfg),
 		PayoutBatch:    NewPayoutBatchClient(cfg),
 		PayoutLineItem: NewPayoutLineItemClient(cfg),
 		User:           NewUserClient(cfg),
@@ -230,7 +254,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Affiliate.
+//		APIKey.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -253,9 +277,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion, c.Coupon,
-		c.ImportJob, c.Lead, c.Membership, c.Organization, c.PayoutBatch,
-		c.PayoutLineItem, c.User,
+		c.APIKey, c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion,
+		c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership,
+		c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -265,9 +289,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion, c.Coupon,
-		c.ImportJob, c.Lead, c.Membership, c.Organization, c.PayoutBatch,
-		c.PayoutLineItem, c.User,
+		c.APIKey, c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion,
+		c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership,
+		c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -276,6 +300,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APIKeyMutation:
+		return c.APIKey.mutate(ctx, m)
 	case *AffiliateMutation:
 		return c.Affiliate.mutate(ctx, m)
 	case *AuditLogEntryMutation:
@@ -292,10 +318,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ImportJob.mutate(ctx, m)
 	case *LeadMutation:
 		return c.Lead.mutate(ctx, m)
+	case *LoginTokenMutation:
+		return c.LoginToken.mutate(ctx, m)
+	case *MCPTokenMutation:
+		return c.MCPToken.mutate(ctx, m)
 	case *MembershipMutation:
 		return c.Membership.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
+	case *OutboxMessageMutation:
+		return c.OutboxMessage.mutate(ctx, m)
 	case *PayoutBatchMutation:
 		return c.PayoutBatch.mutate(ctx, m)
 	case *PayoutLineItemMutation:
@@ -304,6 +336,172 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APIKeyClient is a client for the APIKey schema.
+type APIKeyClient struct {
+	config
+}
+
+// NewAPIKeyClient returns a client for the APIKey from the given config.
+func NewAPIKeyClient(c config) *APIKeyClient {
+	return &APIKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apikey.Hooks(f(g(h())))`.
+func (c *APIKeyClient) Use(hooks ...Hook) {
+	c.hooks.APIKey = append(c.hooks.APIKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apikey.Intercept(f(g(h())))`.
+func (c *APIKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIKey = append(c.inters.APIKey, interceptors...)
+}
+
+// Create returns a builder for creating a APIKey entity.
+func (c *APIKeyClient) Create() *APIKeyCreate {
+	mutation := newAPIKeyMutation(c.config, OpCreate)
+	return &APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIKey entities.
+func (c *APIKeyClient) CreateBulk(builders ...*APIKeyCreate) *APIKeyCreateBulk {
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APIKeyClient) MapCreateBulk(slice any, setFunc func(*APIKeyCreate, int)) *APIKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APIKeyCreateBulk{err: fmt.Errorf("calling to APIKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APIKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIKey.
+func (c *APIKeyClient) Update() *APIKeyUpdate {
+	mutation := newAPIKeyMutation(c.config, OpUpdate)
+	return &APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APIKeyClient) UpdateOne(_m *APIKey) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKey(_m))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APIKeyClient) UpdateOneID(id string) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKeyID(id))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIKey.
+func (c *APIKeyClient) Delete() *APIKeyDelete {
+	mutation := newAPIKeyMutation(c.config, OpDelete)
+	return &APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APIKeyClient) DeleteOne(_m *APIKey) *APIKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APIKeyClient) DeleteOneID(id string) *APIKeyDeleteOne {
+	builder := c.Delete().Where(apikey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APIKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for APIKey.
+func (c *APIKeyClient) Query() *APIKeyQuery {
+	return &APIKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIKey entity by its id.
+func (c *APIKeyClient) Get(ctx context.Context, id string) (*APIKey, error) {
+	return c.Query().Where(apikey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APIKeyClient) GetX(ctx context.Context, id string) *APIKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a APIKey.
+func (c *APIKeyClient) QueryOrganization(_m *APIKey) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.OrganizationTable, apikey.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreatedBy queries the created_by edge of a APIKey.
+func (c *APIKeyClient) QueryCreatedBy(_m *APIKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.CreatedByTable, apikey.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APIKeyClient) Hooks() []Hook {
+	hooks := c.hooks.APIKey
+	return append(hooks[:len(hooks):len(hooks)], apikey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APIKeyClient) Interceptors() []Interceptor {
+	return c.inters.APIKey
+}
+
+func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
 	}
 }
 
@@ -1859,6 +2057,322 @@ func (c *LeadClient) mutate(ctx context.Context, m *LeadMutation) (Value, error)
 	}
 }
 
+// LoginTokenClient is a client for the LoginToken schema.
+type LoginTokenClient struct {
+	config
+}
+
+// NewLoginTokenClient returns a client for the LoginToken from the given config.
+func NewLoginTokenClient(c config) *LoginTokenClient {
+	return &LoginTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `logintoken.Hooks(f(g(h())))`.
+func (c *LoginTokenClient) Use(hooks ...Hook) {
+	c.hooks.LoginToken = append(c.hooks.LoginToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `logintoken.Intercept(f(g(h())))`.
+func (c *LoginTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginToken = append(c.inters.LoginToken, interceptors...)
+}
+
+// Create returns a builder for creating a LoginToken entity.
+func (c *LoginTokenClient) Create() *LoginTokenCreate {
+	mutation := newLoginTokenMutation(c.config, OpCreate)
+	return &LoginTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginToken entities.
+func (c *LoginTokenClient) CreateBulk(builders ...*LoginTokenCreate) *LoginTokenCreateBulk {
+	return &LoginTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginTokenClient) MapCreateBulk(slice any, setFunc func(*LoginTokenCreate, int)) *LoginTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginTokenCreateBulk{err: fmt.Errorf("calling to LoginTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginToken.
+func (c *LoginTokenClient) Update() *LoginTokenUpdate {
+	mutation := newLoginTokenMutation(c.config, OpUpdate)
+	return &LoginTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginTokenClient) UpdateOne(_m *LoginToken) *LoginTokenUpdateOne {
+	mutation := newLoginTokenMutation(c.config, OpUpdateOne, withLoginToken(_m))
+	return &LoginTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginTokenClient) UpdateOneID(id string) *LoginTokenUpdateOne {
+	mutation := newLoginTokenMutation(c.config, OpUpdateOne, withLoginTokenID(id))
+	return &LoginTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginToken.
+func (c *LoginTokenClient) Delete() *LoginTokenDelete {
+	mutation := newLoginTokenMutation(c.config, OpDelete)
+	return &LoginTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginTokenClient) DeleteOne(_m *LoginToken) *LoginTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginTokenClient) DeleteOneID(id string) *LoginTokenDeleteOne {
+	builder := c.Delete().Where(logintoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginToken.
+func (c *LoginTokenClient) Query() *LoginTokenQuery {
+	return &LoginTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginToken entity by its id.
+func (c *LoginTokenClient) Get(ctx context.Context, id string) (*LoginToken, error) {
+	return c.Query().Where(logintoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginTokenClient) GetX(ctx context.Context, id string) *LoginToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a LoginToken.
+func (c *LoginTokenClient) QueryUser(_m *LoginToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(logintoken.Table, logintoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, logintoken.UserTable, logintoken.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LoginTokenClient) Hooks() []Hook {
+	hooks := c.hooks.LoginToken
+	return append(hooks[:len(hooks):len(hooks)], logintoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginTokenClient) Interceptors() []Interceptor {
+	return c.inters.LoginToken
+}
+
+func (c *LoginTokenClient) mutate(ctx context.Context, m *LoginTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginToken mutation op: %q", m.Op())
+	}
+}
+
+// MCPTokenClient is a client for the MCPToken schema.
+type MCPTokenClient struct {
+	config
+}
+
+// NewMCPTokenClient returns a client for the MCPToken from the given config.
+func NewMCPTokenClient(c config) *MCPTokenClient {
+	return &MCPTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mcptoken.Hooks(f(g(h())))`.
+func (c *MCPTokenClient) Use(hooks ...Hook) {
+	c.hooks.MCPToken = append(c.hooks.MCPToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mcptoken.Intercept(f(g(h())))`.
+func (c *MCPTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MCPToken = append(c.inters.MCPToken, interceptors...)
+}
+
+// Create returns a builder for creating a MCPToken entity.
+func (c *MCPTokenClient) Create() *MCPTokenCreate {
+	mutation := newMCPTokenMutation(c.config, OpCreate)
+	return &MCPTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MCPToken entities.
+func (c *MCPTokenClient) CreateBulk(builders ...*MCPTokenCreate) *MCPTokenCreateBulk {
+	return &MCPTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MCPTokenClient) MapCreateBulk(slice any, setFunc func(*MCPTokenCreate, int)) *MCPTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MCPTokenCreateBulk{err: fmt.Errorf("calling to MCPTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MCPTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MCPTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MCPToken.
+func (c *MCPTokenClient) Update() *MCPTokenUpdate {
+	mutation := newMCPTokenMutation(c.config, OpUpdate)
+	return &MCPTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MCPTokenClient) UpdateOne(_m *MCPToken) *MCPTokenUpdateOne {
+	mutation := newMCPTokenMutation(c.config, OpUpdateOne, withMCPToken(_m))
+	return &MCPTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MCPTokenClient) UpdateOneID(id string) *MCPTokenUpdateOne {
+	mutation := newMCPTokenMutation(c.config, OpUpdateOne, withMCPTokenID(id))
+	return &MCPTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MCPToken.
+func (c *MCPTokenClient) Delete() *MCPTokenDelete {
+	mutation := newMCPTokenMutation(c.config, OpDelete)
+	return &MCPTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MCPTokenClient) DeleteOne(_m *MCPToken) *MCPTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MCPTokenClient) DeleteOneID(id string) *MCPTokenDeleteOne {
+	builder := c.Delete().Where(mcptoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MCPTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for MCPToken.
+func (c *MCPTokenClient) Query() *MCPTokenQuery {
+	return &MCPTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMCPToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MCPToken entity by its id.
+func (c *MCPTokenClient) Get(ctx context.Context, id string) (*MCPToken, error) {
+	return c.Query().Where(mcptoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MCPTokenClient) GetX(ctx context.Context, id string) *MCPToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a MCPToken.
+func (c *MCPTokenClient) QueryOrganization(_m *MCPToken) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mcptoken.Table, mcptoken.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, mcptoken.OrganizationTable, mcptoken.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreatedBy queries the created_by edge of a MCPToken.
+func (c *MCPTokenClient) QueryCreatedBy(_m *MCPToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mcptoken.Table, mcptoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, mcptoken.CreatedByTable, mcptoken.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MCPTokenClient) Hooks() []Hook {
+	hooks := c.hooks.MCPToken
+	return append(hooks[:len(hooks):len(hooks)], mcptoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MCPTokenClient) Interceptors() []Interceptor {
+	return c.inters.MCPToken
+}
+
+func (c *MCPTokenClient) mutate(ctx context.Context, m *MCPTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MCPTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MCPTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MCPTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MCPTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MCPToken mutation op: %q", m.Op())
+	}
+}
+
 // MembershipClient is a client for the Membership schema.
 type MembershipClient struct {
 	config
@@ -2156,6 +2670,140 @@ func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation
 		return (&OrganizationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Organization mutation op: %q", m.Op())
+	}
+}
+
+// OutboxMessageClient is a client for the OutboxMessage schema.
+type OutboxMessageClient struct {
+	config
+}
+
+// NewOutboxMessageClient returns a client for the OutboxMessage from the given config.
+func NewOutboxMessageClient(c config) *OutboxMessageClient {
+	return &OutboxMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxmessage.Hooks(f(g(h())))`.
+func (c *OutboxMessageClient) Use(hooks ...Hook) {
+	c.hooks.OutboxMessage = append(c.hooks.OutboxMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxmessage.Intercept(f(g(h())))`.
+func (c *OutboxMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxMessage = append(c.inters.OutboxMessage, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxMessage entity.
+func (c *OutboxMessageClient) Create() *OutboxMessageCreate {
+	mutation := newOutboxMessageMutation(c.config, OpCreate)
+	return &OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxMessage entities.
+func (c *OutboxMessageClient) CreateBulk(builders ...*OutboxMessageCreate) *OutboxMessageCreateBulk {
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxMessageClient) MapCreateBulk(slice any, setFunc func(*OutboxMessageCreate, int)) *OutboxMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxMessageCreateBulk{err: fmt.Errorf("calling to OutboxMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxMessage.
+func (c *OutboxMessageClient) Update() *OutboxMessageUpdate {
+	mutation := newOutboxMessageMutation(c.config, OpUpdate)
+	return &OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxMessageClient) UpdateOne(_m *OutboxMessage) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessage(_m))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxMessageClient) UpdateOneID(id string) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessageID(id))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxMessage.
+func (c *OutboxMessageClient) Delete() *OutboxMessageDelete {
+	mutation := newOutboxMessageMutation(c.config, OpDelete)
+	return &OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxMessageClient) DeleteOne(_m *OutboxMessage) *OutboxMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxMessageClient) DeleteOneID(id string) *OutboxMessageDeleteOne {
+	builder := c.Delete().Where(outboxmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxMessage.
+func (c *OutboxMessageClient) Query() *OutboxMessageQuery {
+	return &OutboxMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxMessage entity by its id.
+func (c *OutboxMessageClient) Get(ctx context.Context, id string) (*OutboxMessage, error) {
+	return c.Query().Where(outboxmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxMessageClient) GetX(ctx context.Context, id string) *OutboxMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxMessageClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxMessage
+	return append(hooks[:len(hooks):len(hooks)], outboxmessage.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxMessageClient) Interceptors() []Interceptor {
+	return c.inters.OutboxMessage
+}
+
+func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
 	}
 }
 
@@ -2692,12 +3340,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon, ImportJob, Lead,
-		Membership, Organization, PayoutBatch, PayoutLineItem, User []ent.Hook
+		APIKey, Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon,
+		ImportJob, Lead, LoginToken, MCPToken, Membership, Organization, OutboxMessage,
+		PayoutBatch, PayoutLineItem, User []ent.Hook
 	}
 	inters struct {
-		Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon, ImportJob, Lead,
-		Membership, Organization, PayoutBatch, PayoutLineItem, User []ent.Interceptor
+		APIKey, Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon,
+		ImportJob, Lead, LoginToken, MCPToken, Membership, Organization, OutboxMessage,
+		PayoutBatch, PayoutLineItem, User []ent.Interceptor
 	}
 )
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -20,8 +21,11 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/outboxmessage"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/user"
@@ -85,6 +89,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:         apikey.ValidColumn,
 			affiliate.Table:      affiliate.ValidColumn,
 			auditlogentry.Table:  auditlogentry.ValidColumn,
 			campaign.Table:       campaign.ValidColumn,
@@ -93,8 +98,11 @@ func checkColumn(t, c string) error {
 			coupon.Table:         coupon.ValidColumn,
 			importjob.Table:      importjob.ValidColumn,
 			lead.Table:           lead.ValidColumn,
+			logintoken.Table:     logintoken.ValidColumn,
+			mcptoken.Table:       mcptoken.ValidColumn,
 			membership.Table:     membership.ValidColumn,
 			organization.Table:   organization.ValidColumn,
+			outboxmessage.Table:  outboxmessage.ValidColumn,
 			payoutbatch.Table:    payoutbatch.ValidColumn,
 			payoutlineitem.Table: payoutlineitem.ValidColumn,
 			user.Table:           user.ValidColumn,

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -11,8 +12,11 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/outboxmessage"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/predicate"
@@ -26,8 +30,31 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   apikey.Table,
+			Columns: apikey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: apikey.FieldID,
+			},
+		},
+		Type: "APIKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			apikey.FieldCreatedAt:           {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
+			apikey.FieldUpdatedAt:           {Type: field.TypeTime, Column: apikey.FieldUpdatedAt},
+			apikey.FieldOrgID:               {Type: field.TypeString, Column: apikey.FieldOrgID},
+			apikey.FieldName:                {Type: field.TypeString, Column: apikey.FieldName},
+			apikey.FieldSecretHash:          {Type: field.TypeString, Column: apikey.FieldSecretHash},
+			apikey.FieldHint:                {Type: field.TypeString, Column: apikey.FieldHint},
+			apikey.FieldCreatedByID:         {Type: field.TypeString, Column: apikey.FieldCreatedByID},
+			apikey.FieldLastUsedAt:          {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
+			apikey.FieldRevokedAt:           {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
+			apikey.FieldSigningSecretSealed: {Type: field.TypeBytes, Column: apikey.FieldSigningSecretSealed},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliate.Table,
 			Columns: affiliate.Columns,
@@ -56,7 +83,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			affiliate.FieldApprovedAt:            {Type: field.TypeTime, Column: affiliate.FieldApprovedAt},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditlogentry.Table,
 			Columns: auditlogentry.Columns,
@@ -81,7 +108,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditlogentry.FieldRequestID:  {Type: field.TypeString, Column: auditlogentry.FieldRequestID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   campaign.Table,
 			Columns: campaign.Columns,
@@ -113,7 +140,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaign.FieldCouponSelfMint:          {Type: field.TypeBool, Column: campaign.FieldCouponSelfMint},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   click.Table,
 			Columns: click.Columns,
@@ -138,7 +165,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			click.FieldUserAgent:        {Type: field.TypeString, Column: click.FieldUserAgent},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversion.Table,
 			Columns: conversion.Columns,
@@ -179,7 +206,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversion.FieldPaidAt:                  {Type: field.TypeTime, Column: conversion.FieldPaidAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   coupon.Table,
 			Columns: coupon.Columns,
@@ -209,7 +236,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			coupon.FieldRevokedAt:        {Type: field.TypeTime, Column: coupon.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   importjob.Table,
 			Columns: importjob.Columns,
@@ -235,7 +262,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			importjob.FieldRevertedAt:           {Type: field.TypeTime, Column: importjob.FieldRevertedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -257,7 +284,50 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOccurredAt:  {Type: field.TypeTime, Column: lead.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   logintoken.Table,
+			Columns: logintoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: logintoken.FieldID,
+			},
+		},
+		Type: "LoginToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			logintoken.FieldCreatedAt:  {Type: field.TypeTime, Column: logintoken.FieldCreatedAt},
+			logintoken.FieldUpdatedAt:  {Type: field.TypeTime, Column: logintoken.FieldUpdatedAt},
+			logintoken.FieldUserID:     {Type: field.TypeString, Column: logintoken.FieldUserID},
+			logintoken.FieldPurpose:    {Type: field.TypeEnum, Column: logintoken.FieldPurpose},
+			logintoken.FieldSecretHash: {Type: field.TypeString, Column: logintoken.FieldSecretHash},
+			logintoken.FieldExpiresAt:  {Type: field.TypeTime, Column: logintoken.FieldExpiresAt},
+			logintoken.FieldUsedAt:     {Type: field.TypeTime, Column: logintoken.FieldUsedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mcptoken.Table,
+			Columns: mcptoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mcptoken.FieldID,
+			},
+		},
+		Type: "MCPToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mcptoken.FieldCreatedAt:   {Type: field.TypeTime, Column: mcptoken.FieldCreatedAt},
+			mcptoken.FieldUpdatedAt:   {Type: field.TypeTime, Column: mcptoken.FieldUpdatedAt},
+			mcptoken.FieldOrgID:       {Type: field.TypeString, Column: mcptoken.FieldOrgID},
+			mcptoken.FieldName:        {Type: field.TypeString, Column: mcptoken.FieldName},
+			mcptoken.FieldSecretHash:  {Type: field.TypeString, Column: mcptoken.FieldSecretHash},
+			mcptoken.FieldHint:        {Type: field.TypeString, Column: mcptoken.FieldHint},
+			mcptoken.FieldCreatedByID: {Type: field.TypeString, Column: mcptoken.FieldCreatedByID},
+			mcptoken.FieldLastUsedAt:  {Type: field.TypeTime, Column: mcptoken.FieldLastUsedAt},
+			mcptoken.FieldRevokedAt:   {Type: field.TypeTime, Column: mcptoken.FieldRevokedAt},
+			mcptoken.FieldReadOnly:    {Type: field.TypeBool, Column: mcptoken.FieldReadOnly},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -275,7 +345,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -306,7 +376,33 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldSuspendedReason:         {Type: field.TypeString, Column: organization.FieldSuspendedReason},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxmessage.Table,
+			Columns: outboxmessage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: outboxmessage.FieldID,
+			},
+		},
+		Type: "OutboxMessage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxmessage.FieldCreatedAt:     {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
+			outboxmessage.FieldUpdatedAt:     {Type: field.TypeTime, Column: outboxmessage.FieldUpdatedAt},
+			outboxmessage.FieldOrgID:         {Type: field.TypeString, Column: outboxmessage.FieldOrgID},
+			outboxmessage.FieldKind:          {Type: field.TypeString, Column: outboxmessage.FieldKind},
+			outboxmessage.FieldToAddress:     {Type: field.TypeString, Column: outboxmessage.FieldToAddress},
+			outboxmessage.FieldSubject:       {Type: field.TypeString, Column: outboxmessage.FieldSubject},
+			outboxmessage.FieldTextBody:      {Type: field.TypeString, Column: outboxmessage.FieldTextBody},
+			outboxmessage.FieldHTMLBody:      {Type: field.TypeString, Column: outboxmessage.FieldHTMLBody},
+			outboxmessage.FieldStatus:        {Type: field.TypeEnum, Column: outboxmessage.FieldStatus},
+			outboxmessage.FieldAttempts:      {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
+			outboxmessage.FieldNextAttemptAt: {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
+			outboxmessage.FieldLastError:     {Type: field.TypeString, Column: outboxmessage.FieldLastError},
+			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutbatch.Table,
 			Columns: payoutbatch.Columns,
@@ -329,7 +425,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutbatch.FieldFailureReason: {Type: field.TypeString, Column: payoutbatch.FieldFailureReason},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutlineitem.Table,
 			Columns: payoutlineitem.Columns,
@@ -353,7 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutlineitem.FieldFailureReason:   {Type: field.TypeString, Column: payoutlineitem.FieldFailureReason},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -369,8 +465,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldEmail:           {Type: field.TypeString, Column: user.FieldEmail},
 			user.FieldFullName:        {Type: field.TypeString, Column: user.FieldFullName},
 			user.FieldEmailVerifiedAt: {Type: field.TypeTime, Column: user.FieldEmailVerifiedAt},
+			user.FieldPasswordHash:    {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldSessionVersion:  {Type: field.TypeInt, Column: user.FieldSessionVersion},
 		},
 	}
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   apikey.OrganizationTable,
+			Columns: []string{apikey.OrganizationColumn},
+			Bidi:    false,
+		},
+		"APIKey",
+		"Organization",
+	)
+	graph.MustAddE(
+		"created_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   apikey.CreatedByTable,
+			Columns: []string{apikey.CreatedByColumn},
+			Bidi:    false,
+		},
+		"APIKey",
+		"User",
+	)
 	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
@@ -732,6 +854,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Campaign",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   logintoken.UserTable,
+			Columns: []string{logintoken.UserColumn},
+			Bidi:    false,
+		},
+		"LoginToken",
+		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   mcptoken.OrganizationTable,
+			Columns: []string{mcptoken.OrganizationColumn},
+			Bidi:    false,
+		},
+		"MCPToken",
+		"Organization",
+	)
+	graph.MustAddE(
+		"created_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   mcptoken.CreatedByTable,
+			Columns: []string{mcptoken.CreatedByColumn},
+			Bidi:    false,
+		},
+		"MCPToken",
+		"User",
+	)
+	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -861,6 +1019,124 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *APIKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the APIKeyQuery builder.
+func (_q *APIKeyQuery) Filter() *APIKeyFilter {
+	return &APIKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *APIKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the APIKeyMutation builder.
+func (m *APIKeyMutation) Filter() *APIKeyFilter {
+	return &APIKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// APIKeyFilter provides a generic filtering capability at runtime for APIKeyQuery.
+type APIKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *APIKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *APIKeyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *APIKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *APIKeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldUpdatedAt))
+}
+
+// WhereOrgID applies the entql string predicate on the org_id field.
+func (f *APIKeyFilter) WhereOrgID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldOrgID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *APIKeyFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldName))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *APIKeyFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldSecretHash))
+}
+
+// WhereHint applies the entql string predicate on the hint field.
+func (f *APIKeyFilter) WhereHint(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldHint))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *APIKeyFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldCreatedByID))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *APIKeyFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldLastUsedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *APIKeyFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldRevokedAt))
+}
+
+// WhereSigningSecretSealed applies the entql []byte predicate on the signing_secret_sealed field.
+func (f *APIKeyFilter) WhereSigningSecretSealed(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldSigningSecretSealed))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *APIKeyFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *APIKeyFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCreatedBy applies a predicate to check if query has an edge created_by.
+func (f *APIKeyFilter) WhereHasCreatedBy() {
+	f.Where(entql.HasEdge("created_by"))
+}
+
+// WhereHasCreatedByWith applies a predicate to check if query has an edge created_by with a given conditions (other predicates).
+func (f *APIKeyFilter) WhereHasCreatedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("created_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AffiliateQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -889,7 +1165,7 @@ type AffiliateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AffiliateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1107,7 +1383,7 @@ type AuditLogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditLogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1221,7 +1497,7 @@ type CampaignFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CampaignFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1398,7 +1674,7 @@ type ClickFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ClickFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1540,7 +1816,7 @@ type ConversionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1818,7 +2094,7 @@ type CouponFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CouponFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1985,7 +2261,7 @@ type ImportJobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ImportJobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2132,7 +2408,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2231,6 +2507,213 @@ func (f *LeadFilter) WhereHasCampaignWith(preds ...predicate.Campaign) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *LoginTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LoginTokenQuery builder.
+func (_q *LoginTokenQuery) Filter() *LoginTokenFilter {
+	return &LoginTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LoginTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LoginTokenMutation builder.
+func (m *LoginTokenMutation) Filter() *LoginTokenFilter {
+	return &LoginTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// LoginTokenFilter provides a generic filtering capability at runtime for LoginTokenQuery.
+type LoginTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LoginTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *LoginTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(logintoken.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LoginTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(logintoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *LoginTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(logintoken.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *LoginTokenFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(logintoken.FieldUserID))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *LoginTokenFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(logintoken.FieldPurpose))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *LoginTokenFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(logintoken.FieldSecretHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *LoginTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(logintoken.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *LoginTokenFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(logintoken.FieldUsedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *LoginTokenFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *LoginTokenFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MCPTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MCPTokenQuery builder.
+func (_q *MCPTokenQuery) Filter() *MCPTokenFilter {
+	return &MCPTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MCPTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MCPTokenMutation builder.
+func (m *MCPTokenMutation) Filter() *MCPTokenFilter {
+	return &MCPTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// MCPTokenFilter provides a generic filtering capability at runtime for MCPTokenQuery.
+type MCPTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MCPTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MCPTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MCPTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mcptoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MCPTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(mcptoken.FieldUpdatedAt))
+}
+
+// WhereOrgID applies the entql string predicate on the org_id field.
+func (f *MCPTokenFilter) WhereOrgID(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldOrgID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MCPTokenFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldName))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *MCPTokenFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldSecretHash))
+}
+
+// WhereHint applies the entql string predicate on the hint field.
+func (f *MCPTokenFilter) WhereHint(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldHint))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *MCPTokenFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldCreatedByID))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *MCPTokenFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(mcptoken.FieldLastUsedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *MCPTokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(mcptoken.FieldRevokedAt))
+}
+
+// WhereReadOnly applies the entql bool predicate on the read_only field.
+func (f *MCPTokenFilter) WhereReadOnly(p entql.BoolP) {
+	f.Where(p.Field(mcptoken.FieldReadOnly))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *MCPTokenFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *MCPTokenFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCreatedBy applies a predicate to check if query has an edge created_by.
+func (f *MCPTokenFilter) WhereHasCreatedBy() {
+	f.Where(entql.HasEdge("created_by"))
+}
+
+// WhereHasCreatedByWith applies a predicate to check if query has an edge created_by with a given conditions (other predicates).
+func (f *MCPTokenFilter) WhereHasCreatedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("created_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MembershipQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2259,7 +2742,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2352,7 +2835,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2454,6 +2937,111 @@ func (f *OrganizationFilter) WhereSuspendedReason(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxMessageQuery builder.
+func (_q *OutboxMessageQuery) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxMessageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxMessageMutation builder.
+func (m *OutboxMessageMutation) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxMessageFilter provides a generic filtering capability at runtime for OutboxMessageQuery.
+type OutboxMessageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxMessageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OutboxMessageFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxMessageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OutboxMessageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldUpdatedAt))
+}
+
+// WhereOrgID applies the entql string predicate on the org_id field.
+func (f *OutboxMessageFilter) WhereOrgID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldOrgID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OutboxMessageFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldKind))
+}
+
+// WhereToAddress applies the entql string predicate on the to_address field.
+func (f *OutboxMessageFilter) WhereToAddress(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldToAddress))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *OutboxMessageFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldSubject))
+}
+
+// WhereTextBody applies the entql string predicate on the text_body field.
+func (f *OutboxMessageFilter) WhereTextBody(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldTextBody))
+}
+
+// WhereHTMLBody applies the entql string predicate on the html_body field.
+func (f *OutboxMessageFilter) WhereHTMLBody(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldHTMLBody))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *OutboxMessageFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *OutboxMessageFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *OutboxMessageFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldNextAttemptAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *OutboxMessageFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldLastError))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldSentAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PayoutBatchQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2482,7 +3070,7 @@ type PayoutBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2614,7 +3202,7 @@ type PayoutLineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutLineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2765,7 +3353,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2799,6 +3387,16 @@ func (f *UserFilter) WhereFullName(p entql.StringP) {
 // WhereEmailVerifiedAt applies the entql time.Time predicate on the email_verified_at field.
 func (f *UserFilter) WhereEmailVerifiedAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldEmailVerifiedAt))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *UserFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(user.FieldPasswordHash))
+}
+
+// WhereSessionVersion applies the entql int predicate on the session_version field.
+func (f *UserFilter) WhereSessionVersion(p entql.IntP) {
+	f.Where(p.Field(user.FieldSessionVersion))
 }
 
 // WhereHasMemberships applies a predicate to check if query has an edge memberships.

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -17,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
@@ -28,6 +30,11 @@ import (
 type Noder interface {
 	IsNode()
 }
+
+var apikeyImplementors = []string{"APIKey", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*APIKey) IsNode() {}
 
 var affiliateImplementors = []string{"Affiliate", "Node"}
 
@@ -68,6 +75,11 @@ var leadImplementors = []string{"Lead", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Lead) IsNode() {}
+
+var mcptokenImplementors = []string{"MCPToken", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MCPToken) IsNode() {}
 
 var membershipImplementors = []string{"Membership", "Node"}
 
@@ -152,6 +164,15 @@ func (c *Client) Noder(ctx context.Context, id string, opts ...NodeOption) (_ No
 
 func (c *Client) noder(ctx context.Context, table string, id string) (Noder, error) {
 	switch table {
+	case apikey.Table:
+		query := c.APIKey.Query().
+			Where(apikey.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, apikeyImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case affiliate.Table:
 		query := c.Affiliate.Query().
 			Where(affiliate.ID(id))
@@ -220,6 +241,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(lead.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leadImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case mcptoken.Table:
+		query := c.MCPToken.Query().
+			Where(mcptoken.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, mcptokenImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -342,6 +372,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case apikey.Table:
+		query := c.APIKey.Query().
+			Where(apikey.IDIn(ids...))
+		query, err := query.CollectFields(ctx, apikeyImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case affiliate.Table:
 		query := c.Affiliate.Query().
 			Where(affiliate.IDIn(ids...))
@@ -458,6 +504,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.Lead.Query().
 			Where(lead.IDIn(ids...))
 		query, err := query.CollectFields(ctx, leadImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case mcptoken.Table:
+		query := c.MCPToken.Query().
+			Where(mcptoken.IDIn(ids...))
+		query, err := query.CollectFields(ctx, mcptokenImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -14,8 +15,11 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/outboxmessage"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/user"
@@ -24,6 +28,7 @@ import (
 
 // tableByIDPrefix maps each entity's ID prefix to its table.
 var tableByIDPrefix = map[string]string{
+	"key": apikey.Table,
 	"aff": affiliate.Table,
 	"aud": auditlogentry.Table,
 	"cmp": campaign.Table,
@@ -32,8 +37,11 @@ var tableByIDPrefix = map[string]string{
 	"cpn": coupon.Table,
 	"imp": importjob.Table,
 	"led": lead.Table,
+	"lgt": logintoken.Table,
+	"mcp": mcptoken.Table,
 	"mem": membership.Table,
 	"org": organization.Table,
+	"msg": outboxmessage.Table,
 	"pay": payoutbatch.Table,
 	"pli": payoutlineitem.Table,
 	"usr": user.Table,

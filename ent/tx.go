@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// Affiliate is the client for interacting with the Affiliate builders.
 	Affiliate *AffiliateClient
 	// AuditLogEntry is the client for interacting with the AuditLogEntry builders.
@@ -30,10 +32,16 @@ type Tx struct {
 	ImportJob *ImportJobClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
+	// LoginToken is the client for interacting with the LoginToken builders.
+	LoginToken *LoginTokenClient
+	// MCPToken is the client for interacting with the MCPToken builders.
+	MCPToken *MCPTokenClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PayoutBatch is the client for interacting with the PayoutBatch builders.
 	PayoutBatch *PayoutBatchClient
 	// PayoutLineItem is the client for interacting with the PayoutLineItem builders.
@@ -171,6 +179,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Affiliate = NewAffiliateClient(tx.config)
 	tx.AuditLogEntry = NewAuditLogEntryClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
@@ -179,8 +188,11 @@ func (tx *Tx) init() {
 	tx.Coupon = NewCouponClient(tx.config)
 	tx.ImportJob = NewImportJobClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
+	tx.LoginToken = NewLoginTokenClient(tx.config)
+	tx.MCPToken = NewMCPTokenClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.PayoutBatch = NewPayoutBatchClient(tx.config)
 	tx.PayoutLineItem = NewPayoutLineItemClient(tx.config)
 	tx.User = NewUserClient(tx.config)
@@ -193,7 +205,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Affiliate.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -27,6 +27,10 @@ type User struct {
 	FullName string `json:"full_name,omitempty"`
 	// EmailVerifiedAt holds the value of the "email_verified_at" field.
 	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
+	// argon2id in PHC format; empty for users who only sign in by email link.
+	PasswordHash string `json:"-"`
+	// Sessions signed with an older version are refused: bumping it signs the user out everywhere.
+	SessionVersion int `json:"session_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -60,7 +64,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldID, user.FieldEmail, user.FieldFullName:
+		case user.FieldSessionVersion:
+			values[i] = new(sql.NullInt64)
+		case user.FieldID, user.FieldEmail, user.FieldFullName, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailVerifiedAt:
 			values[i] = new(sql.NullTime)
@@ -115,6 +121,18 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.EmailVerifiedAt = new(time.Time)
 				*_m.EmailVerifiedAt = value.Time
+			}
+		case user.FieldPasswordHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field password_hash", values[i])
+			} else if value.Valid {
+				_m.PasswordHash = value.String
+			}
+		case user.FieldSessionVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field session_version", values[i])
+			} else if value.Valid {
+				_m.SessionVersion = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -173,6 +191,11 @@ func (_m *User) String() string {
 		builder.WriteString("email_verified_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("password_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("session_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SessionVersion))
 	builder.WriteByte(')')
 	return builder.String()
 }

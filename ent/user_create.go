@@ -86,6 +86,34 @@ func (_c *UserCreate) SetNillableEmailVerifiedAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetPasswordHash sets the "password_hash" field.
+func (_c *UserCreate) SetPasswordHash(v string) *UserCreate {
+	_c.mutation.SetPasswordHash(v)
+	return _c
+}
+
+// SetNillablePasswordHash sets the "password_hash" field if the given value is not nil.
+func (_c *UserCreate) SetNillablePasswordHash(v *string) *UserCreate {
+	if v != nil {
+		_c.SetPasswordHash(*v)
+	}
+	return _c
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (_c *UserCreate) SetSessionVersion(v int) *UserCreate {
+	_c.mutation.SetSessionVersion(v)
+	return _c
+}
+
+// SetNillableSessionVersion sets the "session_version" field if the given value is not nil.
+func (_c *UserCreate) SetNillableSessionVersion(v *int) *UserCreate {
+	if v != nil {
+		_c.SetSessionVersion(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v string) *UserCreate {
 	_c.mutation.SetID(v)
@@ -166,6 +194,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.SessionVersion(); !ok {
+		v := user.DefaultSessionVersion
+		_c.mutation.SetSessionVersion(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -195,6 +227,14 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.FullName(); ok {
 		if err := user.FullNameValidator(v); err != nil {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SessionVersion(); !ok {
+		return &ValidationError{Name: "session_version", err: errors.New(`ent: missing required field "User.session_version"`)}
+	}
+	if v, ok := _c.mutation.SessionVersion(); ok {
+		if err := user.SessionVersionValidator(v); err != nil {
+			return &ValidationError{Name: "session_version", err: fmt.Errorf(`ent: validator failed for field "User.session_version": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -257,6 +297,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
 		_node.EmailVerifiedAt = &value
+	}
+	if value, ok := _c.mutation.PasswordHash(); ok {
+		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
+		_node.PasswordHash = value
+	}
+	if value, ok := _c.mutation.SessionVersion(); ok {
+		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)
+		_node.SessionVersion = value
 	}
 	if nodes := _c.mutation.MembershipsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -386,6 +434,42 @@ func (u *UserUpsert) ClearEmailVerifiedAt() *UserUpsert {
 	return u
 }
 
+// SetPasswordHash sets the "password_hash" field.
+func (u *UserUpsert) SetPasswordHash(v string) *UserUpsert {
+	u.Set(user.FieldPasswordHash, v)
+	return u
+}
+
+// UpdatePasswordHash sets the "password_hash" field to the value that was provided on create.
+func (u *UserUpsert) UpdatePasswordHash() *UserUpsert {
+	u.SetExcluded(user.FieldPasswordHash)
+	return u
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (u *UserUpsert) ClearPasswordHash() *UserUpsert {
+	u.SetNull(user.FieldPasswordHash)
+	return u
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (u *UserUpsert) SetSessionVersion(v int) *UserUpsert {
+	u.Set(user.FieldSessionVersion, v)
+	return u
+}
+
+// UpdateSessionVersion sets the "session_version" field to the value that was provided on create.
+func (u *UserUpsert) UpdateSessionVersion() *UserUpsert {
+	u.SetExcluded(user.FieldSessionVersion)
+	return u
+}
+
+// AddSessionVersion adds v to the "session_version" field.
+func (u *UserUpsert) AddSessionVersion(v int) *UserUpsert {
+	u.Add(user.FieldSessionVersion, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -504,6 +588,48 @@ func (u *UserUpsertOne) UpdateEmailVerifiedAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearEmailVerifiedAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearEmailVerifiedAt()
+	})
+}
+
+// SetPasswordHash sets the "password_hash" field.
+func (u *UserUpsertOne) SetPasswordHash(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordHash(v)
+	})
+}
+
+// UpdatePasswordHash sets the "password_hash" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdatePasswordHash() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordHash()
+	})
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (u *UserUpsertOne) ClearPasswordHash() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPasswordHash()
+	})
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (u *UserUpsertOne) SetSessionVersion(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSessionVersion(v)
+	})
+}
+
+// AddSessionVersion adds v to the "session_version" field.
+func (u *UserUpsertOne) AddSessionVersion(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddSessionVersion(v)
+	})
+}
+
+// UpdateSessionVersion sets the "session_version" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateSessionVersion() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSessionVersion()
 	})
 }
 
@@ -792,6 +918,48 @@ func (u *UserUpsertBulk) UpdateEmailVerifiedAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearEmailVerifiedAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearEmailVerifiedAt()
+	})
+}
+
+// SetPasswordHash sets the "password_hash" field.
+func (u *UserUpsertBulk) SetPasswordHash(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordHash(v)
+	})
+}
+
+// UpdatePasswordHash sets the "password_hash" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdatePasswordHash() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordHash()
+	})
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (u *UserUpsertBulk) ClearPasswordHash() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPasswordHash()
+	})
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (u *UserUpsertBulk) SetSessionVersion(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSessionVersion(v)
+	})
+}
+
+// AddSessionVersion adds v to the "session_version" field.
+func (u *UserUpsertBulk) AddSessionVersion(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddSessionVersion(v)
+	})
+}
+
+// UpdateSessionVersion sets the "session_version" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateSessionVersion() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSessionVersion()
 	})
 }
 

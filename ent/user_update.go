@@ -89,6 +89,47 @@ func (_u *UserUpdate) ClearEmailVerifiedAt() *UserUpdate {
 	return _u
 }
 
+// SetPasswordHash sets the "password_hash" field.
+func (_u *UserUpdate) SetPasswordHash(v string) *UserUpdate {
+	_u.mutation.SetPasswordHash(v)
+	return _u
+}
+
+// SetNillablePasswordHash sets the "password_hash" field if the given value is not nil.
+func (_u *UserUpdate) SetNillablePasswordHash(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetPasswordHash(*v)
+	}
+	return _u
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (_u *UserUpdate) ClearPasswordHash() *UserUpdate {
+	_u.mutation.ClearPasswordHash()
+	return _u
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (_u *UserUpdate) SetSessionVersion(v int) *UserUpdate {
+	_u.mutation.ResetSessionVersion()
+	_u.mutation.SetSessionVersion(v)
+	return _u
+}
+
+// SetNillableSessionVersion sets the "session_version" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableSessionVersion(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetSessionVersion(*v)
+	}
+	return _u
+}
+
+// AddSessionVersion adds value to the "session_version" field.
+func (_u *UserUpdate) AddSessionVersion(v int) *UserUpdate {
+	_u.mutation.AddSessionVersion(v)
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *UserUpdate) AddMembershipIDs(ids ...string) *UserUpdate {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -184,6 +225,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionVersion(); ok {
+		if err := user.SessionVersionValidator(v); err != nil {
+			return &ValidationError{Name: "session_version", err: fmt.Errorf(`ent: validator failed for field "User.session_version": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -216,6 +262,18 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.EmailVerifiedAtCleared() {
 		_spec.ClearField(user.FieldEmailVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PasswordHash(); ok {
+		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
+	}
+	if _u.mutation.PasswordHashCleared() {
+		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.SessionVersion(); ok {
+		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSessionVersion(); ok {
+		_spec.AddField(user.FieldSessionVersion, field.TypeInt, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -342,6 +400,47 @@ func (_u *UserUpdateOne) ClearEmailVerifiedAt() *UserUpdateOne {
 	return _u
 }
 
+// SetPasswordHash sets the "password_hash" field.
+func (_u *UserUpdateOne) SetPasswordHash(v string) *UserUpdateOne {
+	_u.mutation.SetPasswordHash(v)
+	return _u
+}
+
+// SetNillablePasswordHash sets the "password_hash" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillablePasswordHash(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetPasswordHash(*v)
+	}
+	return _u
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (_u *UserUpdateOne) ClearPasswordHash() *UserUpdateOne {
+	_u.mutation.ClearPasswordHash()
+	return _u
+}
+
+// SetSessionVersion sets the "session_version" field.
+func (_u *UserUpdateOne) SetSessionVersion(v int) *UserUpdateOne {
+	_u.mutation.ResetSessionVersion()
+	_u.mutation.SetSessionVersion(v)
+	return _u
+}
+
+// SetNillableSessionVersion sets the "session_version" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableSessionVersion(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetSessionVersion(*v)
+	}
+	return _u
+}
+
+// AddSessionVersion adds value to the "session_version" field.
+func (_u *UserUpdateOne) AddSessionVersion(v int) *UserUpdateOne {
+	_u.mutation.AddSessionVersion(v)
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *UserUpdateOne) AddMembershipIDs(ids ...string) *UserUpdateOne {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -450,6 +549,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionVersion(); ok {
+		if err := user.SessionVersionValidator(v); err != nil {
+			return &ValidationError{Name: "session_version", err: fmt.Errorf(`ent: validator failed for field "User.session_version": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -499,6 +603,18 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.EmailVerifiedAtCleared() {
 		_spec.ClearField(user.FieldEmailVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PasswordHash(); ok {
+		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
+	}
+	if _u.mutation.PasswordHashCleared() {
+		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.SessionVersion(); ok {
+		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSessionVersion(); ok {
+		_spec.AddField(user.FieldSessionVersion, field.TypeInt, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -23,6 +23,12 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]ent.Noder, e
 	return r.client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) (*ent.APIKeyConnection, error) {
+	return r.client.APIKey.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAPIKeyOrder(orderBy), ent.WithAPIKeyFilter(where.Filter))
+}
+
 // Affiliates is the resolver for the affiliates field.
 func (r *queryResolver) Affiliates(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) (*ent.AffiliateConnection, error) {
 	return r.client.Affiliate.Query().Paginate(ctx, after, first, before, last,
@@ -69,6 +75,12 @@ func (r *queryResolver) ImportJobs(ctx context.Context, after *entgql.Cursor[str
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
 	return r.client.Lead.Query().Paginate(ctx, after, first, before, last,
 		ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
+}
+
+// McpTokens is the resolver for the mcpTokens field.
+func (r *queryResolver) McpTokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MCPTokenOrder, where *ent.MCPTokenWhereInput) (*ent.MCPTokenConnection, error) {
+	return r.client.MCPToken.Query().Paginate(ctx, after, first, before, last,
+		ent.WithMCPTokenOrder(orderBy), ent.WithMCPTokenFilter(where.Filter))
 }
 
 // Memberships is the resolver for the memberships field.

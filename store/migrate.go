@@ -80,6 +80,11 @@ const migrationsTable = "tandem_schema_migrations"
 // migrating at once on PostgreSQL take turns on an advisory lock; on SQLite
 // the IMMEDIATE transaction does the same.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	return db.migrateUpTo(ctx, "")
+}
+
+// migrateUpTo applies pending migrations up to and including version ("" for all).
+func (db *DB) migrateUpTo(ctx context.Context, version string) ([]string, error) {
 	all, err := Migrations(db.Dialect)
 	if err != nil {
 		return nil, err
@@ -89,6 +94,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range all {
+		if version != "" && m.Version > version {
+			break
+		}
 		done, err := db.applyOne(ctx, m)
 		if err != nil {
 			return applied, err
@@ -131,7 +139,22 @@ func (db *DB) Pending(ctx context.Context) ([]string, error) {
 }
 
 func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	// One connection for the whole migration: SQLite's foreign_keys pragma is
+	// per connection and ignored inside a transaction, and a table rebuild
+	// (create new, copy, drop old, rename) must run with it off, or dropping
+	// the old table trips the foreign keys that point at it.
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migrate %s: %w", m.Version, err)
+	}
+	defer conn.Close()
+	if db.Dialect == dialect.SQLite {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+			return false, fmt.Errorf("migrate %s: %w", m.Version, err)
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on") }()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("migrate %s: %w", m.Version, err)
 	}
@@ -150,8 +173,22 @@ func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
 		return false, fmt.Errorf("migrate %s: %w", m.Version, err)
 	}
 	for _, stmt := range splitStatements(m.SQL) {
+		if strings.HasPrefix(strings.ToUpper(stmt), "PRAGMA FOREIGN_KEYS") {
+			continue // handled above, outside the transaction
+		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return false, fmt.Errorf("migrate %s: %w\n  in: %s", m.Version, err, firstLine(stmt))
+		}
+	}
+	if db.Dialect == dialect.SQLite {
+		// With the checks off, prove the rebuilt tables still satisfy every foreign key.
+		var table string
+		err := tx.QueryRowContext(ctx, "SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1").Scan(&table)
+		if err == nil {
+			return false, fmt.Errorf("migrate %s: leaves rows in %s that break a foreign key", m.Version, table)
+		}
+		if err != sql.ErrNoRows {
+			return false, fmt.Errorf("migrate %s: checking foreign keys: %w", m.Version, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO `+migrationsTable+` (version, applied_at) VALUES (?, ?)`),

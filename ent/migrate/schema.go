@@ -8,6 +8,47 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "hint", Type: field.TypeString, Size: 32},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "signing_secret_sealed", Type: field.TypeBytes},
+		{Name: "org_id", Type: field.TypeString, Size: 40},
+		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 40},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_keys_organizations_organization",
+				Columns:    []*schema.Column{APIKeysColumns[9]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "api_keys_users_created_by",
+				Columns:    []*schema.Column{APIKeysColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_org_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[9]},
+			},
+		},
+	}
 	// AffiliatesColumns holds the columns for the "affiliates" table.
 	AffiliatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -525,6 +566,77 @@ var (
 			},
 		},
 	}
+	// LoginTokensColumns holds the columns for the "login_tokens" table.
+	LoginTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"sign_in", "verify_email"}},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// LoginTokensTable holds the schema information for the "login_tokens" table.
+	LoginTokensTable = &schema.Table{
+		Name:       "login_tokens",
+		Columns:    LoginTokensColumns,
+		PrimaryKey: []*schema.Column{LoginTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "login_tokens_users_user",
+				Columns:    []*schema.Column{LoginTokensColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// McpTokensColumns holds the columns for the "mcp_tokens" table.
+	McpTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "hint", Type: field.TypeString, Size: 32},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "read_only", Type: field.TypeBool, Default: false},
+		{Name: "org_id", Type: field.TypeString, Size: 40},
+		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 40},
+	}
+	// McpTokensTable holds the schema information for the "mcp_tokens" table.
+	McpTokensTable = &schema.Table{
+		Name:       "mcp_tokens",
+		Columns:    McpTokensColumns,
+		PrimaryKey: []*schema.Column{McpTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mcp_tokens_organizations_organization",
+				Columns:    []*schema.Column{McpTokensColumns[9]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "mcp_tokens_users_created_by",
+				Columns:    []*schema.Column{McpTokensColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mcptoken_org_id",
+				Unique:  false,
+				Columns: []*schema.Column{McpTokensColumns[9]},
+			},
+			{
+				Name:    "mcptoken_org_id_revoked_at",
+				Unique:  false,
+				Columns: []*schema.Column{McpTokensColumns[9], McpTokensColumns[7]},
+			},
+		},
+	}
 	// MembershipsColumns holds the columns for the "memberships" table.
 	MembershipsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -593,6 +705,36 @@ var (
 		Name:       "organizations",
 		Columns:    OrganizationsColumns,
 		PrimaryKey: []*schema.Column{OrganizationsColumns[0]},
+	}
+	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
+	OutboxMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "org_id", Type: field.TypeString, Nullable: true},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "to_address", Type: field.TypeString, Size: 254},
+		{Name: "subject", Type: field.TypeString, Size: 300},
+		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "html_body", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "sent", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
+	OutboxMessagesTable = &schema.Table{
+		Name:       "outbox_messages",
+		Columns:    OutboxMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmessage_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[9], OutboxMessagesColumns[11]},
+			},
+		},
 	}
 	// PayoutBatchesColumns holds the columns for the "payout_batches" table.
 	PayoutBatchesColumns = []*schema.Column{
@@ -706,6 +848,8 @@ var (
 		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
 		{Name: "full_name", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "session_version", Type: field.TypeInt, Default: 0},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -715,6 +859,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		AffiliatesTable,
 		AuditLogEntriesTable,
 		CampaignsTable,
@@ -723,8 +868,11 @@ var (
 		CouponsTable,
 		ImportJobsTable,
 		LeadsTable,
+		LoginTokensTable,
+		McpTokensTable,
 		MembershipsTable,
 		OrganizationsTable,
+		OutboxMessagesTable,
 		PayoutBatchesTable,
 		PayoutLineItemsTable,
 		UsersTable,
@@ -732,6 +880,8 @@ var (
 )
 
 func init() {
+	APIKeysTable.ForeignKeys[0].RefTable = OrganizationsTable
+	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
 	AffiliatesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AffiliatesTable.ForeignKeys[1].RefTable = CampaignsTable
 	AffiliatesTable.ForeignKeys[2].RefTable = AffiliatesTable
@@ -756,6 +906,9 @@ func init() {
 	LeadsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	LeadsTable.ForeignKeys[1].RefTable = AffiliatesTable
 	LeadsTable.ForeignKeys[2].RefTable = CampaignsTable
+	LoginTokensTable.ForeignKeys[0].RefTable = UsersTable
+	McpTokensTable.ForeignKeys[0].RefTable = OrganizationsTable
+	McpTokensTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	PayoutBatchesTable.ForeignKeys[0].RefTable = OrganizationsTable

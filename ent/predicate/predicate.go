@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIKey is the predicate function for apikey builders.
+type APIKey func(*sql.Selector)
+
 // Affiliate is the predicate function for affiliate builders.
 type Affiliate func(*sql.Selector)
 
@@ -30,11 +33,20 @@ type ImportJob func(*sql.Selector)
 // Lead is the predicate function for lead builders.
 type Lead func(*sql.Selector)
 
+// LoginToken is the predicate function for logintoken builders.
+type LoginToken func(*sql.Selector)
+
+// MCPToken is the predicate function for mcptoken builders.
+type MCPToken func(*sql.Selector)
+
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
+
+// OutboxMessage is the predicate function for outboxmessage builders.
+type OutboxMessage func(*sql.Selector)
 
 // PayoutBatch is the predicate function for payoutbatch builders.
 type PayoutBatch func(*sql.Selector)

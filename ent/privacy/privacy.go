@@ -111,6 +111,30 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The APIKeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type APIKeyQueryRuleFunc func(context.Context, *ent.APIKeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f APIKeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.APIKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.APIKeyQuery", q)
+}
+
+// The APIKeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type APIKeyMutationRuleFunc func(context.Context, *ent.APIKeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f APIKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.APIKeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APIKeyMutation", m)
+}
+
 // The AffiliateQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AffiliateQueryRuleFunc func(context.Context, *ent.AffiliateQuery) error
@@ -303,6 +327,54 @@ func (f LeadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeadMutation", m)
 }
 
+// The LoginTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginTokenQueryRuleFunc func(context.Context, *ent.LoginTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginTokenQuery", q)
+}
+
+// The LoginTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginTokenMutationRuleFunc func(context.Context, *ent.LoginTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginTokenMutation", m)
+}
+
+// The MCPTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MCPTokenQueryRuleFunc func(context.Context, *ent.MCPTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MCPTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MCPTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MCPTokenQuery", q)
+}
+
+// The MCPTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MCPTokenMutationRuleFunc func(context.Context, *ent.MCPTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MCPTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MCPTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MCPTokenMutation", m)
+}
+
 // The MembershipQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MembershipQueryRuleFunc func(context.Context, *ent.MembershipQuery) error
@@ -349,6 +421,30 @@ func (f OrganizationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMutation", m)
+}
+
+// The OutboxMessageQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OutboxMessageQueryRuleFunc func(context.Context, *ent.OutboxMessageQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OutboxMessageQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OutboxMessageQuery", q)
+}
+
+// The OutboxMessageMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OutboxMessageMutationRuleFunc func(context.Context, *ent.OutboxMessageMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OutboxMessageMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
 }
 
 // The PayoutBatchQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -458,6 +554,8 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.APIKeyQuery:
+		return q.Filter(), nil
 	case *ent.AffiliateQuery:
 		return q.Filter(), nil
 	case *ent.AuditLogEntryQuery:
@@ -474,9 +572,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LeadQuery:
 		return q.Filter(), nil
+	case *ent.LoginTokenQuery:
+		return q.Filter(), nil
+	case *ent.MCPTokenQuery:
+		return q.Filter(), nil
 	case *ent.MembershipQuery:
 		return q.Filter(), nil
 	case *ent.OrganizationQuery:
+		return q.Filter(), nil
+	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
 	case *ent.PayoutBatchQuery:
 		return q.Filter(), nil
@@ -491,6 +595,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.APIKeyMutation:
+		return m.Filter(), nil
 	case *ent.AffiliateMutation:
 		return m.Filter(), nil
 	case *ent.AuditLogEntryMutation:
@@ -507,9 +613,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.LeadMutation:
 		return m.Filter(), nil
+	case *ent.LoginTokenMutation:
+		return m.Filter(), nil
+	case *ent.MCPTokenMutation:
+		return m.Filter(), nil
 	case *ent.MembershipMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMutation:
+		return m.Filter(), nil
+	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil
 	case *ent.PayoutBatchMutation:
 		return m.Filter(), nil

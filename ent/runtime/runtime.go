@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
 	"github.com/tandemhq/tandem/ent/click"
@@ -14,8 +15,11 @@ import (
 	"github.com/tandemhq/tandem/ent/coupon"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/outboxmessage"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/schema"
@@ -29,6 +33,83 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyMixin := schema.APIKey{}.Mixin()
+	apikey.Policy = privacy.NewPolicies(apikeyMixin[1], schema.APIKey{})
+	apikey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apikey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apikeyMixinHooks1 := apikeyMixin[1].Hooks()
+
+	apikey.Hooks[1] = apikeyMixinHooks1[0]
+
+	apikey.Hooks[2] = apikeyMixinHooks1[1]
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyMixinFields1 := apikeyMixin[1].Fields()
+	_ = apikeyMixinFields1
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyMixinFields0[1].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescUpdatedAt is the schema descriptor for updated_at field.
+	apikeyDescUpdatedAt := apikeyMixinFields0[2].Descriptor()
+	// apikey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	apikey.DefaultUpdatedAt = apikeyDescUpdatedAt.Default.(func() time.Time)
+	// apikey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	apikey.UpdateDefaultUpdatedAt = apikeyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// apikeyDescOrgID is the schema descriptor for org_id field.
+	apikeyDescOrgID := apikeyMixinFields1[0].Descriptor()
+	// apikey.OrgIDValidator is a validator for the "org_id" field. It is called by the builders before save.
+	apikey.OrgIDValidator = apikeyDescOrgID.Validators[0].(func(string) error)
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescHint is the schema descriptor for hint field.
+	apikeyDescHint := apikeyFields[2].Descriptor()
+	// apikey.HintValidator is a validator for the "hint" field. It is called by the builders before save.
+	apikey.HintValidator = apikeyDescHint.Validators[0].(func(string) error)
+	// apikeyDescID is the schema descriptor for id field.
+	apikeyDescID := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultID holds the default value on creation for the id field.
+	apikey.DefaultID = apikeyDescID.Default.(func() string)
+	// apikey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	apikey.IDValidator = func() func(string) error {
+		validators := apikeyDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	affiliateMixin := schema.Affiliate{}.Mixin()
 	affiliate.Policy = privacy.NewPolicies(affiliateMixin[1], schema.Affiliate{})
 	affiliate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -831,6 +912,131 @@ func init() {
 			return nil
 		}
 	}()
+	logintokenMixin := schema.LoginToken{}.Mixin()
+	logintoken.Policy = privacy.NewPolicies(schema.LoginToken{})
+	logintoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := logintoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	logintokenMixinFields0 := logintokenMixin[0].Fields()
+	_ = logintokenMixinFields0
+	logintokenFields := schema.LoginToken{}.Fields()
+	_ = logintokenFields
+	// logintokenDescCreatedAt is the schema descriptor for created_at field.
+	logintokenDescCreatedAt := logintokenMixinFields0[1].Descriptor()
+	// logintoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	logintoken.DefaultCreatedAt = logintokenDescCreatedAt.Default.(func() time.Time)
+	// logintokenDescUpdatedAt is the schema descriptor for updated_at field.
+	logintokenDescUpdatedAt := logintokenMixinFields0[2].Descriptor()
+	// logintoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	logintoken.DefaultUpdatedAt = logintokenDescUpdatedAt.Default.(func() time.Time)
+	// logintoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	logintoken.UpdateDefaultUpdatedAt = logintokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// logintokenDescID is the schema descriptor for id field.
+	logintokenDescID := logintokenMixinFields0[0].Descriptor()
+	// logintoken.DefaultID holds the default value on creation for the id field.
+	logintoken.DefaultID = logintokenDescID.Default.(func() string)
+	// logintoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	logintoken.IDValidator = func() func(string) error {
+		validators := logintokenDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	mcptokenMixin := schema.MCPToken{}.Mixin()
+	mcptoken.Policy = privacy.NewPolicies(mcptokenMixin[1], schema.MCPToken{})
+	mcptoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mcptoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mcptokenMixinHooks1 := mcptokenMixin[1].Hooks()
+
+	mcptoken.Hooks[1] = mcptokenMixinHooks1[0]
+
+	mcptoken.Hooks[2] = mcptokenMixinHooks1[1]
+	mcptokenMixinFields0 := mcptokenMixin[0].Fields()
+	_ = mcptokenMixinFields0
+	mcptokenMixinFields1 := mcptokenMixin[1].Fields()
+	_ = mcptokenMixinFields1
+	mcptokenFields := schema.MCPToken{}.Fields()
+	_ = mcptokenFields
+	// mcptokenDescCreatedAt is the schema descriptor for created_at field.
+	mcptokenDescCreatedAt := mcptokenMixinFields0[1].Descriptor()
+	// mcptoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mcptoken.DefaultCreatedAt = mcptokenDescCreatedAt.Default.(func() time.Time)
+	// mcptokenDescUpdatedAt is the schema descriptor for updated_at field.
+	mcptokenDescUpdatedAt := mcptokenMixinFields0[2].Descriptor()
+	// mcptoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	mcptoken.DefaultUpdatedAt = mcptokenDescUpdatedAt.Default.(func() time.Time)
+	// mcptoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	mcptoken.UpdateDefaultUpdatedAt = mcptokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mcptokenDescOrgID is the schema descriptor for org_id field.
+	mcptokenDescOrgID := mcptokenMixinFields1[0].Descriptor()
+	// mcptoken.OrgIDValidator is a validator for the "org_id" field. It is called by the builders before save.
+	mcptoken.OrgIDValidator = mcptokenDescOrgID.Validators[0].(func(string) error)
+	// mcptokenDescName is the schema descriptor for name field.
+	mcptokenDescName := mcptokenFields[0].Descriptor()
+	// mcptoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	mcptoken.NameValidator = func() func(string) error {
+		validators := mcptokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mcptokenDescHint is the schema descriptor for hint field.
+	mcptokenDescHint := mcptokenFields[2].Descriptor()
+	// mcptoken.HintValidator is a validator for the "hint" field. It is called by the builders before save.
+	mcptoken.HintValidator = mcptokenDescHint.Validators[0].(func(string) error)
+	// mcptokenDescReadOnly is the schema descriptor for read_only field.
+	mcptokenDescReadOnly := mcptokenFields[6].Descriptor()
+	// mcptoken.DefaultReadOnly holds the default value on creation for the read_only field.
+	mcptoken.DefaultReadOnly = mcptokenDescReadOnly.Default.(bool)
+	// mcptokenDescID is the schema descriptor for id field.
+	mcptokenDescID := mcptokenMixinFields0[0].Descriptor()
+	// mcptoken.DefaultID holds the default value on creation for the id field.
+	mcptoken.DefaultID = mcptokenDescID.Default.(func() string)
+	// mcptoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	mcptoken.IDValidator = func() func(string) error {
+		validators := mcptokenDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	membershipMixin := schema.Membership{}.Mixin()
 	membership.Policy = privacy.NewPolicies(membershipMixin[1], schema.Membership{})
 	membership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -983,6 +1189,114 @@ func init() {
 	// organization.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	organization.IDValidator = func() func(string) error {
 		validators := organizationDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
+	outboxmessage.Policy = privacy.NewPolicies(schema.OutboxMessage{})
+	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxmessage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxmessageMixinFields0 := outboxmessageMixin[0].Fields()
+	_ = outboxmessageMixinFields0
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
+	outboxmessageDescCreatedAt := outboxmessageMixinFields0[1].Descriptor()
+	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
+	// outboxmessageDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxmessageDescUpdatedAt := outboxmessageMixinFields0[2].Descriptor()
+	// outboxmessage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxmessage.DefaultUpdatedAt = outboxmessageDescUpdatedAt.Default.(func() time.Time)
+	// outboxmessage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	outboxmessage.UpdateDefaultUpdatedAt = outboxmessageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// outboxmessageDescKind is the schema descriptor for kind field.
+	outboxmessageDescKind := outboxmessageFields[1].Descriptor()
+	// outboxmessage.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	outboxmessage.KindValidator = func() func(string) error {
+		validators := outboxmessageDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxmessageDescToAddress is the schema descriptor for to_address field.
+	outboxmessageDescToAddress := outboxmessageFields[2].Descriptor()
+	// outboxmessage.ToAddressValidator is a validator for the "to_address" field. It is called by the builders before save.
+	outboxmessage.ToAddressValidator = func() func(string) error {
+		validators := outboxmessageDescToAddress.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(to_address string) error {
+			for _, fn := range fns {
+				if err := fn(to_address); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxmessageDescSubject is the schema descriptor for subject field.
+	outboxmessageDescSubject := outboxmessageFields[3].Descriptor()
+	// outboxmessage.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	outboxmessage.SubjectValidator = func() func(string) error {
+		validators := outboxmessageDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxmessageDescAttempts is the schema descriptor for attempts field.
+	outboxmessageDescAttempts := outboxmessageFields[7].Descriptor()
+	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
+	// outboxmessage.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	outboxmessage.AttemptsValidator = outboxmessageDescAttempts.Validators[0].(func(int) error)
+	// outboxmessageDescLastError is the schema descriptor for last_error field.
+	outboxmessageDescLastError := outboxmessageFields[9].Descriptor()
+	// outboxmessage.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	outboxmessage.LastErrorValidator = outboxmessageDescLastError.Validators[0].(func(string) error)
+	// outboxmessageDescID is the schema descriptor for id field.
+	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
+	// outboxmessage.DefaultID holds the default value on creation for the id field.
+	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() string)
+	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	outboxmessage.IDValidator = func() func(string) error {
+		validators := outboxmessageDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
@@ -1194,6 +1508,12 @@ func init() {
 	userDescFullName := userFields[1].Descriptor()
 	// user.FullNameValidator is a validator for the "full_name" field. It is called by the builders before save.
 	user.FullNameValidator = userDescFullName.Validators[0].(func(string) error)
+	// userDescSessionVersion is the schema descriptor for session_version field.
+	userDescSessionVersion := userFields[4].Descriptor()
+	// user.DefaultSessionVersion holds the default value on creation for the session_version field.
+	user.DefaultSessionVersion = userDescSessionVersion.Default.(int)
+	// user.SessionVersionValidator is a validator for the "session_version" field. It is called by the builders before save.
+	user.SessionVersionValidator = userDescSessionVersion.Validators[0].(func(int) error)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -28,6 +28,12 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("full_name").Optional().MaxLen(200),
 		field.Time("email_verified_at").Optional().Nillable(),
+		field.String("password_hash").Optional().Sensitive().
+			Comment("argon2id in PHC format; empty for users who only sign in by email link.").
+			Annotations(entgql.Skip()),
+		field.Int("session_version").Default(0).NonNegative().
+			Comment("Sessions signed with an older version are refused: bumping it signs the user out everywhere.").
+			Annotations(entgql.Skip()),
 	}
 }
 

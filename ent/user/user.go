@@ -25,6 +25,10 @@ const (
 	FieldFullName = "full_name"
 	// FieldEmailVerifiedAt holds the string denoting the email_verified_at field in the database.
 	FieldEmailVerifiedAt = "email_verified_at"
+	// FieldPasswordHash holds the string denoting the password_hash field in the database.
+	FieldPasswordHash = "password_hash"
+	// FieldSessionVersion holds the string denoting the session_version field in the database.
+	FieldSessionVersion = "session_version"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
 	EdgeMemberships = "memberships"
 	// Table holds the table name of the user in the database.
@@ -46,6 +50,8 @@ var Columns = []string{
 	FieldEmail,
 	FieldFullName,
 	FieldEmailVerifiedAt,
+	FieldPasswordHash,
+	FieldSessionVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -76,6 +82,10 @@ var (
 	EmailValidator func(string) error
 	// FullNameValidator is a validator for the "full_name" field. It is called by the builders before save.
 	FullNameValidator func(string) error
+	// DefaultSessionVersion holds the default value on creation for the "session_version" field.
+	DefaultSessionVersion int
+	// SessionVersionValidator is a validator for the "session_version" field. It is called by the builders before save.
+	SessionVersionValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -113,6 +123,16 @@ func ByFullName(opts ...sql.OrderTermOption) OrderOption {
 // ByEmailVerifiedAt orders the results by the email_verified_at field.
 func ByEmailVerifiedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEmailVerifiedAt, opts...).ToFunc()
+}
+
+// ByPasswordHash orders the results by the password_hash field.
+func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPasswordHash, opts...).ToFunc()
+}
+
+// BySessionVersion orders the results by the session_version field.
+func BySessionVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSessionVersion, opts...).ToFunc()
 }
 
 // ByMembershipsCount orders the results by memberships count.

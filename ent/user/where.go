@@ -90,6 +90,16 @@ func EmailVerifiedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldEmailVerifiedAt, v))
 }
 
+// PasswordHash applies equality check predicate on the "password_hash" field. It's identical to PasswordHashEQ.
+func PasswordHash(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordHash, v))
+}
+
+// SessionVersion applies equality check predicate on the "session_version" field. It's identical to SessionVersionEQ.
+func SessionVersion(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSessionVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -358,6 +368,121 @@ func EmailVerifiedAtIsNil() predicate.User {
 // EmailVerifiedAtNotNil applies the NotNil predicate on the "email_verified_at" field.
 func EmailVerifiedAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldEmailVerifiedAt))
+}
+
+// PasswordHashEQ applies the EQ predicate on the "password_hash" field.
+func PasswordHashEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordHash, v))
+}
+
+// PasswordHashNEQ applies the NEQ predicate on the "password_hash" field.
+func PasswordHashNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldPasswordHash, v))
+}
+
+// PasswordHashIn applies the In predicate on the "password_hash" field.
+func PasswordHashIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldPasswordHash, vs...))
+}
+
+// PasswordHashNotIn applies the NotIn predicate on the "password_hash" field.
+func PasswordHashNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldPasswordHash, vs...))
+}
+
+// PasswordHashGT applies the GT predicate on the "password_hash" field.
+func PasswordHashGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldPasswordHash, v))
+}
+
+// PasswordHashGTE applies the GTE predicate on the "password_hash" field.
+func PasswordHashGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldPasswordHash, v))
+}
+
+// PasswordHashLT applies the LT predicate on the "password_hash" field.
+func PasswordHashLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldPasswordHash, v))
+}
+
+// PasswordHashLTE applies the LTE predicate on the "password_hash" field.
+func PasswordHashLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldPasswordHash, v))
+}
+
+// PasswordHashContains applies the Contains predicate on the "password_hash" field.
+func PasswordHashContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldPasswordHash, v))
+}
+
+// PasswordHashHasPrefix applies the HasPrefix predicate on the "password_hash" field.
+func PasswordHashHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldPasswordHash, v))
+}
+
+// PasswordHashHasSuffix applies the HasSuffix predicate on the "password_hash" field.
+func PasswordHashHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldPasswordHash, v))
+}
+
+// PasswordHashIsNil applies the IsNil predicate on the "password_hash" field.
+func PasswordHashIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldPasswordHash))
+}
+
+// PasswordHashNotNil applies the NotNil predicate on the "password_hash" field.
+func PasswordHashNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldPasswordHash))
+}
+
+// PasswordHashEqualFold applies the EqualFold predicate on the "password_hash" field.
+func PasswordHashEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldPasswordHash, v))
+}
+
+// PasswordHashContainsFold applies the ContainsFold predicate on the "password_hash" field.
+func PasswordHashContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldPasswordHash, v))
+}
+
+// SessionVersionEQ applies the EQ predicate on the "session_version" field.
+func SessionVersionEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSessionVersion, v))
+}
+
+// SessionVersionNEQ applies the NEQ predicate on the "session_version" field.
+func SessionVersionNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldSessionVersion, v))
+}
+
+// SessionVersionIn applies the In predicate on the "session_version" field.
+func SessionVersionIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldSessionVersion, vs...))
+}
+
+// SessionVersionNotIn applies the NotIn predicate on the "session_version" field.
+func SessionVersionNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldSessionVersion, vs...))
+}
+
+// SessionVersionGT applies the GT predicate on the "session_version" field.
+func SessionVersionGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldSessionVersion, v))
+}
+
+// SessionVersionGTE applies the GTE predicate on the "session_version" field.
+func SessionVersionGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldSessionVersion, v))
+}
+
+// SessionVersionLT applies the LT predicate on the "session_version" field.
+func SessionVersionLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldSessionVersion, v))
+}
+
+// SessionVersionLTE applies the LTE predicate on the "session_version" field.
+func SessionVersionLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldSessionVersion, v))
 }
 
 // HasMemberships applies the HasEdge predicate on the "memberships" edge.

@@ -74,21 +74,52 @@ func createInViewerOrg() privacy.MutationRule {
 	})
 }
 
-// OrgScopedPolicy is the policy of every entity that belongs to an organization.
+// OrgScopedPolicy is the policy of every entity that belongs to an
+// organization. It ends undecided, so an entity's own policy (owner-only
+// writes, say) still runs after it; if none decides, the operation is allowed
+// within the viewer's organization.
 func OrgScopedPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
 			denyWithoutViewer(),
 			filterByField(orgField),
-			privacy.AlwaysAllowRule(),
 		},
 		Mutation: privacy.MutationPolicy{
 			denyWithoutViewer(),
 			denyReadOnlyWrites(),
 			createInViewerOrg(),
 			privacy.OnMutationOperation(filterByField(orgField), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
-			privacy.AlwaysAllowRule(),
 		},
+	}
+}
+
+// ErrOwnerSessionOnly is the decision for a credential change by anyone but
+// an owner signed in to the dashboard: an MCP token or API key can never mint
+// or revoke credentials, so it cannot outlive or escalate itself.
+var ErrOwnerSessionOnly = privacy.Denyf("only an organization owner signed in to the dashboard may manage credentials")
+
+// OwnerOnlyWrites lets members read an entity but only an owner, in person,
+// change it.
+func OwnerOnlyWrites() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+				v := viewer.FromContext(ctx)
+				if v == nil || v.Role != viewer.RoleOwner || v.ActorType != viewer.ActorUser {
+					return ErrOwnerSessionOnly
+				}
+				return privacy.Skip
+			}),
+		},
+	}
+}
+
+// SystemOnly keeps an entity away from every viewer; only code running
+// AsSystem reads or writes it.
+func SystemOnly() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
 	}
 }
 
