@@ -35,6 +35,13 @@ type Viewer struct {
 	ActorType ActorType
 	ActorID   string // the user, key or token that acts
 	TokenID   string // the credential used, when there is one
+
+	// A snapshot of the organization and person, taken when the request was
+	// authenticated (at most seconds old), for plan and role gates.
+	Plan               string // Free, Trial, Starter, Growth or Pro
+	SubscriptionStatus string // none, trialing, active, past_due, canceled, unpaid
+	EmailVerified      bool
+	RequestID          string
 }
 
 // CanWrite reports whether the viewer may change the organization's data.
