@@ -395,6 +395,21 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ConversionsColumns[24], ConversionsColumns[0]},
 			},
+			{
+				Name:    "conversion_payout_line_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversionsColumns[28]},
+			},
+			{
+				Name:    "conversion_lead_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversionsColumns[25]},
+			},
+			{
+				Name:    "conversion_override_affiliate_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversionsColumns[26]},
+			},
 		},
 	}
 	// CouponsColumns holds the columns for the "coupons" table.
@@ -563,6 +578,11 @@ var (
 				Name:    "lead_org_id_occurred_at",
 				Unique:  false,
 				Columns: []*schema.Column{LeadsColumns[7], LeadsColumns[6]},
+			},
+			{
+				Name:    "lead_affiliate_id",
+				Unique:  false,
+				Columns: []*schema.Column{LeadsColumns[8]},
 			},
 		},
 	}

@@ -89,6 +89,9 @@ func (Conversion) Indexes() []ent.Index {
 		index.Fields("org_id", "occurred_at"),
 		index.Fields("affiliate_id", "id"),
 		index.Fields("campaign_id", "id"),
+		index.Fields("payout_line_item_id"),
+		index.Fields("lead_id"),
+		index.Fields("override_affiliate_id"),
 	}
 }
 

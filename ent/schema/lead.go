@@ -49,6 +49,7 @@ func (Lead) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("campaign_id", "email").Unique(),
 		index.Fields("org_id", "occurred_at"),
+		index.Fields("affiliate_id"),
 	}
 }
 
