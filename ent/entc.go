@@ -13,6 +13,9 @@ import (
 )
 
 func main() {
+	// Redefine entgql's paginate helper in its own template set, so a page
+	// with pageInfo does not COUNT the whole filtered table (template/paginate.tmpl).
+	gen.MustParse(entgql.PaginationTemplate.ParseFiles("./template/paginate.tmpl"))
 	ex, err := entgql.NewExtension(
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithSchemaGenerator(),

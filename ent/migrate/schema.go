@@ -43,9 +43,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apikey_org_id",
+				Name:    "apikey_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[9]},
+				Columns: []*schema.Column{APIKeysColumns[9], APIKeysColumns[0]},
 			},
 		},
 	}
@@ -102,9 +102,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "affiliate_org_id",
+				Name:    "affiliate_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AffiliatesColumns[13]},
+				Columns: []*schema.Column{AffiliatesColumns[13], AffiliatesColumns[0]},
 			},
 			{
 				Name:    "affiliate_org_id_slug",
@@ -154,9 +154,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "auditlogentry_org_id",
+				Name:    "auditlogentry_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditLogEntriesColumns[12]},
+				Columns: []*schema.Column{AuditLogEntriesColumns[12], AuditLogEntriesColumns[0]},
 			},
 			{
 				Name:    "auditlogentry_org_id_created_at",
@@ -213,9 +213,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "campaign_org_id",
+				Name:    "campaign_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{CampaignsColumns[19]},
+				Columns: []*schema.Column{CampaignsColumns[19], CampaignsColumns[0]},
 			},
 			{
 				Name:    "campaign_org_id_slug",
@@ -267,9 +267,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "click_org_id",
+				Name:    "click_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{ClicksColumns[10]},
+				Columns: []*schema.Column{ClicksColumns[10], ClicksColumns[0]},
 			},
 			{
 				Name:    "click_org_id_occurred_at",
@@ -366,9 +366,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "conversion_org_id",
+				Name:    "conversion_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversionsColumns[22]},
+				Columns: []*schema.Column{ConversionsColumns[22], ConversionsColumns[0]},
 			},
 			{
 				Name:    "conversion_org_id_external_id",
@@ -460,9 +460,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "coupon_org_id",
+				Name:    "coupon_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{CouponsColumns[15]},
+				Columns: []*schema.Column{CouponsColumns[15], CouponsColumns[0]},
 			},
 			{
 				Name:    "coupon_org_id_code",
@@ -519,9 +519,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "importjob_org_id",
+				Name:    "importjob_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{ImportJobsColumns[12]},
+				Columns: []*schema.Column{ImportJobsColumns[12], ImportJobsColumns[0]},
 			},
 		},
 	}
@@ -565,9 +565,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "lead_org_id",
+				Name:    "lead_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[7]},
+				Columns: []*schema.Column{LeadsColumns[7], LeadsColumns[0]},
 			},
 			{
 				Name:    "lead_campaign_id_email",
@@ -646,9 +646,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "mcptoken_org_id",
+				Name:    "mcptoken_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{McpTokensColumns[9]},
+				Columns: []*schema.Column{McpTokensColumns[9], McpTokensColumns[0]},
 			},
 			{
 				Name:    "mcptoken_org_id_revoked_at",
@@ -687,9 +687,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "membership_org_id",
+				Name:    "membership_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{MembershipsColumns[4]},
+				Columns: []*schema.Column{MembershipsColumns[4], MembershipsColumns[0]},
 			},
 			{
 				Name:    "membership_org_id_user_id",
@@ -791,9 +791,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "payoutbatch_org_id",
+				Name:    "payoutbatch_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{PayoutBatchesColumns[9]},
+				Columns: []*schema.Column{PayoutBatchesColumns[9], PayoutBatchesColumns[0]},
 			},
 			{
 				Name:    "payoutbatch_org_id_status_id",
@@ -844,9 +844,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "payoutlineitem_org_id",
+				Name:    "payoutlineitem_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{PayoutLineItemsColumns[9]},
+				Columns: []*schema.Column{PayoutLineItemsColumns[9], PayoutLineItemsColumns[0]},
 			},
 			{
 				Name:    "payoutlineitem_batch_id_affiliate_id",
