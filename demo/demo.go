@@ -71,8 +71,15 @@ type Options struct {
 
 // Result counts the rows Seed wrote.
 type Result struct {
-	Campaigns, Affiliates, Clicks, Leads, Conversions, Payouts, PayoutLines, Coupons int
-	Elapsed                                                                          time.Duration
+	Campaigns   int           `json:"campaigns"`
+	Affiliates  int           `json:"affiliates"`
+	Clicks      int           `json:"clicks"`
+	Leads       int           `json:"leads"`
+	Conversions int           `json:"conversions"`
+	Payouts     int           `json:"payouts"`
+	PayoutLines int           `json:"payoutLines"`
+	Coupons     int           `json:"coupons"`
+	Elapsed     time.Duration `json:"elapsedNs"`
 }
 
 // Defaults for the zero values of Options: a mid-sized program that makes
