@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tandemhq/tandem/account"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/privacy"
 	"github.com/tandemhq/tandem/ent/schema/rule"
@@ -27,6 +28,9 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeConflict        = "CONFLICT"
+	// CodeLimitReached: a per-organization cap (10 active MCP tokens) is
+	// reached; free one (revoke a token) and retry.
+	CodeLimitReached    = "LIMIT_REACHED"
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
 	CodeInternal        = "INTERNAL"
 )
@@ -84,7 +88,10 @@ func classify(err error) (code, msg, field string) {
 	var refErr *rule.RefNotFoundError
 	var validation *ent.ValidationError
 	var notFound *ent.NotFoundError
+	var accountErr *account.Error
 	switch {
+	case errors.As(err, &accountErr):
+		return accountCodes[accountErr.Kind], accountErr.Message, accountErr.Field
 	case errors.Is(err, rule.ErrNoViewer):
 		return CodeUnauthenticated, "sign in first: this operation needs a signed-in viewer", ""
 	case errors.Is(err, rule.ErrReadOnly):
@@ -93,6 +100,8 @@ func classify(err error) (code, msg, field string) {
 		return CodeNotFound, refErr.Error(), lowerCamel(refErr.Edge) + "ID"
 	case errors.As(err, &notFound), ent.IsNotFound(err):
 		return CodeNotFound, "not found", ""
+	case errors.Is(err, rule.ErrOwnerSessionOnly):
+		return CodeForbidden, "only an organization owner signed in to the dashboard may create, rotate or revoke MCP tokens and API keys", ""
 	case errors.Is(err, privacy.Deny):
 		// Tenancy denials read exactly like a missing row.
 		return CodeNotFound, "not found", ""
@@ -112,6 +121,15 @@ func classify(err error) (code, msg, field string) {
 		}
 	}
 	return CodeInternal, "", ""
+}
+
+// accountCodes maps the account package's refusals to error codes.
+var accountCodes = map[account.Kind]string{
+	account.KindInvalid:         CodeBadUserInput,
+	account.KindUnauthenticated: CodeUnauthenticated,
+	account.KindForbidden:       CodeForbidden,
+	account.KindConflict:        CodeConflict,
+	account.KindLimitReached:    CodeLimitReached,
 }
 
 func validationField(name string) string {

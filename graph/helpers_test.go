@@ -14,12 +14,15 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/tandemhq/tandem/auth"
+	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/graph"
+	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/provision"
 	"github.com/tandemhq/tandem/viewer"
 )
@@ -32,10 +35,27 @@ type api struct {
 }
 
 func newAPI(client *ent.Client, opts graph.Options) *api {
-	srv := handler.New(graph.NewSchema(client))
+	return newAPIWith(client, opts, testDeps())
+}
+
+// newAPIWith is newAPI with the resolvers' dependencies given.
+func newAPIWith(client *ent.Client, opts graph.Options, deps graph.Deps) *api {
+	srv := handler.New(graph.NewSchema(client, deps))
 	srv.AddTransport(transport.POST{})
 	graph.Configure(srv, client, opts)
 	return &api{srv: srv, client: client}
+}
+
+// cheapArgon2 makes password hashing fast in tests; production uses auth.DefaultArgon2.
+var cheapArgon2 = auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+// testKeys are the server keys every test API uses.
+var testKeys = keys.Random()
+
+// testDeps are the resolvers' dependencies in tests: fixed keys, the real
+// clock, and cheap password hashing.
+func testDeps() graph.Deps {
+	return graph.Deps{Keys: testKeys, PublicURL: "https://tandem.test", Argon2: cheapArgon2}
 }
 
 // gqlError is one entry of a response's errors.
@@ -143,6 +163,7 @@ type tenant struct {
 	Click, Lead, ImportJob            string
 	Batch, LineItem, Conversion       string
 	Coupon, AuditEntry                string
+	MCPToken, APIKey                  string
 
 	// ids holds, per root connection field of Query, every row of the
 	// field's type that belongs to (is visible in) this organization.
@@ -218,6 +239,12 @@ func seedTenant(t *testing.T, c *ent.Client, slug string) *tenant {
 	tn.AuditEntry = must(c.AuditLogEntry.Create().SetOrgID(org).SetActorType(auditlogentry.ActorTypeUser).
 		SetActorID(res.OwnerUserID).SetAction("campaign.create").SetEntityType("Campaign").SetEntityID(tn.Campaign).Save(ctx)).get(t).ID
 
+	tn.MCPToken = must(c.MCPToken.Create().SetOrgID(org).SetName(slug + " laptop").SetCreatedByID(res.OwnerUserID).
+		SetSecretHash(credential.Hash(slug + "-mcp-seed")).SetHint("rk_mcp_seed…").Save(ctx)).get(t).ID
+	tn.APIKey = must(c.APIKey.Create().SetOrgID(org).SetName(slug + " server").SetCreatedByID(res.OwnerUserID).
+		SetSecretHash(credential.Hash(slug + "-key-seed")).SetHint("rk_live_seed…").
+		SetSigningSecretSealed(must(credential.Seal(testKeys.Encryption, slug+"-secret-seed")).get(t)).Save(ctx)).get(t).ID
+
 	tn.add("organizations", org)
 	tn.add("users", tn.OwnerUser, tn.MemberUser)
 	tn.add("memberships", tn.OwnerMembership, tn.MemberMembership)
@@ -231,6 +258,8 @@ func seedTenant(t *testing.T, c *ent.Client, slug string) *tenant {
 	tn.add("coupons", tn.Coupon)
 	tn.add("auditLogEntries", tn.AuditEntry)
 	tn.add("importJobs", tn.ImportJob)
+	tn.add("mcpTokens", tn.MCPToken)
+	tn.add("apiKeys", tn.APIKey)
 	return tn
 }
 
@@ -238,6 +267,7 @@ func seedTenant(t *testing.T, c *ent.Client, slug string) *tenant {
 var rootConnections = []string{
 	"organizations", "users", "memberships", "campaigns", "affiliates", "clicks", "leads",
 	"conversions", "payoutBatches", "payoutLineItems", "coupons", "auditLogEntries", "importJobs",
+	"mcpTokens", "apiKeys",
 }
 
 // connectionIDs is the shape of `{ edges { node { id } } totalCount }`.

@@ -84,7 +84,7 @@ func seedTree(t *testing.T, c *ent.Client, orgID string, campaigns, affiliates, 
 
 func postAs(t *testing.T, c *ent.Client, v *viewer.Viewer, query string) string {
 	t.Helper()
-	srv := handler.New(graph.NewSchema(c))
+	srv := handler.New(graph.NewSchema(c, testDeps()))
 	srv.AddTransport(transport.POST{})
 	graph.Configure(srv, c, graph.Options{})
 	body, _ := json.Marshal(map[string]any{"query": query})

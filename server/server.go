@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tandemhq/tandem/graph"
+	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/store"
 )
 
@@ -28,7 +29,8 @@ const MaxBodyBytes = 4 << 20
 type Config struct {
 	DB     *store.DB
 	Logger *slog.Logger
-	Dev    bool // GraphiQL, introspection, and the dev viewer header
+	Dev    bool      // GraphiQL, introspection, and the dev viewer header
+	Keys   keys.Keys // signs sessions, seals API signing secrets
 }
 
 // New returns the HTTP handler serving every route.
@@ -57,7 +59,7 @@ func New(cfg Config) http.Handler {
 }
 
 func newGraphQLHandler(cfg Config) http.Handler {
-	srv := handler.New(graph.NewSchema(cfg.DB.Client))
+	srv := handler.New(graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
 	srv.AddTransport(transport.POST{})

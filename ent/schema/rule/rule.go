@@ -217,4 +217,3 @@ type RefNotFoundError struct {
 func (e *RefNotFoundError) Error() string {
 	return fmt.Sprintf("%s %q not found", e.Edge, e.ID)
 }
-

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem/demo"
+	"github.com/tandemhq/tandem/keys"
+	"github.com/tandemhq/tandem/provision"
+	"github.com/tandemhq/tandem/server"
+	"github.com/tandemhq/tandem/store"
+)
+
+func openMigrated(ctx context.Context, dbURL string) (*store.DB, []string, error) {
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
+}
+
+// loadKeys reads the server's keys from the environment, filling the unset
+// ones from keys.json beside the SQLite database (./data for PostgreSQL),
+// which is created on first use.
+func loadKeys(dbURL string) (keys.Keys, error) {
+	if dbURL == "" {
+		dbURL = store.DefaultURL
+	}
+	dir := "./data"
+	if strings.HasPrefix(dbURL, "sqlite://") || strings.HasPrefix(dbURL, "file:") {
+		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "file:")
+		path, _, _ = strings.Cut(path, "?")
+		dir = filepath.Dir(path)
+	}
+	return keys.Load(filepath.Join(dir, "keys.json"))
+}
+
+func cmdMigrate(ctx context.Context, args []string, o *output) error {
+	fs, dbURL := newFlags("migrate", o)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, applied, err := openMigrated(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	human := "database is up to date"
+	if len(applied) > 0 {
+		human = "applied " + strings.Join(applied, ", ")
+	}
+	if applied == nil {
+		applied = []string{}
+	}
+	o.result(map[string]any{"applied": applied}, human)
+	return nil
+}
+
+func cmdOrgCreate(ctx context.Context, args []string, o *output) error {
+	fs, dbURL := newFlags("org create", o)
+	var in provision.OrgInput
+	fs.StringVar(&in.Name, "name", "", "the brand's display name")
+	fs.StringVar(&in.Slug, "slug", "", "URL-safe identifier: lowercase letters, digits, hyphens")
+	fs.StringVar(&in.OwnerEmail, "owner-email", "", "the owner's email address")
+	fs.StringVar(&in.Plan, "plan", "trial", "free, trial, starter, growth or pro")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, r := range [][3]string{{"name", in.Name, `"Acme"`}, {"slug", in.Slug, "acme"}, {"owner-email", in.OwnerEmail, "owner@acme.test"}} {
+		if err := required(r[0], r[1], r[2]); err != nil {
+			return err
+		}
+	}
+	db, _, err := openMigrated(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := provision.CreateOrg(ctx, db.Client, in)
+	if err != nil {
+		return err
+	}
+	o.result(res, fmt.Sprintf("created organization %s (%s), owner %s (%s)", in.Slug, res.OrgID, in.OwnerEmail, res.OwnerUserID))
+	return nil
+}
+
+func cmdDemoSeed(ctx context.Context, args []string, o *output) error {
+	fs, dbURL := newFlags("demo seed", o)
+	slug := fs.String("org", "", "slug of the organization to fill")
+	opts := demo.Options{}
+	fs.IntVar(&opts.Affiliates, "affiliates", 200, "how many affiliates")
+	fs.IntVar(&opts.Conversions, "conversions", 5000, "how many conversions")
+	fs.IntVar(&opts.Clicks, "clicks", 20000, "how many clicks")
+	fs.Int64Var(&opts.Seed, "seed", 1, "random seed: the same seed gives the same data")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("org", *slug, "demo"); err != nil {
+		return err
+	}
+	db, _, err := openMigrated(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := seedOrg(ctx, db, *slug, opts, o)
+	if err != nil {
+		return err
+	}
+	o.result(res, fmt.Sprintf("seeded %s in %s: %d campaigns, %d affiliates, %d clicks, %d leads, %d conversions, %d payouts, %d coupons",
+		*slug, res.Elapsed.Round(time.Millisecond), res.Campaigns, res.Affiliates, res.Clicks, res.Leads, res.Conversions, res.Payouts, res.Coupons))
+	return nil
+}
+
+func seedOrg(ctx context.Context, db *store.DB, slug string, opts demo.Options, o *output) (demo.Result, error) {
+	org, err := provision.OrgBySlug(ctx, db.Client, slug)
+	if err != nil {
+		return demo.Result{}, err
+	}
+	opts.OrgID = org.ID
+	opts.Now = time.Now()
+	opts.Progress = o.progress()
+	return demo.Seed(ctx, db, opts)
+}
+
+func cmdServe(ctx context.Context, args []string, o *output) error {
+	fs, dbURL := newFlags("serve", o)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dev := fs.Bool("dev", false, "development mode: GraphiQL, introspection, the "+server.DevViewerHeader+" header")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k, err := loadKeys(*dbURL)
+	if err != nil {
+		return err
+	}
+	db, applied, err := openMigrated(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return serve(ctx, db, k, *addr, *dev, applied, o, nil)
+}
+
+// serve runs the HTTP server until ctx ends (SIGTERM, SIGINT), then drains
+// in-flight requests for up to 15 seconds. ready, when set, is called with
+// the listening address before requests are served.
+func serve(ctx context.Context, db *store.DB, k keys.Keys, addr string, dev bool, applied []string, o *output, ready func(string)) error {
+	var handler slog.Handler = slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	if o.json {
+		handler = slog.NewJSONHandler(o.stderr, nil)
+	}
+	log := slog.New(handler)
+	if len(applied) > 0 {
+		log.Info("migrated", "applied", strings.Join(applied, ","))
+	}
+	if dev {
+		log.Warn("development mode: introspection and GraphiQL are on, and the " + server.DevViewerHeader + " header acts as that organization's owner; never use --dev in production")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(server.Config{DB: db, Logger: log, Dev: dev, Keys: k}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("serving", "url", url, "graphql", url+"/graphql", "db", db.Dialect)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tandemhq/tandem/demo"
+	"github.com/tandemhq/tandem/provision"
+	"github.com/tandemhq/tandem/server"
+)
+
+const (
+	demoSlug  = "demo"
+	demoOwner = "owner@demo.tandem.test"
+)
+
+// cmdDemoRun is `make run`: migrate, create and fill the demo organization on
+// the first run only, say what to open, and serve in development mode.
+func cmdDemoRun(ctx context.Context, args []string, o *output) error {
+	fs, dbURL := newFlags("demo run", o)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k, err := loadKeys(*dbURL)
+	if err != nil {
+		return err
+	}
+	db, applied, err := openMigrated(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := provision.OrgBySlug(ctx, db.Client, demoSlug); err != nil {
+		fmt.Fprintln(o.stderr, "First run: creating the demo organization and its data…")
+		if _, err := provision.CreateOrg(ctx, db.Client, provision.OrgInput{
+			Name: "Demo Brand", Slug: demoSlug, OwnerEmail: demoOwner, Plan: "growth",
+		}); err != nil {
+			return err
+		}
+		if _, err := seedOrg(ctx, db, demoSlug, demo.Options{Affiliates: 200, Conversions: 5000, Clicks: 20000, Seed: 1}, o); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, db, k, *addr, true, applied, o, func(listen string) {
+		fmt.Fprintln(o.stdout, nextSteps(listen))
+	})
+}
+
+func nextSteps(listen string) string {
+	base := "http://" + listen
+	return strings.TrimSpace(fmt.Sprintf(`
+Tandem is running at %[1]s with the demo organization %[2]q (plan Growth).
+
+  Explore the API   open %[1]s/graphiql and add the header
+                    {"%[3]s": "%[2]s"} to act as the demo owner.
+  From a terminal   curl -s %[1]s/graphql -H 'Content-Type: application/json' \
+                      -H '%[3]s: %[2]s' \
+                      -d '{"query":"{ viewerOrganization { name planTier } conversions(first: 5, where: {status: Approved}) { totalCount edges { node { id amountCents currency } } } }"}'
+  Health            %[1]s/healthz and %[1]s/readyz
+
+AI clients connect over MCP at %[1]s/api/mcp once the Programs MCP server
+lands; until then every capability is reachable through GraphQL above.
+Stop with Ctrl-C; the data stays in ./data/tandem.db.`, base, demoSlug, server.DevViewerHeader))
+}
