@@ -57,6 +57,9 @@ func Load(path string) (Keys, error) {
 	if k.Encryption, err = fromEnv(EnvEncryptionKey); err != nil {
 		return Keys{}, err
 	}
+	if k.Encryption != nil && len(k.Encryption) != 32 {
+		return Keys{}, fmt.Errorf("keys: %s must be exactly 32 bytes for AES-256 (it holds %d)", EnvEncryptionKey, len(k.Encryption))
+	}
 	if k.Session != nil && k.RelaySecrets != nil && k.Encryption != nil {
 		return k, nil
 	}

@@ -16,8 +16,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tandemhq/tandem/graph"
+	"github.com/tandemhq/tandem/identity"
 	"github.com/tandemhq/tandem/keys"
+	"github.com/tandemhq/tandem/relay"
 	"github.com/tandemhq/tandem/store"
 )
 
@@ -27,17 +31,25 @@ const MaxBodyBytes = 4 << 20
 
 // Config is what the server needs.
 type Config struct {
-	DB     *store.DB
-	Logger *slog.Logger
-	Dev    bool      // GraphiQL, introspection, and the dev viewer header
-	Keys   keys.Keys // signs sessions, seals API signing secrets
+	DB        *store.DB
+	Logger    *slog.Logger
+	Dev       bool      // GraphiQL, introspection, and the dev viewer header
+	Keys      keys.Keys // signs sessions, seals API signing secrets, verifies the relay
+	PublicURL string    // base of links in emails
+	// Redis, when set, shares relay replay protection and credential
+	// invalidation between instances; without it each instance keeps its own
+	// and revocation reaches the others within the auth cache TTL.
+	Redis redis.UniversalClient
+	Now   func() time.Time
 }
 
-// New returns the HTTP handler serving every route.
-func New(cfg Config) http.Handler {
+// New returns the HTTP handler serving every route. ctx bounds background
+// work (the Redis invalidation listener).
+func New(ctx context.Context, cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	authn := newAuthenticator(ctx, cfg)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestLog(cfg.Logger), middleware.Recoverer)
 
@@ -48,7 +60,7 @@ func New(cfg Config) http.Handler {
 
 	gql := newGraphQLHandler(cfg)
 	r.Group(func(r chi.Router) {
-		r.Use(limitBody(MaxBodyBytes))
+		r.Use(limitBody(MaxBodyBytes), authn.Middleware)
 		if cfg.Dev {
 			r.Use(devViewer(cfg.DB.Client, cfg.Logger))
 			r.Get("/graphiql", playground.Handler("Tandem GraphiQL", "/graphql"))
@@ -59,12 +71,28 @@ func New(cfg Config) http.Handler {
 }
 
 func newGraphQLHandler(cfg Config) http.Handler {
-	srv := handler.New(graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys}))
+	srv := handler.New(graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
 	srv.AddTransport(transport.POST{})
 	graph.Configure(srv, cfg.DB.Client, graph.Options{Logger: cfg.Logger, Dev: cfg.Dev})
 	return srv
+}
+
+// newAuthenticator builds the one credential checker of this instance and
+// hooks the cache invalidation into the ent client.
+func newAuthenticator(ctx context.Context, cfg Config) *identity.Authenticator {
+	cache := identity.NewCache(5*time.Second, cfg.Now)
+	cfg.DB.Client.Use(identity.InvalidateOnChange(cache))
+	replay := relay.NewMemoryReplayCache(cfg.Now)
+	if cfg.Redis != nil {
+		cache.UseRedis(ctx, cfg.Redis, cfg.Logger)
+		replay = relay.NewRedisReplayCache(cfg.Redis, relay.DefaultRedisPrefix)
+	}
+	return &identity.Authenticator{
+		Client: cfg.DB.Client, Keys: cfg.Keys, Replay: replay, Cache: cache,
+		Now: cfg.Now, Log: cfg.Logger, MaxBody: MaxBodyBytes,
+	}
 }
 
 // readiness answers 200 when the database is reachable and fully migrated.

@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
+	"github.com/tandemhq/tandem/audit"
 	"github.com/tandemhq/tandem/ent"
 	_ "github.com/tandemhq/tandem/ent/runtime" // registers the schema's hooks and privacy policies
 )
@@ -101,7 +102,9 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 
 func wrap(db *sql.DB, dialectName string) *DB {
 	drv := entsql.OpenDB(dialectName, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dialectName}
+	client := ent.NewClient(ent.Driver(drv))
+	client.Use(audit.Hook())
+	return &DB{Client: client, SQL: db, Dialect: dialectName}
 }
 
 // Redact returns rawURL with any password replaced, for logs and errors.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/demo"
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/provision"
@@ -135,9 +139,22 @@ func seedOrg(ctx context.Context, db *store.DB, slug string, opts demo.Options, 
 	return demo.Seed(ctx, db, opts)
 }
 
+// serveFlags are the flags of every command that serves.
+type serveFlags struct {
+	addr, publicURL, redisURL *string
+}
+
+func addServeFlags(fs *flag.FlagSet) serveFlags {
+	return serveFlags{
+		addr:      fs.String("addr", "127.0.0.1:8080", "address to listen on"),
+		publicURL: fs.String("public-url", "", "the URL people reach this server at, for links in emails (default http://ADDR)"),
+		redisURL:  fs.String("redis-url", "", "redis://HOST:6379/0: share revocation and replay protection between instances"),
+	}
+}
+
 func cmdServe(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("serve", o)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	sf := addServeFlags(fs)
 	dev := fs.Bool("dev", false, "development mode: GraphiQL, introspection, the "+server.DevViewerHeader+" header")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -151,20 +168,44 @@ func cmdServe(ctx context.Context, args []string, o *output) error {
 		return err
 	}
 	defer db.Close()
-	return serve(ctx, db, k, *addr, *dev, applied, o, nil)
+	return serve(ctx, serveConfig{db: db, keys: k, flags: sf, dev: *dev, applied: applied}, o, nil)
+}
+
+type serveConfig struct {
+	db      *store.DB
+	keys    keys.Keys
+	flags   serveFlags
+	dev     bool
+	applied []string
 }
 
 // serve runs the HTTP server until ctx ends (SIGTERM, SIGINT), then drains
 // in-flight requests for up to 15 seconds. ready, when set, is called with
 // the listening address before requests are served.
-func serve(ctx context.Context, db *store.DB, k keys.Keys, addr string, dev bool, applied []string, o *output, ready func(string)) error {
+func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) error {
+	db, dev, addr := c.db, c.dev, *c.flags.addr
 	var handler slog.Handler = slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
 	if o.json {
 		handler = slog.NewJSONHandler(o.stderr, nil)
 	}
-	log := slog.New(handler)
-	if len(applied) > 0 {
-		log.Info("migrated", "applied", strings.Join(applied, ","))
+	// Every log line passes the scrubber: a credential that reaches a log by
+	// accident is redacted before it is written.
+	log := slog.New(credential.ScrubbingHandler(handler))
+	if len(c.applied) > 0 {
+		log.Info("migrated", "applied", strings.Join(c.applied, ","))
+	}
+	var rdb redis.UniversalClient
+	if *c.flags.redisURL != "" {
+		opt, err := redis.ParseURL(*c.flags.redisURL)
+		if err != nil {
+			return fmt.Errorf("%w: --redis-url: %v", errUsage, err)
+		}
+		client := redis.NewClient(opt)
+		defer client.Close()
+		if err := client.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis %s: %w", store.Redact(*c.flags.redisURL), err)
+		}
+		rdb = client
 	}
 	if dev {
 		log.Warn("development mode: introspection and GraphiQL are on, and the " + server.DevViewerHeader + " header acts as that organization's owner; never use --dev in production")
@@ -173,8 +214,16 @@ func serve(ctx context.Context, db *store.DB, k keys.Keys, addr string, dev bool
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	publicURL := *c.flags.publicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	srvCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
 	srv := &http.Server{
-		Handler:           server.New(server.Config{DB: db, Logger: log, Dev: dev, Keys: k}),
+		Handler: server.New(srvCtx, server.Config{
+			DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -19,7 +19,7 @@ const (
 // the first run only, say what to open, and serve in development mode.
 func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("demo run", o)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	sf := addServeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 			return err
 		}
 	}
-	return serve(ctx, db, k, *addr, true, applied, o, func(listen string) {
+	return serve(ctx, serveConfig{db: db, keys: k, flags: sf, dev: true, applied: applied}, o, func(listen string) {
 		fmt.Fprintln(o.stdout, nextSteps(listen))
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/store/storetest"
 )
@@ -135,7 +136,9 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, db, keys.Random(), "127.0.0.1:0", false, applied, &output{stdout: io.Discard, stderr: &logs}, func(a string) { addrc <- a })
+		addr, empty := "127.0.0.1:0", ""
+		cfg := serveConfig{db: db, keys: keys.Random(), flags: serveFlags{addr: &addr, publicURL: &empty, redisURL: &empty}, applied: applied}
+		done <- serve(ctx, cfg, &output{stdout: io.Discard, stderr: &logs}, func(a string) { addrc <- a })
 	}()
 	var base string
 	select {
@@ -164,6 +167,23 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(string(body), `"UNAUTHENTICATED"`) {
 		t.Errorf("anonymous /graphql = %s, want UNAUTHENTICATED", body)
 	}
+	// An MCP token sent straight to the API, without the relay's signature.
+	tok, _ := credential.New(credential.KindMCP)
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"{ viewerOrganization { id } }"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"mcp_relay_required"`) {
+		t.Errorf("direct rk_mcp_ call = %d %s, want 401 mcp_relay_required", resp.StatusCode, body)
+	}
+	if strings.Contains(logs.String(), tok) {
+		t.Errorf("the token reached the logs")
+	}
+
 	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ __schema { types { name } } }"}`))
 	if err != nil {
 		t.Fatal(err)
