@@ -14,6 +14,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"github.com/tandemhq/tandem/fault"
 	"sync"
 	"time"
 
@@ -97,30 +98,23 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, c *ent.
 	return nil
 }
 
-// Kind classifies an Error: the GraphQL layer turns it into an error code,
-// the CLI prints the message.
-type Kind int
+// Error, Kind and their values are the shared refusal type of package fault.
+type (
+	Error = fault.Error
+	Kind  = fault.Kind
+)
 
 // The kinds of Error.
 const (
-	KindInvalid         Kind = iota + 1 // an input is wrong; Field names it
-	KindUnauthenticated                 // the credentials, link or session do not prove who is asking
-	KindForbidden                       // the viewer may not do this
-	KindConflict                        // the input collides with existing data; Field names it when it can
-	KindLimitReached                    // a per-organization cap is reached
+	KindInvalid         = fault.KindInvalid
+	KindUnauthenticated = fault.KindUnauthenticated
+	KindForbidden       = fault.KindForbidden
+	KindConflict        = fault.KindConflict
+	KindLimitReached    = fault.KindLimitReached
 )
 
-// Error is a refusal a person can act on. Its message is safe to show.
-type Error struct {
-	Kind    Kind
-	Field   string // the input at fault, as the GraphQL input names it; may be empty
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
 func invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Field: field, Message: field + " " + fmt.Sprintf(format, args...)}
+	return fault.Invalid(field, format, args...)
 }
 
 // Refusals callers may test for with errors.Is.

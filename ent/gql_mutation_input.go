@@ -132,22 +132,20 @@ func (c *AffiliateUpdateOne) SetInput(i UpdateAffiliateInput) *AffiliateUpdateOn
 
 // CreateCampaignInput represents a mutation input for creating campaigns.
 type CreateCampaignInput struct {
-	Name                    string
-	Slug                    string
-	Description             *string
-	TermsURL                *string
-	Status                  *campaign.Status
-	CommissionType          *campaign.CommissionType
-	CommissionValue         *int64
-	CommissionModel         *campaign.CommissionModel
-	Currency                *string
-	CookieWindowDays        *int
-	AttributionModel        *campaign.AttributionModel
-	AutoApprove             *bool
-	NetworkVisibility       *campaign.NetworkVisibility
-	SubAffiliatesEnabled    *bool
-	SubAffiliateOverrideBps *int
-	CouponSelfMint          *bool
+	Name              string
+	Slug              string
+	Description       *string
+	TermsURL          *string
+	Status            *campaign.Status
+	CommissionType    *campaign.CommissionType
+	CommissionValue   *int64
+	CommissionModel   *campaign.CommissionModel
+	Currency          *string
+	CookieWindowDays  *int
+	AttributionModel  *campaign.AttributionModel
+	AutoApprove       *bool
+	NetworkVisibility *campaign.NetworkVisibility
+	CouponSelfMint    *bool
 }
 
 // Mutate applies the CreateCampaignInput on the CampaignMutation builder.
@@ -187,12 +185,6 @@ func (i *CreateCampaignInput) Mutate(m *CampaignMutation) {
 	if v := i.NetworkVisibility; v != nil {
 		m.SetNetworkVisibility(*v)
 	}
-	if v := i.SubAffiliatesEnabled; v != nil {
-		m.SetSubAffiliatesEnabled(*v)
-	}
-	if v := i.SubAffiliateOverrideBps; v != nil {
-		m.SetSubAffiliateOverrideBps(*v)
-	}
 	if v := i.CouponSelfMint; v != nil {
 		m.SetCouponSelfMint(*v)
 	}
@@ -206,24 +198,22 @@ func (c *CampaignCreate) SetInput(i CreateCampaignInput) *CampaignCreate {
 
 // UpdateCampaignInput represents a mutation input for updating campaigns.
 type UpdateCampaignInput struct {
-	Name                    *string
-	Slug                    *string
-	ClearDescription        bool
-	Description             *string
-	ClearTermsURL           bool
-	TermsURL                *string
-	Status                  *campaign.Status
-	CommissionType          *campaign.CommissionType
-	CommissionValue         *int64
-	CommissionModel         *campaign.CommissionModel
-	Currency                *string
-	CookieWindowDays        *int
-	AttributionModel        *campaign.AttributionModel
-	AutoApprove             *bool
-	NetworkVisibility       *campaign.NetworkVisibility
-	SubAffiliatesEnabled    *bool
-	SubAffiliateOverrideBps *int
-	CouponSelfMint          *bool
+	Name              *string
+	Slug              *string
+	ClearDescription  bool
+	Description       *string
+	ClearTermsURL     bool
+	TermsURL          *string
+	Status            *campaign.Status
+	CommissionType    *campaign.CommissionType
+	CommissionValue   *int64
+	CommissionModel   *campaign.CommissionModel
+	Currency          *string
+	CookieWindowDays  *int
+	AttributionModel  *campaign.AttributionModel
+	AutoApprove       *bool
+	NetworkVisibility *campaign.NetworkVisibility
+	CouponSelfMint    *bool
 }
 
 // Mutate applies the UpdateCampaignInput on the CampaignMutation builder.
@@ -272,12 +262,6 @@ func (i *UpdateCampaignInput) Mutate(m *CampaignMutation) {
 	}
 	if v := i.NetworkVisibility; v != nil {
 		m.SetNetworkVisibility(*v)
-	}
-	if v := i.SubAffiliatesEnabled; v != nil {
-		m.SetSubAffiliatesEnabled(*v)
-	}
-	if v := i.SubAffiliateOverrideBps; v != nil {
-		m.SetSubAffiliateOverrideBps(*v)
 	}
 	if v := i.CouponSelfMint; v != nil {
 		m.SetCouponSelfMint(*v)

@@ -14,10 +14,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tandemhq/tandem/account"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/privacy"
 	"github.com/tandemhq/tandem/ent/schema/rule"
+	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/gate"
 )
 
 // Stable error codes, in extensions.code of every GraphQL error. Clients and
@@ -33,6 +34,9 @@ const (
 	CodeLimitReached    = "LIMIT_REACHED"
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
 	CodeInternal        = "INTERNAL"
+	CodePlanRequired    = "PLAN_TIER_REQUIRED"
+	CodePaidPlan        = "PAID_PLAN_REQUIRED"
+	CodeEmailUnverified = "EMAIL_NOT_VERIFIED"
 )
 
 // presentError turns any resolver error into a message a client can act on
@@ -66,6 +70,17 @@ func presentError(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = map[string]any{"code": CodeBadUserInput, "field": arg}
 			return gqlErr
 		}
+		var gateErr *gate.Error
+		if errors.As(err, &gateErr) {
+			// Plan, role and email gates: the code names the gate and, for
+			// plans, the tier that would pass, so a client can say "upgrade to Pro".
+			gqlErr.Message, gqlErr.Err = gateErr.Message, nil
+			gqlErr.Extensions = map[string]any{"code": gateCodes[gateErr.Code]}
+			if gateErr.RequiredTier != "" {
+				gqlErr.Extensions["requiredTier"] = gateErr.RequiredTier
+			}
+			return gqlErr
+		}
 		code, msg, field := classify(err)
 		if code == CodeInternal {
 			log.ErrorContext(ctx, "graphql: internal error", "request_id", middleware.GetReqID(ctx), "path", gqlErr.Path.String(), "err", err)
@@ -88,10 +103,10 @@ func classify(err error) (code, msg, field string) {
 	var refErr *rule.RefNotFoundError
 	var validation *ent.ValidationError
 	var notFound *ent.NotFoundError
-	var accountErr *account.Error
+	var refusal *fault.Error
 	switch {
-	case errors.As(err, &accountErr):
-		return accountCodes[accountErr.Kind], accountErr.Message, accountErr.Field
+	case errors.As(err, &refusal):
+		return faultCodes[refusal.Kind], refusal.Message, refusal.Field
 	case errors.Is(err, rule.ErrNoViewer):
 		return CodeUnauthenticated, "sign in first: this operation needs a signed-in viewer", ""
 	case errors.Is(err, rule.ErrReadOnly):
@@ -123,13 +138,23 @@ func classify(err error) (code, msg, field string) {
 	return CodeInternal, "", ""
 }
 
-// accountCodes maps the account package's refusals to error codes.
-var accountCodes = map[account.Kind]string{
-	account.KindInvalid:         CodeBadUserInput,
-	account.KindUnauthenticated: CodeUnauthenticated,
-	account.KindForbidden:       CodeForbidden,
-	account.KindConflict:        CodeConflict,
-	account.KindLimitReached:    CodeLimitReached,
+// gateCodes maps the gates' seed codes to GraphQL error codes; the MCP and
+// REST adapters map these back to the seed's codes and HTTP statuses.
+var gateCodes = map[string]string{
+	"plan_tier_required": CodePlanRequired,
+	"paid_plan_required": CodePaidPlan,
+	"forbidden":          CodeForbidden,
+	"email_not_verified": CodeEmailUnverified,
+	"unauthorized":       CodeUnauthenticated,
+}
+
+// faultCodes maps domain refusals to error codes.
+var faultCodes = map[fault.Kind]string{
+	fault.KindInvalid:         CodeBadUserInput,
+	fault.KindUnauthenticated: CodeUnauthenticated,
+	fault.KindForbidden:       CodeForbidden,
+	fault.KindConflict:        CodeConflict,
+	fault.KindLimitReached:    CodeLimitReached,
 }
 
 func validationField(name string) string {

@@ -42,6 +42,7 @@ func NewSchema(client *ent.Client, deps Deps) graphql.ExecutableSchema {
 				Keys: deps.Keys, Now: deps.Now, PublicURL: deps.PublicURL, Argon2: deps.Argon2,
 			}),
 		},
+		Directives: directives(),
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/graph/generated"
+	"github.com/tandemhq/tandem/programs"
 )
 
 // UpdateOrganization is the resolver for the updateOrganization field.
@@ -19,6 +20,20 @@ func (r *mutationResolver) UpdateOrganization(ctx context.Context, input ent.Upd
 		return nil, err
 	}
 	return ent.FromContext(ctx).Organization.UpdateOneID(orgID).SetInput(input).Save(ctx)
+}
+
+// SetHomeCurrency is the resolver for the setHomeCurrency field.
+func (r *mutationResolver) SetHomeCurrency(ctx context.Context, homeCurrency string) (*ent.Organization, error) {
+	orgID, err := viewerOrgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return programs.SetHomeCurrency(ctx, ent.FromContext(ctx), orgID, homeCurrency)
+}
+
+// SetCampaignSubAffiliateConfig is the resolver for the setCampaignSubAffiliateConfig field.
+func (r *mutationResolver) SetCampaignSubAffiliateConfig(ctx context.Context, campaignID string, enabled bool, percent float64) (*ent.Campaign, error) {
+	return programs.SetSubAffiliateConfig(ctx, ent.FromContext(ctx), campaignID, enabled, percent)
 }
 
 // CreateCampaign is the resolver for the createCampaign field.
@@ -58,6 +73,11 @@ func (r *queryResolver) ViewerOrganization(ctx context.Context) (*ent.Organizati
 		return nil, err
 	}
 	return r.client.Organization.Get(ctx, orgID)
+}
+
+// SupportedHomeCurrencies is the resolver for the supportedHomeCurrencies field.
+func (r *queryResolver) SupportedHomeCurrencies(ctx context.Context) ([]string, error) {
+	return programs.SupportedHomeCurrencies, nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

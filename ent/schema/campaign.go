@@ -43,9 +43,13 @@ func (Campaign) Fields() []ent.Field {
 		field.Bool("auto_approve").Default(false).
 			Comment("Approve affiliate applications without review."),
 		field.Enum("network_visibility").Values("Private", "Public").Default("Private"),
-		field.Bool("sub_affiliates_enabled").Default(false),
+		// Sub-affiliate settings are a Pro feature for owners: they change only
+		// through setCampaignSubAffiliateConfig, where the gates are.
+		field.Bool("sub_affiliates_enabled").Default(false).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Int("sub_affiliate_override_bps").Default(0).Range(0, 10000).
-			Comment("A recruiter's override on each recruit's commission, in basis points (1000 = 10%)."),
+			Comment("A recruiter's override on each recruit's commission, in basis points (1000 = 10%).").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Bool("coupon_self_mint").Default(false).
 			Comment("Affiliates may mint their own coupon codes on this campaign."),
 	}

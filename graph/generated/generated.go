@@ -47,6 +47,10 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	OwnerOnly        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	RequiresPaidPlan func(ctx context.Context, obj any, next graphql.Resolver, tier organization.PlanTier) (res any, err error)
+	RequiresPlan     func(ctx context.Context, obj any, next graphql.Resolver, tier organization.PlanTier) (res any, err error)
+	VerifiedEmail    func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -404,24 +408,26 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIKey       func(childComplexity int, input account.CreateAPIKeyInput) int
-		CreateAffiliate    func(childComplexity int, input ent.CreateAffiliateInput) int
-		CreateCampaign     func(childComplexity int, input ent.CreateCampaignInput) int
-		CreateCoupon       func(childComplexity int, input ent.CreateCouponInput) int
-		CreateMCPToken     func(childComplexity int, input account.CreateMCPTokenInput) int
-		RequestSignInLink  func(childComplexity int, email string) int
-		RevokeAPIKey       func(childComplexity int, id string) int
-		RevokeMCPToken     func(childComplexity int, id string) int
-		RotateMCPToken     func(childComplexity int, id string) int
-		SignIn             func(childComplexity int, email string, password string) int
-		SignInWithLink     func(childComplexity int, token string) int
-		SignOutEverywhere  func(childComplexity int) int
-		SignUp             func(childComplexity int, input account.SignUpInput) int
-		UpdateAffiliate    func(childComplexity int, id string, input ent.UpdateAffiliateInput) int
-		UpdateCampaign     func(childComplexity int, id string, input ent.UpdateCampaignInput) int
-		UpdateCoupon       func(childComplexity int, id string, input ent.UpdateCouponInput) int
-		UpdateOrganization func(childComplexity int, input ent.UpdateOrganizationInput) int
-		VerifyEmail        func(childComplexity int, token string) int
+		CreateAPIKey                  func(childComplexity int, input account.CreateAPIKeyInput) int
+		CreateAffiliate               func(childComplexity int, input ent.CreateAffiliateInput) int
+		CreateCampaign                func(childComplexity int, input ent.CreateCampaignInput) int
+		CreateCoupon                  func(childComplexity int, input ent.CreateCouponInput) int
+		CreateMCPToken                func(childComplexity int, input account.CreateMCPTokenInput) int
+		RequestSignInLink             func(childComplexity int, email string) int
+		RevokeAPIKey                  func(childComplexity int, id string) int
+		RevokeMCPToken                func(childComplexity int, id string) int
+		RotateMCPToken                func(childComplexity int, id string) int
+		SetCampaignSubAffiliateConfig func(childComplexity int, campaignID string, enabled bool, percent float64) int
+		SetHomeCurrency               func(childComplexity int, homeCurrency string) int
+		SignIn                        func(childComplexity int, email string, password string) int
+		SignInWithLink                func(childComplexity int, token string) int
+		SignOutEverywhere             func(childComplexity int) int
+		SignUp                        func(childComplexity int, input account.SignUpInput) int
+		UpdateAffiliate               func(childComplexity int, id string, input ent.UpdateAffiliateInput) int
+		UpdateCampaign                func(childComplexity int, id string, input ent.UpdateCampaignInput) int
+		UpdateCoupon                  func(childComplexity int, id string, input ent.UpdateCouponInput) int
+		UpdateOrganization            func(childComplexity int, input ent.UpdateOrganizationInput) int
+		VerifyEmail                   func(childComplexity int, token string) int
 	}
 
 	Organization struct {
@@ -521,24 +527,25 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
-		Affiliates         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
-		AuditLogEntries    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditLogEntryOrder, where *ent.AuditLogEntryWhereInput) int
-		Campaigns          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CampaignOrder, where *ent.CampaignWhereInput) int
-		Clicks             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ClickOrder, where *ent.ClickWhereInput) int
-		Conversions        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ConversionOrder, where *ent.ConversionWhereInput) int
-		Coupons            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CouponOrder, where *ent.CouponWhereInput) int
-		ImportJobs         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ImportJobOrder, where *ent.ImportJobWhereInput) int
-		Leads              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.LeadOrder, where *ent.LeadWhereInput) int
-		McpTokens          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MCPTokenOrder, where *ent.MCPTokenWhereInput) int
-		Memberships        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node               func(childComplexity int, id string) int
-		Nodes              func(childComplexity int, ids []string) int
-		Organizations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		PayoutBatches      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) int
-		PayoutLineItems    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) int
-		Users              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
-		ViewerOrganization func(childComplexity int) int
+		APIKeys                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
+		Affiliates              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
+		AuditLogEntries         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditLogEntryOrder, where *ent.AuditLogEntryWhereInput) int
+		Campaigns               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CampaignOrder, where *ent.CampaignWhereInput) int
+		Clicks                  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ClickOrder, where *ent.ClickWhereInput) int
+		Conversions             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ConversionOrder, where *ent.ConversionWhereInput) int
+		Coupons                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CouponOrder, where *ent.CouponWhereInput) int
+		ImportJobs              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ImportJobOrder, where *ent.ImportJobWhereInput) int
+		Leads                   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.LeadOrder, where *ent.LeadWhereInput) int
+		McpTokens               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MCPTokenOrder, where *ent.MCPTokenWhereInput) int
+		Memberships             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		Node                    func(childComplexity int, id string) int
+		Nodes                   func(childComplexity int, ids []string) int
+		Organizations           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		PayoutBatches           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) int
+		PayoutLineItems         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) int
+		SupportedHomeCurrencies func(childComplexity int) int
+		Users                   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		ViewerOrganization      func(childComplexity int) int
 	}
 
 	User struct {
@@ -569,6 +576,8 @@ type ComplexityRoot struct {
 
 type MutationResolver interface {
 	UpdateOrganization(ctx context.Context, input ent.UpdateOrganizationInput) (*ent.Organization, error)
+	SetHomeCurrency(ctx context.Context, homeCurrency string) (*ent.Organization, error)
+	SetCampaignSubAffiliateConfig(ctx context.Context, campaignID string, enabled bool, percent float64) (*ent.Campaign, error)
 	CreateCampaign(ctx context.Context, input ent.CreateCampaignInput) (*ent.Campaign, error)
 	UpdateCampaign(ctx context.Context, id string, input ent.UpdateCampaignInput) (*ent.Campaign, error)
 	CreateAffiliate(ctx context.Context, input ent.CreateAffiliateInput) (*ent.Affiliate, error)
@@ -606,6 +615,7 @@ type QueryResolver interface {
 	PayoutLineItems(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) (*ent.PayoutLineItemConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 	ViewerOrganization(ctx context.Context) (*ent.Organization, error)
+	SupportedHomeCurrencies(ctx context.Context) ([]string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2261,6 +2271,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateMCPToken(childComplexity, args["id"].(string)), true
+	case "Mutation.setCampaignSubAffiliateConfig":
+		if e.ComplexityRoot.Mutation.SetCampaignSubAffiliateConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCampaignSubAffiliateConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCampaignSubAffiliateConfig(childComplexity, args["campaignID"].(string), args["enabled"].(bool), args["percent"].(float64)), true
+	case "Mutation.setHomeCurrency":
+		if e.ComplexityRoot.Mutation.SetHomeCurrency == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setHomeCurrency_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetHomeCurrency(childComplexity, args["homeCurrency"].(string)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -2949,6 +2981,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PayoutLineItems(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PayoutLineItemOrder), args["where"].(*ent.PayoutLineItemWhereInput)), true
+	case "Query.supportedHomeCurrencies":
+		if e.ComplexityRoot.Query.SupportedHomeCurrencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SupportedHomeCurrencies(childComplexity), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -5796,11 +5834,6 @@ input CreateCampaignInput {
   """
   autoApprove: Boolean
   networkVisibility: CampaignNetworkVisibility
-  subAffiliatesEnabled: Boolean
-  """
-  A recruiter's override on each recruit's commission, in basis points (1000 = 10%).
-  """
-  subAffiliateOverrideBps: Int
   """
   Affiliates may mint their own coupon codes on this campaign.
   """
@@ -8138,11 +8171,6 @@ input UpdateCampaignInput {
   """
   autoApprove: Boolean
   networkVisibility: CampaignNetworkVisibility
-  subAffiliatesEnabled: Boolean
-  """
-  A recruiter's override on each recruit's commission, in basis points (1000 = 10%).
-  """
-  subAffiliateOverrideBps: Int
   """
   Affiliates may mint their own coupon codes on this campaign.
   """
@@ -8383,11 +8411,38 @@ input UserWhereInput {
 scalar Time
 scalar Map
 
+"""
+The organization's plan must be this tier or higher, however the call
+arrives (dashboard, MCP, API key). Refused with code PLAN_TIER_REQUIRED.
+"""
+directive @requiresPlan(tier: OrganizationPlanTier!) on FIELD_DEFINITION
+
+"""
+The organization must be on this tier or higher with an active paid
+subscription. Refused with code PAID_PLAN_REQUIRED.
+"""
+directive @requiresPaidPlan(tier: OrganizationPlanTier!) on FIELD_DEFINITION
+
+"""
+Only an organization owner may call this. Refused with code FORBIDDEN.
+"""
+directive @ownerOnly on FIELD_DEFINITION
+
+"""
+Only a person with a verified email may call this. Refused with code EMAIL_NOT_VERIFIED.
+"""
+directive @verifiedEmail on FIELD_DEFINITION
+
 extend type Query {
   """
   The organization the viewer acts for: a "who am I?" check.
   """
   viewerOrganization: Organization!
+
+  """
+  The ISO 4217 codes an organization may choose as its home currency.
+  """
+  supportedHomeCurrencies: [String!]!
 }
 
 type Mutation {
@@ -8395,6 +8450,20 @@ type Mutation {
   Change the viewer's organization profile. Owner or admin.
   """
   updateOrganization(input: UpdateOrganizationInput!): Organization!
+
+  """
+  Change the currency reports and payouts are expressed in (ISO 4217, one of
+  supportedHomeCurrencies). Historical conversions keep their native currency.
+  Idempotent: setting the current value changes nothing.
+  """
+  setHomeCurrency(homeCurrency: String!): Organization! @requiresPlan(tier: Pro)
+
+  """
+  Turn sub-affiliate recruiting on or off for a campaign and set the
+  recruiter's override, a percentage (0–100) of each recruit's commission.
+  """
+  setCampaignSubAffiliateConfig(campaignID: ID!, enabled: Boolean!, percent: Float!): Campaign!
+    @requiresPlan(tier: Pro) @ownerOnly @verifiedEmail
 
   """
   Create a campaign (referral program).
@@ -9490,6 +9559,34 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_requiresPaidPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tier",
+		func(ctx context.Context, v any) (organization.PlanTier, error) {
+			return ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tier"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) dir_requiresPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tier",
+		func(ctx context.Context, v any) (organization.PlanTier, error) {
+			return ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tier"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Affiliate_conversions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9937,6 +10034,50 @@ func (ec *executionContext) field_Mutation_rotateMCPToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCampaignSubAffiliateConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "percent",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["percent"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setHomeCurrency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "homeCurrency",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["homeCurrency"] = arg0
 	return args, nil
 }
 
@@ -17557,6 +17698,144 @@ func (ec *executionContext) fieldContext_Mutation_updateOrganization(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setHomeCurrency(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setHomeCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetHomeCurrency(ctx, fc.Args["homeCurrency"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				tier, err := ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, "Pro")
+				if err != nil {
+					var zeroVal *ent.Organization
+					return zeroVal, err
+				}
+				if ec.Directives.RequiresPlan == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive requiresPlan is not implemented")
+				}
+				return ec.Directives.RequiresPlan(ctx, nil, directive0, tier)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setHomeCurrency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setHomeCurrency_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCampaignSubAffiliateConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCampaignSubAffiliateConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCampaignSubAffiliateConfig(ctx, fc.Args["campaignID"].(string), fc.Args["enabled"].(bool), fc.Args["percent"].(float64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				tier, err := ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, "Pro")
+				if err != nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.RequiresPlan == nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, errors.New("directive requiresPlan is not implemented")
+				}
+				return ec.Directives.RequiresPlan(ctx, nil, directive0, tier)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OwnerOnly == nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, errors.New("directive ownerOnly is not implemented")
+				}
+				return ec.Directives.OwnerOnly(ctx, nil, directive1)
+			}
+			directive3 := func(ctx context.Context) (any, error) {
+				if ec.Directives.VerifiedEmail == nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, errors.New("directive verifiedEmail is not implemented")
+				}
+				return ec.Directives.VerifiedEmail(ctx, nil, directive2)
+			}
+
+			next = directive3
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCampaignSubAffiliateConfig(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCampaignSubAffiliateConfig_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20748,6 +21027,29 @@ func (ec *executionContext) fieldContext_Query_viewerOrganization(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_supportedHomeCurrencies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_supportedHomeCurrencies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SupportedHomeCurrencies(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_supportedHomeCurrencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -31348,7 +31650,7 @@ func (ec *executionContext) unmarshalInputCreateCampaignInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "slug", "description", "termsURL", "status", "commissionType", "commissionValue", "commissionModel", "currency", "cookieWindowDays", "attributionModel", "autoApprove", "networkVisibility", "subAffiliatesEnabled", "subAffiliateOverrideBps", "couponSelfMint"}
+	fieldsInOrder := [...]string{"name", "slug", "description", "termsURL", "status", "commissionType", "commissionValue", "commissionModel", "currency", "cookieWindowDays", "attributionModel", "autoApprove", "networkVisibility", "couponSelfMint"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31446,20 +31748,6 @@ func (ec *executionContext) unmarshalInputCreateCampaignInput(ctx context.Contex
 				return it, err
 			}
 			it.NetworkVisibility = data
-		case "subAffiliatesEnabled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subAffiliatesEnabled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubAffiliatesEnabled = data
-		case "subAffiliateOverrideBps":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subAffiliateOverrideBps"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubAffiliateOverrideBps = data
 		case "couponSelfMint":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponSelfMint"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -37953,7 +38241,7 @@ func (ec *executionContext) unmarshalInputUpdateCampaignInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "slug", "description", "clearDescription", "termsURL", "clearTermsURL", "status", "commissionType", "commissionValue", "commissionModel", "currency", "cookieWindowDays", "attributionModel", "autoApprove", "networkVisibility", "subAffiliatesEnabled", "subAffiliateOverrideBps", "couponSelfMint"}
+	fieldsInOrder := [...]string{"name", "slug", "description", "clearDescription", "termsURL", "clearTermsURL", "status", "commissionType", "commissionValue", "commissionModel", "currency", "cookieWindowDays", "attributionModel", "autoApprove", "networkVisibility", "couponSelfMint"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38065,20 +38353,6 @@ func (ec *executionContext) unmarshalInputUpdateCampaignInput(ctx context.Contex
 				return it, err
 			}
 			it.NetworkVisibility = data
-		case "subAffiliatesEnabled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subAffiliatesEnabled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubAffiliatesEnabled = data
-		case "subAffiliateOverrideBps":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subAffiliateOverrideBps"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubAffiliateOverrideBps = data
 		case "couponSelfMint":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponSelfMint"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -41310,6 +41584,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setHomeCurrency":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setHomeCurrency(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCampaignSubAffiliateConfig":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCampaignSubAffiliateConfig(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCampaign":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCampaign(ctx, field)
@@ -42189,6 +42477,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewerOrganization(ctx, field)
+				})
+		case "supportedHomeCurrencies":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_supportedHomeCurrencies(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -43551,6 +43845,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

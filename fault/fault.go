@@ -1,0 +1,33 @@
+// Package fault is the refusal every domain package returns when the caller
+// can act on it: which input is wrong, or why the action is not allowed.
+// The GraphQL layer turns a Kind into a stable error code; the CLI prints
+// the message. Anything else is an internal error.
+package fault
+
+import "fmt"
+
+// Kind classifies an Error.
+type Kind int
+
+// The kinds of Error.
+const (
+	KindInvalid         Kind = iota + 1 // an input is wrong; Field names it
+	KindUnauthenticated                 // the credentials, link or session do not prove who is asking
+	KindForbidden                       // the viewer may not do this
+	KindConflict                        // the input collides with existing data; Field names it when it can
+	KindLimitReached                    // a per-organization cap is reached
+)
+
+// Error is a refusal a person can act on. Its message is safe to show.
+type Error struct {
+	Kind    Kind
+	Field   string // the input at fault, as the GraphQL input names it; may be empty
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Invalid reports a wrong input, naming it and saying how to fix it.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Field: field, Message: field + " " + fmt.Sprintf(format, args...)}
+}
