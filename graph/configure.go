@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -9,7 +11,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tandemhq/tandem/audit"
 	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/viewer"
 )
 
 // Executor is what the HTTP handler and the in-process executor (for MCP and
@@ -21,6 +25,7 @@ type Executor interface {
 	SetRecoverFunc(graphql.RecoverFunc)
 	SetQueryCache(graphql.Cache[*ast.QueryDocument])
 	SetDisableSuggestion(bool)
+	AroundOperations(graphql.OperationMiddleware)
 }
 
 // Options configure the GraphQL core.
@@ -48,4 +53,35 @@ func Configure(e Executor, client *ent.Client, opts Options) {
 	e.Use(opts.Limits)
 	// Each mutation runs in one transaction: its effect and its audit row commit together.
 	e.Use(entgql.Transactioner{TxOpener: client})
+	e.AroundOperations(auditReads(client, opts.Logger))
+}
+
+// auditReads writes one audit row for every query an AI assistant or a
+// partner's server makes (mutations are audited per row by the audit hook):
+// the seed promises every MCP tool call lands in the audit log. People's
+// dashboard reads are not logged; they would drown the log.
+func auditReads(client *ent.Client, log *slog.Logger) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		v := viewer.FromContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation != ast.Query || v == nil ||
+			(v.ActorType != viewer.ActorMCP && v.ActorType != viewer.ActorAPIKey) {
+			return next(ctx)
+		}
+		var fields []string
+		for _, sel := range oc.Operation.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok && !strings.HasPrefix(f.Name, "__") {
+				fields = append(fields, f.Name)
+			}
+		}
+		name := oc.Operation.Name
+		if name == "" {
+			name = strings.Join(fields, ",")
+		}
+		if err := audit.RecordOperation(ctx, client, "query."+name, "", "", map[string]any{"fields": fields}); err != nil {
+			log.ErrorContext(ctx, "audit: recording a read failed; refusing it", "err", err)
+			return graphql.OneShot(graphql.ErrorResponse(ctx, "internal error: the call could not be audited, so it was not run"))
+		}
+		return next(ctx)
+	}
 }
