@@ -6,10 +6,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -22,6 +24,7 @@ import (
 	"github.com/tandemhq/tandem/identity"
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/relay"
+	"github.com/tandemhq/tandem/rest"
 	"github.com/tandemhq/tandem/store"
 )
 
@@ -44,12 +47,17 @@ type Config struct {
 }
 
 // New returns the HTTP handler serving every route. ctx bounds background
-// work (the Redis invalidation listener).
-func New(ctx context.Context, cfg Config) http.Handler {
+// work (the Redis invalidation listener). It fails when an operation file of
+// an adapter does not validate against the schema.
+func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	authn := newAuthenticator(ctx, cfg)
+	restRunner, err := graph.NewRunner(newSchema(cfg), cfg.DB.Client, graph.Options{Logger: cfg.Logger}, rest.Operations())
+	if err != nil {
+		return nil, fmt.Errorf("REST operations: %w", err)
+	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestLog(cfg.Logger), middleware.Recoverer)
 
@@ -67,11 +75,21 @@ func New(ctx context.Context, cfg Config) http.Handler {
 		}
 		r.Handle("/graphql", gql)
 	})
-	return r
+	r.Group(func(r chi.Router) {
+		r.Use(limitBody(MaxBodyBytes))
+		r.Mount("/api/v1", rest.Handler(rest.Config{
+			Runner: restRunner, Authn: authn, Keys: cfg.Keys, Replay: authn.Replay, MaxBody: MaxBodyBytes,
+		}))
+	})
+	return r, nil
+}
+
+func newSchema(cfg Config) graphql.ExecutableSchema {
+	return graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL})
 }
 
 func newGraphQLHandler(cfg Config) http.Handler {
-	srv := handler.New(graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL}))
+	srv := handler.New(newSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
 	srv.AddTransport(transport.POST{})

@@ -220,10 +220,15 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	}
 	srvCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
+	h, err := server.New(srvCtx, server.Config{
+		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler: server.New(srvCtx, server.Config{
-			DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
-		}),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
