@@ -15,8 +15,8 @@ func TestRunnerRefusesBadOperationFiles(t *testing.T) {
 	for name, tc := range map[string]struct {
 		file, src, want string
 	}{
-		"unknown field": {"get_profile.graphql", `query get_profile { viewerOrganization { nickname } }`, `get_profile.graphql: `},
-		"name mismatch": {"get_profile.graphql", `query profile { viewerOrganization { name } }`, `name it after its file, "get_profile"`},
+		"unknown field":  {"get_profile.graphql", `query get_profile { viewerOrganization { nickname } }`, `get_profile.graphql: `},
+		"name mismatch":  {"get_profile.graphql", `query profile { viewerOrganization { name } }`, `name it after its file, "get_profile"`},
 		"two operations": {"two.graphql", `query two { viewerOrganization { name } } query three { viewerOrganization { id } }`, "exactly one"},
 		"syntax":         {"broken.graphql", `query broken { viewerOrganization { `, "broken.graphql"},
 	} {
