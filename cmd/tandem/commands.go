@@ -51,6 +51,16 @@ func loadKeys(dbURL string) (keys.Keys, error) {
 	return keys.Load(filepath.Join(dir, "keys.json"))
 }
 
+// openWithKeys opens and migrates the database and loads the server's keys.
+func openWithKeys(ctx context.Context, dbURL string) (*store.DB, keys.Keys, []string, error) {
+	k, err := loadKeys(dbURL)
+	if err != nil {
+		return nil, keys.Keys{}, nil, err
+	}
+	db, applied, err := openMigrated(ctx, dbURL)
+	return db, k, applied, err
+}
+
 func cmdMigrate(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("migrate", o)
 	if err := parse(fs, args); err != nil {
@@ -159,11 +169,7 @@ func cmdServe(ctx context.Context, args []string, o *output) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	k, err := loadKeys(*dbURL)
-	if err != nil {
-		return err
-	}
-	db, applied, err := openMigrated(ctx, *dbURL)
+	db, k, applied, err := openWithKeys(ctx, *dbURL)
 	if err != nil {
 		return err
 	}

@@ -99,11 +99,7 @@ func cmdAPIKeyCreate(ctx context.Context, args []string, o *output) error {
 	if err := requiredAll([3]string{"org", *slug, "acme"}, [3]string{"name", *name, `"checkout server"`}); err != nil {
 		return err
 	}
-	k, err := loadKeys(*dbURL)
-	if err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, k, _, err := openWithKeys(ctx, *dbURL)
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,7 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	k, err := loadKeys(*dbURL)
-	if err != nil {
-		return err
-	}
-	db, applied, err := openMigrated(ctx, *dbURL)
+	db, k, applied, err := openWithKeys(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
