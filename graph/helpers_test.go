@@ -91,7 +91,7 @@ func (r response) codes() []string {
 }
 
 // decode unmarshals the data into v, failing the test when it cannot.
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Data, v); err != nil {
 		t.Fatalf("decoding data %s: %v", r.Data, err)
@@ -99,7 +99,7 @@ func (r response) decode(t *testing.T, v any) {
 }
 
 // do posts query with vars as v (nil: no viewer) and decodes the answer.
-func (a *api) do(t *testing.T, v *viewer.Viewer, query string, vars map[string]any) response {
+func (a *api) do(t testing.TB, v *viewer.Viewer, query string, vars map[string]any) response {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
