@@ -57,7 +57,7 @@ func (s LogSender) Send(ctx context.Context, m Message) error {
 		log = slog.Default()
 	}
 	log.InfoContext(ctx, "email not sent: no SMTP server is configured, so it is printed here instead",
-		"to", m.To, "subject", m.Subject, "links", links(m.Text), "text", m.Text)
+		"to", m.To, "subject", m.Subject, "links", strings.Join(links(m.Text), " "), "text", m.Text)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	netmail "net/mail"
 	"net/url"
 	"strconv"
@@ -51,10 +52,11 @@ type smtpSender struct {
 // DefaultFrom when absent; no other parameter is accepted, so a typo fails at
 // start-up instead of being ignored.
 //
-// On smtp:// the password is only sent in the clear-text-safe mechanisms
-// (CRAM-MD5, SCRAM) when the server does not offer STARTTLS: go-mail never
-// picks PLAIN or LOGIN on an unencrypted connection. On smtp+insecure:// PLAIN
-// is used regardless, which is why it is for local servers only.
+// When an smtp:// server does not offer STARTTLS the message goes out
+// unencrypted, but the password does not: go-mail then authenticates only
+// with challenge-response mechanisms (CRAM-MD5, SCRAM), never PLAIN or LOGIN.
+// smtp+insecure:// sends PLAIN over the open connection, which is why it is
+// for local servers only.
 //
 // Errors, from here and from Send, never contain the password: they name the
 // URL with the password replaced by "xxxxx". The returned Sender's String
@@ -64,10 +66,7 @@ func NewSMTPSender(rawURL string) (Sender, error) {
 	if err != nil {
 		return nil, unparsable(rawURL, err)
 	}
-	s := &smtpSender{redacted: u.Redacted(), from: DefaultFrom}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("mailer: SMTP URL %s: %s", s.redacted, fmt.Sprintf(format, args...))
-	}
+	s := &smtpSender{from: DefaultFrom}
 	switch u.Scheme {
 	case "smtp":
 		s.port = mail.DefaultPortTLS
@@ -76,49 +75,67 @@ func NewSMTPSender(rawURL string) (Sender, error) {
 	case "smtp+insecure":
 		s.port, s.insecure = mail.DefaultPort, true
 	default:
-		return nil, bad("unsupported scheme %q: use smtp://USER:PASS@HOST:587, smtps://USER:PASS@HOST:465 or, for a local test server, smtp+insecure://HOST:PORT", u.Scheme)
+		return nil, fmt.Errorf("mailer: SMTP URL: unsupported scheme %q: use smtp://USER:PASS@HOST:587, smtps://USER:PASS@HOST:465 or, for a local test server, smtp+insecure://HOST:PORT", u.Scheme)
 	}
 	if u.Opaque != "" {
-		return nil, bad("missing \"//\" after the scheme")
+		// "smtp:user:pass@host": the parser keeps all of it, password
+		// included, as opaque text, so the URL cannot be shown redacted.
+		return nil, fmt.Errorf("mailer: SMTP URL: no \"//\" after %q: write %s://USER:PASS@HOST:PORT", u.Scheme+":", u.Scheme)
+	}
+	s.redacted = u.Redacted()
+	// An '@' the parser did not take as the end of the credentials means a
+	// password with an unescaped '/', '?' or '#' was split into host, port,
+	// path or query, where Redacted does not hide it. Then errors name no
+	// part of the URL.
+	quotable := u.User != nil || !strings.Contains(rawURL, "@")
+	bad := func(reason, detail string) error {
+		if !quotable {
+			return fmt.Errorf("mailer: SMTP URL: %s (percent-encode special characters in the user name and password)", reason)
+		}
+		if detail != "" {
+			reason += ": " + detail
+		}
+		return fmt.Errorf("mailer: SMTP URL %s: %s", s.redacted, reason)
 	}
 	s.host = u.Hostname()
 	if s.host == "" {
-		return nil, bad("no host")
+		return nil, bad("no host", "")
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, bad("port %q is not between 1 and 65535", p)
+			return nil, bad("the port is not between 1 and 65535", strconv.Quote(p))
 		}
 		s.port = n
 	}
 	if u.Path != "" && u.Path != "/" {
-		return nil, bad("unexpected path %q: an SMTP URL has none", u.Path)
+		return nil, bad("unexpected path: an SMTP URL has none", strconv.Quote(u.Path))
 	}
 	if u.Fragment != "" {
-		return nil, bad("unexpected fragment")
+		return nil, bad("unexpected fragment", "")
 	}
 	if u.User != nil {
 		s.user = u.User.Username()
 		s.password, _ = u.User.Password()
 		if s.user == "" && s.password != "" {
-			return nil, bad("a password without a user name")
+			return nil, bad("a password without a user name", "")
 		}
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return nil, bad("the query is not valid: %v", err)
+		return nil, bad("the query is not valid", err.Error())
 	}
 	for k, v := range q {
 		if k != "from" {
-			return nil, bad("unknown query parameter %q: only \"from\" is accepted", k)
+			return nil, bad("unknown query parameter: only \"from\" is accepted", strconv.Quote(k))
 		}
 		if len(v) != 1 {
-			return nil, bad("\"from\" is given %d times", len(v))
+			return nil, bad("\"from\" is given more than once", "")
 		}
 		addr, err := netmail.ParseAddress(v[0])
 		if err != nil {
-			return nil, bad("from=%q is not an email address (want \"Name <address@example.com>\" or \"address@example.com\"): %v", v[0], err)
+			return nil, bad("from is not an email address (want \"Name <address@example.com>\" or \"address@example.com\")",
+				fmt.Sprintf("%q: %v", v[0], err))
 		}
 		s.from = addr.String()
 	}
@@ -126,39 +143,20 @@ func NewSMTPSender(rawURL string) (Sender, error) {
 }
 
 // unparsable reports a URL that url.Parse refused without repeating it: the
-// parser's own message quotes the whole URL, password included.
+// parser's message quotes the URL or a piece of it, and when the URL has
+// credentials that piece may be part of the password (an unescaped '#' or
+// '/' in it moves where the parser thinks the host starts). So the parser's
+// reason is only passed on for a URL without an '@'.
 func unparsable(rawURL string, err error) error {
+	const hint = "percent-encode special characters in the user name and password"
+	if strings.Contains(rawURL, "@") {
+		return errors.New("mailer: the SMTP URL is not a valid URL; " + hint)
+	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	var esc url.EscapeError
-	if errors.As(err, &esc) {
-		// The bad escape may be part of the password: name no characters.
-		return errors.New("mailer: the SMTP URL is not a valid URL: it has a '%' that is not a percent-escape (percent-encode special characters in the user name and password)")
-	}
-	msg := err.Error()
-	if ui := userinfo(rawURL); ui != "" {
-		msg = strings.ReplaceAll(msg, ui, "xxxxx")
-	}
-	return fmt.Errorf("mailer: the SMTP URL is not a valid URL (%s); percent-encode special characters in the user name and password", msg)
-}
-
-// userinfo returns the text between "://" and the last "@" of the authority
-// of rawURL, found without a URL parser since it is for URLs that do not
-// parse.
-func userinfo(rawURL string) string {
-	_, rest, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		return rest[:i]
-	}
-	return ""
+	return fmt.Errorf("mailer: the SMTP URL is not a valid URL: %v", err)
 }
 
 // String returns the URL without its password.
@@ -226,7 +224,7 @@ func (s *smtpSender) scrub(ctx context.Context, err error) error {
 		msg = strings.ReplaceAll(msg, s.password, "xxxxx")
 		msg = strings.ReplaceAll(msg, url.QueryEscape(s.password), "xxxxx")
 	}
-	msg = fmt.Sprintf("smtp %s:%d: %s", s.host, s.port, msg)
+	msg = "smtp " + net.JoinHostPort(s.host, strconv.Itoa(s.port)) + ": " + msg
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("%s: %w", msg, cerr)
 	}

@@ -74,6 +74,11 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	// Times are written in UTC, in one sortable text format without Go's
+	// monotonic-clock suffix, so SQL compares and orders them correctly
+	// whatever the server's time zone.
+	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("db: opening sqlite: %w", err)

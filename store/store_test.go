@@ -4,6 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 
 	"github.com/tandemhq/tandem/store"
 	"github.com/tandemhq/tandem/store/storetest"
@@ -113,6 +118,31 @@ func TestUpgradeKeepsData(t *testing.T) {
 		diff, err := db.SchemaDiff(ctx)
 		if err != nil || diff != "" {
 			t.Fatalf("schema after upgrade differs: %v\n%s", err, diff)
+		}
+	})
+}
+
+// Times written from any time zone compare and sort as instants, and a time
+// read back finds its own row: SQLite stores them as UTC text in one format.
+func TestTimesCompareAsInstants(t *testing.T) {
+	ctx := rule.AsSystem(context.Background())
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		db := b.Open(t)
+		newYork := time.FixedZone("EDT", -4*3600)
+		base := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+		// Later as an instant, but earlier on New York's wall clock (09:00 EDT).
+		later := db.Client.Organization.Create().SetName("Later").SetSlug("later").SetCreatedAt(base.Add(time.Hour).In(newYork)).SaveX(ctx)
+		earlier := db.Client.Organization.Create().SetName("Earlier").SetSlug("earlier").SetCreatedAt(time.Now().Add(-time.Now().Sub(base))).SaveX(ctx)
+		got := db.Client.Organization.Query().Order(ent.Asc(organization.FieldCreatedAt)).AllX(ctx)
+		if len(got) != 2 || got[0].ID != earlier.ID || got[1].ID != later.ID {
+			t.Fatalf("ordered by created_at: %v, want earlier then later", got)
+		}
+		back := db.Client.Organization.GetX(ctx, earlier.ID) // written with a monotonic clock reading
+		if n := db.Client.Organization.Query().Where(organization.CreatedAt(back.CreatedAt)).CountX(ctx); n != 1 {
+			t.Fatalf("querying by a time read back found %d rows, want 1", n)
+		}
+		if n := db.Client.Organization.Query().Where(organization.CreatedAtGT(base.Add(30 * time.Minute).In(newYork))).CountX(ctx); n != 1 {
+			t.Fatalf("created after 12:30 UTC (given in EDT): %d rows, want 1", n)
 		}
 	})
 }
