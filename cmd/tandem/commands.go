@@ -17,6 +17,7 @@ import (
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/demo"
 	"github.com/tandemhq/tandem/keys"
+	"github.com/tandemhq/tandem/mailer"
 	"github.com/tandemhq/tandem/provision"
 	"github.com/tandemhq/tandem/server"
 	"github.com/tandemhq/tandem/store"
@@ -151,7 +152,7 @@ func seedOrg(ctx context.Context, db *store.DB, slug string, opts demo.Options, 
 
 // serveFlags are the flags of every command that serves.
 type serveFlags struct {
-	addr, publicURL, redisURL *string
+	addr, publicURL, redisURL, smtpURL *string
 }
 
 func addServeFlags(fs *flag.FlagSet) serveFlags {
@@ -159,6 +160,7 @@ func addServeFlags(fs *flag.FlagSet) serveFlags {
 		addr:      fs.String("addr", "127.0.0.1:8080", "address to listen on"),
 		publicURL: fs.String("public-url", "", "the URL people reach this server at, for links in emails (default http://ADDR)"),
 		redisURL:  fs.String("redis-url", "", "redis://HOST:6379/0: share revocation and replay protection between instances"),
+		smtpURL:   fs.String("smtp-url", "", "smtp://USER:PASS@HOST:587?from=Name%20%3Caddr%3E (smtps://…:465 for implicit TLS); empty: emails are printed to the log"),
 	}
 }
 
@@ -213,6 +215,17 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		}
 		rdb = client
 	}
+	var sender mailer.Sender = mailer.LogSender{Log: log}
+	if *c.flags.smtpURL != "" {
+		s, err := mailer.NewSMTPSender(*c.flags.smtpURL)
+		if err != nil {
+			return fmt.Errorf("%w: --smtp-url: %v", errUsage, err)
+		}
+		sender = s
+		log.Info("email via SMTP", "smtp", fmt.Sprint(s))
+	} else {
+		log.Warn("no --smtp-url: emails, sign-in links included, are printed to this log, not sent")
+	}
 	if dev {
 		log.Warn("development mode: introspection and GraphiQL are on, and the " + server.DevViewerHeader + " header acts as that organization's owner; never use --dev in production")
 	}
@@ -245,6 +258,12 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		(&mailer.Worker{Client: db.Client, Sender: sender, Log: log}).Run(srvCtx, mailer.DefaultInterval)
+	}()
+	defer func() { stopBackground(); <-mailDone }() // the worker finishes before the database closes
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -137,7 +137,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		addr, empty := "127.0.0.1:0", ""
-		cfg := serveConfig{db: db, keys: keys.Random(), flags: serveFlags{addr: &addr, publicURL: &empty, redisURL: &empty}, applied: applied}
+		cfg := serveConfig{db: db, keys: keys.Random(), flags: serveFlags{addr: &addr, publicURL: &empty, redisURL: &empty, smtpURL: &empty}, applied: applied}
 		done <- serve(ctx, cfg, &output{stdout: io.Discard, stderr: &logs}, func(a string) { addrc <- a })
 	}()
 	var base string
@@ -192,6 +192,26 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	resp.Body.Close()
 	if strings.Contains(string(body), `"types"`) && !strings.Contains(string(body), "errors") {
 		t.Errorf("introspection answered without --dev: %s", body)
+	}
+
+	// Signing up queues a verification email; with no SMTP configured the
+	// outbox worker prints it, link included, to the log.
+	signUp := `{"query":"mutation { signUp(input: {email: \"ann@example.com\", password: \"correct horse battery\", fullName: \"Ann\", organizationName: \"Ann Co\", organizationSlug: \"ann-co\"}) { expiresAt } }"}`
+	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(signUp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), `"errors"`) {
+		t.Fatalf("signUp: %s", body)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "/verify-email?token=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the verification email never reached the log:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	cancel()

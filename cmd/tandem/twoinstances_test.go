@@ -60,7 +60,7 @@ func TestTwoInstancesShareRevocation(t *testing.T) {
 			addrc, done := make(chan string, 1), make(chan error, 1)
 			go func() {
 				done <- serve(ctx, serveConfig{db: db, keys: k, applied: applied,
-					flags: serveFlags{addr: &addr, publicURL: &public, redisURL: &redisURL}},
+					flags: serveFlags{addr: &addr, publicURL: &public, redisURL: &redisURL, smtpURL: &public}},
 					&output{stdout: io.Discard, stderr: logs}, func(a string) { addrc <- a })
 			}()
 			t.Cleanup(func() { cancel(); <-done })
