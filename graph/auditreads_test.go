@@ -32,3 +32,16 @@ func TestReadsByAgentsAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// Signing up a new organization while signed in to another must not write
+// the new organization's rows into the caller's audit log.
+func TestSignUpIsNotAuditedIntoTheCallersOrganization(t *testing.T) {
+	db := storetest.SQLite(t)
+	a := seedTenant(t, db.Client, "alpha")
+	api := newAPI(db.Client, graph.Options{})
+	before := db.Client.AuditLogEntry.Query().Where(auditlogentry.OrgID(a.OrgID)).CountX(sys())
+	api.ok(t, a.Owner, `mutation { signUp(input: {email: "new@bravo.test", password: "correct horse battery", fullName: "B", organizationName: "Bravo", organizationSlug: "bravo-new"}) { expiresAt } }`, nil)
+	if after := db.Client.AuditLogEntry.Query().Where(auditlogentry.OrgID(a.OrgID)).CountX(sys()); after != before {
+		t.Fatalf("signUp by a member of alpha wrote %d rows into alpha's audit log", after-before)
+	}
+}

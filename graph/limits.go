@@ -59,6 +59,7 @@ type limitWalker struct {
 	limits  Limits
 	oc      *graphql.OperationContext
 	aliases int
+	visits  int
 }
 
 func (w *limitWalker) walk(set ast.SelectionSet, depth int) (int, *gqlerror.Error) {
@@ -72,6 +73,13 @@ func (w *limitWalker) walk(set ast.SelectionSet, depth int) (int, *gqlerror.Erro
 			if depth > w.limits.MaxDepth {
 				return 0, limitError("the operation nests deeper than %d levels at %q", w.limits.MaxDepth, s.Name)
 			}
+			// Every field visited adds at least 1 to the cost, so once the
+			// visits pass the limit the cost has too. Stopping here keeps
+			// fragments that spread each other many times from costing the
+			// server exponential work before any limit is checked.
+			if w.visits++; w.visits > w.limits.MaxComplexity {
+				return 0, limitError("the operation may touch more than %d fields (fragments included); at most %d are allowed", w.limits.MaxComplexity, w.limits.MaxComplexity)
+			}
 			if s.Alias != "" && s.Alias != s.Name {
 				w.aliases++
 			}
@@ -83,7 +91,8 @@ func (w *limitWalker) walk(set ast.SelectionSet, depth int) (int, *gqlerror.Erro
 			if err != nil {
 				return 0, err
 			}
-			cost += 1 + rows*child
+			// Saturate rather than overflow: past the limit the exact cost is moot.
+			cost = min(cost+1+rows*min(child, w.limits.MaxComplexity+1), (w.limits.MaxComplexity+1)*2)
 		case *ast.InlineFragment:
 			c, err := w.walk(s.SelectionSet, depth)
 			if err != nil {

@@ -164,3 +164,25 @@ func TestLimits(t *testing.T) {
 		})
 	})
 }
+
+// Fragments that spread each other ten times per level would make a naive
+// walker do 10^n work for an n-level query; the walk stops at the limit.
+func TestLimitsStopFragmentBombs(t *testing.T) {
+	db := storetest.SQLite(t)
+	a := seedTenant(t, db.Client, "alpha")
+	api := newAPI(db.Client, graph.Options{})
+	var q strings.Builder
+	q.WriteString("query Q { viewerOrganization { ...F0 } }\n")
+	const levels = 12 // ~10^12 field visits without the guard
+	for i := 0; i < levels; i++ {
+		fmt.Fprintf(&q, "fragment F%d on Organization { name", i)
+		if i+1 < levels {
+			for j := 0; j < 10; j++ {
+				fmt.Fprintf(&q, " ...F%d", i+1)
+			}
+		}
+		q.WriteString(" }\n")
+	}
+	resp := api.do(t, a.Owner, q.String(), nil)
+	wantError(t, resp, graph.CodeQueryTooComplex, "")
+}

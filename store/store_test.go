@@ -132,7 +132,7 @@ func TestTimesCompareAsInstants(t *testing.T) {
 		base := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 		// Later as an instant, but earlier on New York's wall clock (09:00 EDT).
 		later := db.Client.Organization.Create().SetName("Later").SetSlug("later").SetCreatedAt(base.Add(time.Hour).In(newYork)).SaveX(ctx)
-		earlier := db.Client.Organization.Create().SetName("Earlier").SetSlug("earlier").SetCreatedAt(time.Now().Add(-time.Now().Sub(base))).SaveX(ctx)
+		earlier := db.Client.Organization.Create().SetName("Earlier").SetSlug("earlier").SetCreatedAt(time.Now().Add(-time.Since(base))).SaveX(ctx)
 		got := db.Client.Organization.Query().Order(ent.Asc(organization.FieldCreatedAt)).AllX(ctx)
 		if len(got) != 2 || got[0].ID != earlier.ID || got[1].ID != later.ID {
 			t.Fatalf("ordered by created_at: %v, want earlier then later", got)

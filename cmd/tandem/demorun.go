@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/tandemhq/tandem/demo"
@@ -23,6 +24,11 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// demo run is development mode, whose header acts as any organization's
+	// owner: it listens on this machine only.
+	if host, _, err := net.SplitHostPort(*sf.addr); err != nil || !isLoopback(host) {
+		return fmt.Errorf("%w: demo run listens on a loopback address only (e.g. 127.0.0.1:8080); use tandem serve to serve others", errUsage)
+	}
 	db, k, applied, err := openWithKeys(ctx, *dbURL)
 	if err != nil {
 		return err
@@ -42,6 +48,14 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 	return serve(ctx, serveConfig{db: db, keys: k, flags: sf, dev: true, applied: applied}, o, func(listen string) {
 		fmt.Fprintln(o.stdout, nextSteps(listen))
 	})
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func nextSteps(listen string) string {

@@ -227,3 +227,11 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 		t.Errorf("logs do not show a graceful stop:\n%s", logs.String())
 	}
 }
+
+// demo run is development mode: it refuses to listen beyond this machine.
+func TestDemoRunListensOnLoopbackOnly(t *testing.T) {
+	code, _, errOut := tandem(t, "demo", "run", "--addr", "0.0.0.0:0", "--db", sqliteURL(t))
+	if code != 2 || !strings.Contains(errOut, "loopback") {
+		t.Fatalf("demo run on 0.0.0.0: exit %d %q, want a usage error about loopback", code, errOut)
+	}
+}
