@@ -1,0 +1,246 @@
+// Package mcpadapter exposes GraphQL operation files as MCP tools. A tool's
+// name, description and argument schema all come from its operation, so the
+// .graphql file is the single place a tool is defined and the schema is the
+// single place its types are checked.
+package mcpadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// maxInputDepth bounds how deep input objects are expanded. Generated filter
+// inputs (*WhereInput) refer to themselves and to each other through
+// not/and/or/has*With, so expanding them fully never ends, and even a few
+// levels multiply into a schema too large to hand a model. An input object
+// this deep is described only as {"type":"object"}; the server still
+// validates whatever the model sends.
+const maxInputDepth = 3
+
+// InputSchema derives the JSON Schema (draft 2020-12) of a tool's arguments
+// from its operation's variables, so that MCP clients can check and prompt
+// for arguments without the adapter repeating the GraphQL types by hand.
+//
+// Each variable becomes a property of the same name. A non-null variable
+// without a default is required; a nullable one is optional, meaning the
+// argument may be left out (null is not offered as a value, which keeps the
+// schema simple for models). Properties follow the variables' order and the
+// output is byte-for-byte deterministic, so tool listings can be cached and
+// compared.
+//
+// Ranges are not derived: gqlparser's KnownDirectives rule rejects a
+// directive such as @range on a variable unless the schema declares it for
+// VARIABLE_DEFINITION, so an operation carrying one would not load. Bounds
+// belong in the schema (or the resolver) until such a directive is declared.
+func InputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMessage, error) {
+	if schema == nil {
+		return nil, errors.New("mcpadapter: no schema")
+	}
+	if op == nil {
+		return nil, errors.New("mcpadapter: no operation")
+	}
+	props := object{}
+	var required []any
+	for _, v := range op.VariableDefinitions {
+		p, err := typeSchema(schema, v.Type, 0)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: variable $%s: %w", opName(op), v.Variable, err)
+		}
+		if d := strings.TrimSpace(v.Description); d != "" {
+			p = p.set("description", d)
+		}
+		if v.DefaultValue != nil {
+			def, err := v.DefaultValue.Value(nil)
+			if err != nil {
+				return nil, fmt.Errorf("operation %s: variable $%s: default: %w", opName(op), v.Variable, err)
+			}
+			p = p.set("default", def)
+		}
+		props = props.set(v.Variable, p)
+		if v.Type.NonNull && v.DefaultValue == nil {
+			required = append(required, v.Variable)
+		}
+	}
+	root := object{
+		{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+		{"type", "object"},
+		{"properties", props},
+	}
+	if len(required) > 0 {
+		root = root.set("required", required)
+	}
+	root = root.set("additionalProperties", false)
+	var buf bytes.Buffer
+	if err := encode(&buf, root); err != nil {
+		return nil, fmt.Errorf("operation %s: %w", opName(op), err)
+	}
+	return json.RawMessage(buf.Bytes()), nil
+}
+
+// Description returns the operation's description (trimmed). It is the
+// tool's description, the only thing a model reads to decide whether to call
+// the tool, so an operation without one is an error rather than a tool with
+// an empty description.
+func Description(op *ast.OperationDefinition) (string, error) {
+	if op == nil {
+		return "", errors.New("mcpadapter: no operation")
+	}
+	d := strings.TrimSpace(op.Description)
+	if d == "" {
+		return "", fmt.Errorf("operation %s has no description: put a \"\"\"…\"\"\" block above it saying what the tool does", opName(op))
+	}
+	return d, nil
+}
+
+func opName(op *ast.OperationDefinition) string {
+	if op.Name == "" {
+		return "(anonymous)"
+	}
+	return op.Name
+}
+
+// typeSchema maps a GraphQL input type to JSON Schema. depth counts the input
+// objects already entered on the way here.
+func typeSchema(schema *ast.Schema, t *ast.Type, depth int) (object, error) {
+	if t.Elem != nil {
+		items, err := typeSchema(schema, t.Elem, depth)
+		if err != nil {
+			return nil, err
+		}
+		return object{{"type", "array"}, {"items", items}}, nil
+	}
+	def := schema.Types[t.NamedType]
+	if def == nil {
+		return nil, fmt.Errorf("unknown type %s", t.NamedType)
+	}
+	switch def.Kind {
+	case ast.Scalar:
+		return scalarSchema(def.Name), nil
+	case ast.Enum:
+		values := make([]any, 0, len(def.EnumValues))
+		for _, ev := range def.EnumValues {
+			values = append(values, ev.Name)
+		}
+		return object{{"type", "string"}, {"enum", values}}, nil
+	case ast.InputObject:
+		return inputObjectSchema(schema, def, depth+1)
+	default:
+		return nil, fmt.Errorf("%s is a %s, not an input type", def.Name, def.Kind)
+	}
+}
+
+// scalarSchema maps the schema's scalars to their JSON wire form. Map is a
+// JSON object on the wire. A scalar this table does not know gets the empty
+// schema, which accepts any value: guessing a type would reject valid input,
+// and the server validates the value anyway.
+func scalarSchema(name string) object {
+	switch name {
+	case "String", "ID", "Cursor":
+		return object{{"type", "string"}}
+	case "Time":
+		return object{{"type", "string"}, {"format", "date-time"}}
+	case "Int", "Int64":
+		return object{{"type", "integer"}}
+	case "Float":
+		return object{{"type", "number"}}
+	case "Boolean":
+		return object{{"type", "boolean"}}
+	case "Map":
+		return object{{"type", "object"}}
+	default:
+		return object{}
+	}
+}
+
+func inputObjectSchema(schema *ast.Schema, def *ast.Definition, depth int) (object, error) {
+	if depth >= maxInputDepth {
+		return object{{"type", "object"}}, nil
+	}
+	props := object{}
+	var required []any
+	for _, f := range def.Fields {
+		p, err := typeSchema(schema, f.Type, depth)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", def.Name, f.Name, err)
+		}
+		if d := strings.TrimSpace(f.Description); d != "" {
+			p = p.set("description", d)
+		}
+		if f.DefaultValue != nil {
+			v, err := f.DefaultValue.Value(nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: default: %w", def.Name, f.Name, err)
+			}
+			p = p.set("default", v)
+		}
+		props = props.set(f.Name, p)
+		if f.Type.NonNull && f.DefaultValue == nil {
+			required = append(required, f.Name)
+		}
+	}
+	o := object{{"type", "object"}, {"properties", props}}
+	if len(required) > 0 {
+		o = o.set("required", required)
+	}
+	return o.set("additionalProperties", false), nil
+}
+
+// object is a JSON object that keeps its members in insertion order, so
+// properties read in the order the operation declares them and two runs
+// produce the same bytes (a Go map would be sorted by key instead).
+type object []member
+
+type member struct {
+	key   string
+	value any
+}
+
+func (o object) set(key string, value any) object { return append(o, member{key, value}) }
+
+// encode writes v as compact JSON, objects in member order. HTML escaping is
+// off because descriptions are read by people and models, not embedded in
+// HTML, and "<" reads better than "\u003c".
+func encode(buf *bytes.Buffer, v any) error {
+	switch v := v.(type) {
+	case object:
+		buf.WriteByte('{')
+		for i, m := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := encode(buf, m.key); err != nil {
+				return err
+			}
+			buf.WriteByte(':')
+			if err := encode(buf, m.value); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case []any:
+		buf.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := encode(buf, e); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	default:
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	}
+	return nil
+}
