@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/apikey"
@@ -56,11 +55,3 @@ func IDToType(_ context.Context, id string) (string, error) {
 	}
 	return table, nil
 }
-
-// TypeForIDPrefix returns the table for an ID prefix, for tests and tools.
-func TypeForIDPrefix(prefix string) (string, bool) {
-	t, ok := tableByIDPrefix[prefix]
-	return t, ok
-}
-
-var _ = fmt.Sprint

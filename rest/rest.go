@@ -258,8 +258,9 @@ func writeGateError(w http.ResponseWriter, err error) {
 	writeJSON(w, ge.Status, body)
 }
 
+// writeError answers in the same JSON shape as authentication failures.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": msg})
+	identity.WriteError(w, &identity.Error{Status: status, Code: code, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
