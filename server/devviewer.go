@@ -30,11 +30,15 @@ func devViewer(client *ent.Client, log *slog.Logger) func(http.Handler) http.Han
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": "no organization with slug " + slug})
 				return
 			}
-			v := &viewer.Viewer{OrgID: org.ID, Role: viewer.RoleOwner, ActorType: viewer.ActorUser}
+			// The same snapshot a session would carry, so plan and email gates
+			// behave in development as they will in production.
+			v := &viewer.Viewer{OrgID: org.ID, Role: viewer.RoleOwner, ActorType: viewer.ActorUser,
+				Plan: string(org.PlanTier), SubscriptionStatus: string(org.SubscriptionStatus)}
 			if m, err := client.Membership.Query().
 				Where(membership.OrgID(org.ID), membership.RoleEQ(membership.RoleOwner)).
-				First(ctx); err == nil {
+				WithUser().First(ctx); err == nil {
 				v.UserID, v.ActorID = m.UserID, m.UserID
+				v.EmailVerified = m.Edges.User != nil && m.Edges.User.EmailVerifiedAt != nil
 			}
 			log.DebugContext(r.Context(), "dev viewer", "org", slug)
 			next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
