@@ -50,6 +50,8 @@ type Affiliate struct {
 	RejectionReason string `json:"rejection_reason,omitempty"`
 	// The import that created this affiliate, so the import can be reverted.
 	ImportJobID *string `json:"import_job_id,omitempty"`
+	// When the brand invited this affiliate by email.
+	InvitedAt *time.Time `json:"invited_at,omitempty"`
 	// ApprovedAt holds the value of the "approved_at" field.
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -165,7 +167,7 @@ func (*Affiliate) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case affiliate.FieldID, affiliate.FieldOrgID, affiliate.FieldCampaignID, affiliate.FieldEmail, affiliate.FieldFullName, affiliate.FieldSlug, affiliate.FieldStatus, affiliate.FieldPaypalEmail, affiliate.FieldCustomCommissionType, affiliate.FieldRecruitedByID, affiliate.FieldNotes, affiliate.FieldRejectionReason, affiliate.FieldImportJobID:
 			values[i] = new(sql.NullString)
-		case affiliate.FieldCreatedAt, affiliate.FieldUpdatedAt, affiliate.FieldApprovedAt:
+		case affiliate.FieldCreatedAt, affiliate.FieldUpdatedAt, affiliate.FieldInvitedAt, affiliate.FieldApprovedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -281,6 +283,13 @@ func (_m *Affiliate) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ImportJobID = new(string)
 				*_m.ImportJobID = value.String
+			}
+		case affiliate.FieldInvitedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field invited_at", values[i])
+			} else if value.Valid {
+				_m.InvitedAt = new(time.Time)
+				*_m.InvitedAt = value.Time
 			}
 		case affiliate.FieldApprovedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -411,6 +420,11 @@ func (_m *Affiliate) String() string {
 	if v := _m.ImportJobID; v != nil {
 		builder.WriteString("import_job_id=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.InvitedAt; v != nil {
+		builder.WriteString("invited_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
 	if v := _m.ApprovedAt; v != nil {

@@ -206,6 +206,20 @@ func (_c *AffiliateCreate) SetNillableImportJobID(v *string) *AffiliateCreate {
 	return _c
 }
 
+// SetInvitedAt sets the "invited_at" field.
+func (_c *AffiliateCreate) SetInvitedAt(v time.Time) *AffiliateCreate {
+	_c.mutation.SetInvitedAt(v)
+	return _c
+}
+
+// SetNillableInvitedAt sets the "invited_at" field if the given value is not nil.
+func (_c *AffiliateCreate) SetNillableInvitedAt(v *time.Time) *AffiliateCreate {
+	if v != nil {
+		_c.SetInvitedAt(*v)
+	}
+	return _c
+}
+
 // SetApprovedAt sets the "approved_at" field.
 func (_c *AffiliateCreate) SetApprovedAt(v time.Time) *AffiliateCreate {
 	_c.mutation.SetApprovedAt(v)
@@ -533,6 +547,10 @@ func (_c *AffiliateCreate) createSpec() (*Affiliate, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RejectionReason(); ok {
 		_spec.SetField(affiliate.FieldRejectionReason, field.TypeString, value)
 		_node.RejectionReason = value
+	}
+	if value, ok := _c.mutation.InvitedAt(); ok {
+		_spec.SetField(affiliate.FieldInvitedAt, field.TypeTime, value)
+		_node.InvitedAt = &value
 	}
 	if value, ok := _c.mutation.ApprovedAt(); ok {
 		_spec.SetField(affiliate.FieldApprovedAt, field.TypeTime, value)
@@ -886,6 +904,24 @@ func (u *AffiliateUpsert) ClearRejectionReason() *AffiliateUpsert {
 	return u
 }
 
+// SetInvitedAt sets the "invited_at" field.
+func (u *AffiliateUpsert) SetInvitedAt(v time.Time) *AffiliateUpsert {
+	u.Set(affiliate.FieldInvitedAt, v)
+	return u
+}
+
+// UpdateInvitedAt sets the "invited_at" field to the value that was provided on create.
+func (u *AffiliateUpsert) UpdateInvitedAt() *AffiliateUpsert {
+	u.SetExcluded(affiliate.FieldInvitedAt)
+	return u
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (u *AffiliateUpsert) ClearInvitedAt() *AffiliateUpsert {
+	u.SetNull(affiliate.FieldInvitedAt)
+	return u
+}
+
 // SetApprovedAt sets the "approved_at" field.
 func (u *AffiliateUpsert) SetApprovedAt(v time.Time) *AffiliateUpsert {
 	u.Set(affiliate.FieldApprovedAt, v)
@@ -1171,6 +1207,27 @@ func (u *AffiliateUpsertOne) UpdateRejectionReason() *AffiliateUpsertOne {
 func (u *AffiliateUpsertOne) ClearRejectionReason() *AffiliateUpsertOne {
 	return u.Update(func(s *AffiliateUpsert) {
 		s.ClearRejectionReason()
+	})
+}
+
+// SetInvitedAt sets the "invited_at" field.
+func (u *AffiliateUpsertOne) SetInvitedAt(v time.Time) *AffiliateUpsertOne {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.SetInvitedAt(v)
+	})
+}
+
+// UpdateInvitedAt sets the "invited_at" field to the value that was provided on create.
+func (u *AffiliateUpsertOne) UpdateInvitedAt() *AffiliateUpsertOne {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.UpdateInvitedAt()
+	})
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (u *AffiliateUpsertOne) ClearInvitedAt() *AffiliateUpsertOne {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.ClearInvitedAt()
 	})
 }
 
@@ -1629,6 +1686,27 @@ func (u *AffiliateUpsertBulk) UpdateRejectionReason() *AffiliateUpsertBulk {
 func (u *AffiliateUpsertBulk) ClearRejectionReason() *AffiliateUpsertBulk {
 	return u.Update(func(s *AffiliateUpsert) {
 		s.ClearRejectionReason()
+	})
+}
+
+// SetInvitedAt sets the "invited_at" field.
+func (u *AffiliateUpsertBulk) SetInvitedAt(v time.Time) *AffiliateUpsertBulk {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.SetInvitedAt(v)
+	})
+}
+
+// UpdateInvitedAt sets the "invited_at" field to the value that was provided on create.
+func (u *AffiliateUpsertBulk) UpdateInvitedAt() *AffiliateUpsertBulk {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.UpdateInvitedAt()
+	})
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (u *AffiliateUpsertBulk) ClearInvitedAt() *AffiliateUpsertBulk {
+	return u.Update(func(s *AffiliateUpsert) {
+		s.ClearInvitedAt()
 	})
 }
 

@@ -225,6 +225,26 @@ func (_u *AffiliateUpdate) ClearRejectionReason() *AffiliateUpdate {
 	return _u
 }
 
+// SetInvitedAt sets the "invited_at" field.
+func (_u *AffiliateUpdate) SetInvitedAt(v time.Time) *AffiliateUpdate {
+	_u.mutation.SetInvitedAt(v)
+	return _u
+}
+
+// SetNillableInvitedAt sets the "invited_at" field if the given value is not nil.
+func (_u *AffiliateUpdate) SetNillableInvitedAt(v *time.Time) *AffiliateUpdate {
+	if v != nil {
+		_u.SetInvitedAt(*v)
+	}
+	return _u
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (_u *AffiliateUpdate) ClearInvitedAt() *AffiliateUpdate {
+	_u.mutation.ClearInvitedAt()
+	return _u
+}
+
 // SetApprovedAt sets the "approved_at" field.
 func (_u *AffiliateUpdate) SetApprovedAt(v time.Time) *AffiliateUpdate {
 	_u.mutation.SetApprovedAt(v)
@@ -529,6 +549,12 @@ func (_u *AffiliateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RejectionReasonCleared() {
 		_spec.ClearField(affiliate.FieldRejectionReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.InvitedAt(); ok {
+		_spec.SetField(affiliate.FieldInvitedAt, field.TypeTime, value)
+	}
+	if _u.mutation.InvitedAtCleared() {
+		_spec.ClearField(affiliate.FieldInvitedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ApprovedAt(); ok {
 		_spec.SetField(affiliate.FieldApprovedAt, field.TypeTime, value)
@@ -915,6 +941,26 @@ func (_u *AffiliateUpdateOne) ClearRejectionReason() *AffiliateUpdateOne {
 	return _u
 }
 
+// SetInvitedAt sets the "invited_at" field.
+func (_u *AffiliateUpdateOne) SetInvitedAt(v time.Time) *AffiliateUpdateOne {
+	_u.mutation.SetInvitedAt(v)
+	return _u
+}
+
+// SetNillableInvitedAt sets the "invited_at" field if the given value is not nil.
+func (_u *AffiliateUpdateOne) SetNillableInvitedAt(v *time.Time) *AffiliateUpdateOne {
+	if v != nil {
+		_u.SetInvitedAt(*v)
+	}
+	return _u
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (_u *AffiliateUpdateOne) ClearInvitedAt() *AffiliateUpdateOne {
+	_u.mutation.ClearInvitedAt()
+	return _u
+}
+
 // SetApprovedAt sets the "approved_at" field.
 func (_u *AffiliateUpdateOne) SetApprovedAt(v time.Time) *AffiliateUpdateOne {
 	_u.mutation.SetApprovedAt(v)
@@ -1249,6 +1295,12 @@ func (_u *AffiliateUpdateOne) sqlSave(ctx context.Context) (_node *Affiliate, er
 	}
 	if _u.mutation.RejectionReasonCleared() {
 		_spec.ClearField(affiliate.FieldRejectionReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.InvitedAt(); ok {
+		_spec.SetField(affiliate.FieldInvitedAt, field.TypeTime, value)
+	}
+	if _u.mutation.InvitedAtCleared() {
+		_spec.ClearField(affiliate.FieldInvitedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ApprovedAt(); ok {
 		_spec.SetField(affiliate.FieldApprovedAt, field.TypeTime, value)

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -45,6 +46,8 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Affiliate is the client for interacting with the Affiliate builders.
 	Affiliate *AffiliateClient
+	// AffiliateToken is the client for interacting with the AffiliateToken builders.
+	AffiliateToken *AffiliateTokenClient
 	// AuditLogEntry is the client for interacting with the AuditLogEntry builders.
 	AuditLogEntry *AuditLogEntryClient
 	// Campaign is the client for interacting with the Campaign builders.
@@ -88,6 +91,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Affiliate = NewAffiliateClient(c.config)
+	c.AffiliateToken = NewAffiliateTokenClient(c.config)
 	c.AuditLogEntry = NewAuditLogEntryClient(c.config)
 	c.Campaign = NewCampaignClient(c.config)
 	c.Click = NewClickClient(c.config)
@@ -197,6 +201,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:         cfg,
 		APIKey:         NewAPIKeyClient(cfg),
 		Affiliate:      NewAffiliateClient(cfg),
+		AffiliateToken: NewAffiliateTokenClient(cfg),
 		AuditLogEntry:  NewAuditLogEntryClient(cfg),
 		Campaign:       NewCampaignClient(cfg),
 		Click:          NewClickClient(cfg),
@@ -233,6 +238,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:         cfg,
 		APIKey:         NewAPIKeyClient(cfg),
 		Affiliate:      NewAffiliateClient(cfg),
+		AffiliateToken: NewAffiliateTokenClient(cfg),
 		AuditLogEntry:  NewAuditLogEntryClient(cfg),
 		Campaign:       NewCampaignClient(cfg),
 		Click:          NewClickClient(cfg),
@@ -277,9 +283,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion,
-		c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership,
-		c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem, c.User,
+		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign, c.Click,
+		c.Conversion, c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken,
+		c.Membership, c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -289,9 +296,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Affiliate, c.AuditLogEntry, c.Campaign, c.Click, c.Conversion,
-		c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership,
-		c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem, c.User,
+		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign, c.Click,
+		c.Conversion, c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken,
+		c.Membership, c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -304,6 +312,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AffiliateMutation:
 		return c.Affiliate.mutate(ctx, m)
+	case *AffiliateTokenMutation:
+		return c.AffiliateToken.mutate(ctx, m)
 	case *AuditLogEntryMutation:
 		return c.AuditLogEntry.mutate(ctx, m)
 	case *CampaignMutation:
@@ -748,6 +758,172 @@ func (c *AffiliateClient) mutate(ctx context.Context, m *AffiliateMutation) (Val
 		return (&AffiliateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Affiliate mutation op: %q", m.Op())
+	}
+}
+
+// AffiliateTokenClient is a client for the AffiliateToken schema.
+type AffiliateTokenClient struct {
+	config
+}
+
+// NewAffiliateTokenClient returns a client for the AffiliateToken from the given config.
+func NewAffiliateTokenClient(c config) *AffiliateTokenClient {
+	return &AffiliateTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `affiliatetoken.Hooks(f(g(h())))`.
+func (c *AffiliateTokenClient) Use(hooks ...Hook) {
+	c.hooks.AffiliateToken = append(c.hooks.AffiliateToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `affiliatetoken.Intercept(f(g(h())))`.
+func (c *AffiliateTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AffiliateToken = append(c.inters.AffiliateToken, interceptors...)
+}
+
+// Create returns a builder for creating a AffiliateToken entity.
+func (c *AffiliateTokenClient) Create() *AffiliateTokenCreate {
+	mutation := newAffiliateTokenMutation(c.config, OpCreate)
+	return &AffiliateTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AffiliateToken entities.
+func (c *AffiliateTokenClient) CreateBulk(builders ...*AffiliateTokenCreate) *AffiliateTokenCreateBulk {
+	return &AffiliateTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AffiliateTokenClient) MapCreateBulk(slice any, setFunc func(*AffiliateTokenCreate, int)) *AffiliateTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AffiliateTokenCreateBulk{err: fmt.Errorf("calling to AffiliateTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AffiliateTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AffiliateTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AffiliateToken.
+func (c *AffiliateTokenClient) Update() *AffiliateTokenUpdate {
+	mutation := newAffiliateTokenMutation(c.config, OpUpdate)
+	return &AffiliateTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AffiliateTokenClient) UpdateOne(_m *AffiliateToken) *AffiliateTokenUpdateOne {
+	mutation := newAffiliateTokenMutation(c.config, OpUpdateOne, withAffiliateToken(_m))
+	return &AffiliateTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AffiliateTokenClient) UpdateOneID(id string) *AffiliateTokenUpdateOne {
+	mutation := newAffiliateTokenMutation(c.config, OpUpdateOne, withAffiliateTokenID(id))
+	return &AffiliateTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AffiliateToken.
+func (c *AffiliateTokenClient) Delete() *AffiliateTokenDelete {
+	mutation := newAffiliateTokenMutation(c.config, OpDelete)
+	return &AffiliateTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AffiliateTokenClient) DeleteOne(_m *AffiliateToken) *AffiliateTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AffiliateTokenClient) DeleteOneID(id string) *AffiliateTokenDeleteOne {
+	builder := c.Delete().Where(affiliatetoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AffiliateTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for AffiliateToken.
+func (c *AffiliateTokenClient) Query() *AffiliateTokenQuery {
+	return &AffiliateTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAffiliateToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AffiliateToken entity by its id.
+func (c *AffiliateTokenClient) Get(ctx context.Context, id string) (*AffiliateToken, error) {
+	return c.Query().Where(affiliatetoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AffiliateTokenClient) GetX(ctx context.Context, id string) *AffiliateToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a AffiliateToken.
+func (c *AffiliateTokenClient) QueryOrganization(_m *AffiliateToken) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(affiliatetoken.Table, affiliatetoken.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, affiliatetoken.OrganizationTable, affiliatetoken.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAffiliate queries the affiliate edge of a AffiliateToken.
+func (c *AffiliateTokenClient) QueryAffiliate(_m *AffiliateToken) *AffiliateQuery {
+	query := (&AffiliateClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(affiliatetoken.Table, affiliatetoken.FieldID, id),
+			sqlgraph.To(affiliate.Table, affiliate.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, affiliatetoken.AffiliateTable, affiliatetoken.AffiliateColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AffiliateTokenClient) Hooks() []Hook {
+	hooks := c.hooks.AffiliateToken
+	return append(hooks[:len(hooks):len(hooks)], affiliatetoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AffiliateTokenClient) Interceptors() []Interceptor {
+	return c.inters.AffiliateToken
+}
+
+func (c *AffiliateTokenClient) mutate(ctx context.Context, m *AffiliateTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AffiliateTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AffiliateTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AffiliateTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AffiliateTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AffiliateToken mutation op: %q", m.Op())
 	}
 }
 
@@ -2347,6 +2523,22 @@ func (c *MCPTokenClient) QueryCreatedBy(_m *MCPToken) *UserQuery {
 	return query
 }
 
+// QueryAffiliate queries the affiliate edge of a MCPToken.
+func (c *MCPTokenClient) QueryAffiliate(_m *MCPToken) *AffiliateQuery {
+	query := (&AffiliateClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mcptoken.Table, mcptoken.FieldID, id),
+			sqlgraph.To(affiliate.Table, affiliate.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, mcptoken.AffiliateTable, mcptoken.AffiliateColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MCPTokenClient) Hooks() []Hook {
 	hooks := c.hooks.MCPToken
@@ -3340,14 +3532,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon,
-		ImportJob, Lead, LoginToken, MCPToken, Membership, Organization, OutboxMessage,
-		PayoutBatch, PayoutLineItem, User []ent.Hook
+		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, Click, Conversion,
+		Coupon, ImportJob, Lead, LoginToken, MCPToken, Membership, Organization,
+		OutboxMessage, PayoutBatch, PayoutLineItem, User []ent.Hook
 	}
 	inters struct {
-		APIKey, Affiliate, AuditLogEntry, Campaign, Click, Conversion, Coupon,
-		ImportJob, Lead, LoginToken, MCPToken, Membership, Organization, OutboxMessage,
-		PayoutBatch, PayoutLineItem, User []ent.Interceptor
+		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, Click, Conversion,
+		Coupon, ImportJob, Lead, LoginToken, MCPToken, Membership, Organization,
+		OutboxMessage, PayoutBatch, PayoutLineItem, User []ent.Interceptor
 	}
 )
 

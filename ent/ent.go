@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:         apikey.ValidColumn,
 			affiliate.Table:      affiliate.ValidColumn,
+			affiliatetoken.Table: affiliatetoken.ValidColumn,
 			auditlogentry.Table:  auditlogentry.ValidColumn,
 			campaign.Table:       campaign.ValidColumn,
 			click.Table:          click.ValidColumn,

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -30,7 +31,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -80,10 +81,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			affiliate.FieldNotes:                 {Type: field.TypeString, Column: affiliate.FieldNotes},
 			affiliate.FieldRejectionReason:       {Type: field.TypeString, Column: affiliate.FieldRejectionReason},
 			affiliate.FieldImportJobID:           {Type: field.TypeString, Column: affiliate.FieldImportJobID},
+			affiliate.FieldInvitedAt:             {Type: field.TypeTime, Column: affiliate.FieldInvitedAt},
 			affiliate.FieldApprovedAt:            {Type: field.TypeTime, Column: affiliate.FieldApprovedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   affiliatetoken.Table,
+			Columns: affiliatetoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: affiliatetoken.FieldID,
+			},
+		},
+		Type: "AffiliateToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			affiliatetoken.FieldCreatedAt:      {Type: field.TypeTime, Column: affiliatetoken.FieldCreatedAt},
+			affiliatetoken.FieldUpdatedAt:      {Type: field.TypeTime, Column: affiliatetoken.FieldUpdatedAt},
+			affiliatetoken.FieldOrgID:          {Type: field.TypeString, Column: affiliatetoken.FieldOrgID},
+			affiliatetoken.FieldAffiliateID:    {Type: field.TypeString, Column: affiliatetoken.FieldAffiliateID},
+			affiliatetoken.FieldPurpose:        {Type: field.TypeEnum, Column: affiliatetoken.FieldPurpose},
+			affiliatetoken.FieldSecretHash:     {Type: field.TypeString, Column: affiliatetoken.FieldSecretHash},
+			affiliatetoken.FieldAllowedOrigins: {Type: field.TypeJSON, Column: affiliatetoken.FieldAllowedOrigins},
+			affiliatetoken.FieldExpiresAt:      {Type: field.TypeTime, Column: affiliatetoken.FieldExpiresAt},
+			affiliatetoken.FieldRevokedAt:      {Type: field.TypeTime, Column: affiliatetoken.FieldRevokedAt},
+			affiliatetoken.FieldLastUsedAt:     {Type: field.TypeTime, Column: affiliatetoken.FieldLastUsedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditlogentry.Table,
 			Columns: auditlogentry.Columns,
@@ -108,7 +133,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditlogentry.FieldRequestID:  {Type: field.TypeString, Column: auditlogentry.FieldRequestID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   campaign.Table,
 			Columns: campaign.Columns,
@@ -140,7 +165,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaign.FieldCouponSelfMint:          {Type: field.TypeBool, Column: campaign.FieldCouponSelfMint},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   click.Table,
 			Columns: click.Columns,
@@ -165,7 +190,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			click.FieldUserAgent:        {Type: field.TypeString, Column: click.FieldUserAgent},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversion.Table,
 			Columns: conversion.Columns,
@@ -206,7 +231,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversion.FieldPaidAt:                  {Type: field.TypeTime, Column: conversion.FieldPaidAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   coupon.Table,
 			Columns: coupon.Columns,
@@ -236,7 +261,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			coupon.FieldRevokedAt:        {Type: field.TypeTime, Column: coupon.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   importjob.Table,
 			Columns: importjob.Columns,
@@ -262,7 +287,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			importjob.FieldRevertedAt:           {Type: field.TypeTime, Column: importjob.FieldRevertedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -284,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOccurredAt:  {Type: field.TypeTime, Column: lead.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logintoken.Table,
 			Columns: logintoken.Columns,
@@ -304,7 +329,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logintoken.FieldUsedAt:     {Type: field.TypeTime, Column: logintoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mcptoken.Table,
 			Columns: mcptoken.Columns,
@@ -325,9 +350,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mcptoken.FieldLastUsedAt:  {Type: field.TypeTime, Column: mcptoken.FieldLastUsedAt},
 			mcptoken.FieldRevokedAt:   {Type: field.TypeTime, Column: mcptoken.FieldRevokedAt},
 			mcptoken.FieldReadOnly:    {Type: field.TypeBool, Column: mcptoken.FieldReadOnly},
+			mcptoken.FieldAffiliateID: {Type: field.TypeString, Column: mcptoken.FieldAffiliateID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -345,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -376,7 +402,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldSuspendedReason:         {Type: field.TypeString, Column: organization.FieldSuspendedReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -402,7 +428,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutbatch.Table,
 			Columns: payoutbatch.Columns,
@@ -425,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutbatch.FieldFailureReason: {Type: field.TypeString, Column: payoutbatch.FieldFailureReason},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutlineitem.Table,
 			Columns: payoutlineitem.Columns,
@@ -449,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutlineitem.FieldFailureReason:   {Type: field.TypeString, Column: payoutlineitem.FieldFailureReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -576,6 +602,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Affiliate",
 		"Coupon",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   affiliatetoken.OrganizationTable,
+			Columns: []string{affiliatetoken.OrganizationColumn},
+			Bidi:    false,
+		},
+		"AffiliateToken",
+		"Organization",
+	)
+	graph.MustAddE(
+		"affiliate",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   affiliatetoken.AffiliateTable,
+			Columns: []string{affiliatetoken.AffiliateColumn},
+			Bidi:    false,
+		},
+		"AffiliateToken",
+		"Affiliate",
 	)
 	graph.MustAddE(
 		"organization",
@@ -888,6 +938,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MCPToken",
 		"User",
+	)
+	graph.MustAddE(
+		"affiliate",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   mcptoken.AffiliateTable,
+			Columns: []string{mcptoken.AffiliateColumn},
+			Bidi:    false,
+		},
+		"MCPToken",
+		"Affiliate",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1251,6 +1313,11 @@ func (f *AffiliateFilter) WhereImportJobID(p entql.StringP) {
 	f.Where(p.Field(affiliate.FieldImportJobID))
 }
 
+// WhereInvitedAt applies the entql time.Time predicate on the invited_at field.
+func (f *AffiliateFilter) WhereInvitedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliate.FieldInvitedAt))
+}
+
 // WhereApprovedAt applies the entql time.Time predicate on the approved_at field.
 func (f *AffiliateFilter) WhereApprovedAt(p entql.TimeP) {
 	f.Where(p.Field(affiliate.FieldApprovedAt))
@@ -1355,6 +1422,124 @@ func (f *AffiliateFilter) WhereHasCouponsWith(preds ...predicate.Coupon) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AffiliateTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AffiliateTokenQuery builder.
+func (_q *AffiliateTokenQuery) Filter() *AffiliateTokenFilter {
+	return &AffiliateTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AffiliateTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AffiliateTokenMutation builder.
+func (m *AffiliateTokenMutation) Filter() *AffiliateTokenFilter {
+	return &AffiliateTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// AffiliateTokenFilter provides a generic filtering capability at runtime for AffiliateTokenQuery.
+type AffiliateTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AffiliateTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AffiliateTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(affiliatetoken.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AffiliateTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliatetoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AffiliateTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliatetoken.FieldUpdatedAt))
+}
+
+// WhereOrgID applies the entql string predicate on the org_id field.
+func (f *AffiliateTokenFilter) WhereOrgID(p entql.StringP) {
+	f.Where(p.Field(affiliatetoken.FieldOrgID))
+}
+
+// WhereAffiliateID applies the entql string predicate on the affiliate_id field.
+func (f *AffiliateTokenFilter) WhereAffiliateID(p entql.StringP) {
+	f.Where(p.Field(affiliatetoken.FieldAffiliateID))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *AffiliateTokenFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(affiliatetoken.FieldPurpose))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *AffiliateTokenFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(affiliatetoken.FieldSecretHash))
+}
+
+// WhereAllowedOrigins applies the entql json.RawMessage predicate on the allowed_origins field.
+func (f *AffiliateTokenFilter) WhereAllowedOrigins(p entql.BytesP) {
+	f.Where(p.Field(affiliatetoken.FieldAllowedOrigins))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *AffiliateTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(affiliatetoken.FieldExpiresAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *AffiliateTokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliatetoken.FieldRevokedAt))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *AffiliateTokenFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliatetoken.FieldLastUsedAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *AffiliateTokenFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *AffiliateTokenFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAffiliate applies a predicate to check if query has an edge affiliate.
+func (f *AffiliateTokenFilter) WhereHasAffiliate() {
+	f.Where(entql.HasEdge("affiliate"))
+}
+
+// WhereHasAffiliateWith applies a predicate to check if query has an edge affiliate with a given conditions (other predicates).
+func (f *AffiliateTokenFilter) WhereHasAffiliateWith(preds ...predicate.Affiliate) {
+	f.Where(entql.HasEdgeWith("affiliate", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditLogEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1383,7 +1568,7 @@ type AuditLogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditLogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1497,7 +1682,7 @@ type CampaignFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CampaignFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1674,7 +1859,7 @@ type ClickFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ClickFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1816,7 +2001,7 @@ type ConversionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2094,7 +2279,7 @@ type CouponFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CouponFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2261,7 +2446,7 @@ type ImportJobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ImportJobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2408,7 +2593,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2535,7 +2720,7 @@ type LoginTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2624,7 +2809,7 @@ type MCPTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MCPTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2685,6 +2870,11 @@ func (f *MCPTokenFilter) WhereReadOnly(p entql.BoolP) {
 	f.Where(p.Field(mcptoken.FieldReadOnly))
 }
 
+// WhereAffiliateID applies the entql string predicate on the affiliate_id field.
+func (f *MCPTokenFilter) WhereAffiliateID(p entql.StringP) {
+	f.Where(p.Field(mcptoken.FieldAffiliateID))
+}
+
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
 func (f *MCPTokenFilter) WhereHasOrganization() {
 	f.Where(entql.HasEdge("organization"))
@@ -2707,6 +2897,20 @@ func (f *MCPTokenFilter) WhereHasCreatedBy() {
 // WhereHasCreatedByWith applies a predicate to check if query has an edge created_by with a given conditions (other predicates).
 func (f *MCPTokenFilter) WhereHasCreatedByWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("created_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAffiliate applies a predicate to check if query has an edge affiliate.
+func (f *MCPTokenFilter) WhereHasAffiliate() {
+	f.Where(entql.HasEdge("affiliate"))
+}
+
+// WhereHasAffiliateWith applies a predicate to check if query has an edge affiliate with a given conditions (other predicates).
+func (f *MCPTokenFilter) WhereHasAffiliateWith(preds ...predicate.Affiliate) {
+	f.Where(entql.HasEdgeWith("affiliate", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2742,7 +2946,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2835,7 +3039,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2965,7 +3169,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3070,7 +3274,7 @@ type PayoutBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3202,7 +3406,7 @@ type PayoutLineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutLineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3353,7 +3557,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -594,6 +594,11 @@ func (_q *AffiliateQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, affiliate.FieldImportJobID)
 				fieldSeen[affiliate.FieldImportJobID] = struct{}{}
 			}
+		case "invitedAt":
+			if _, ok := fieldSeen[affiliate.FieldInvitedAt]; !ok {
+				selectedFields = append(selectedFields, affiliate.FieldInvitedAt)
+				fieldSeen[affiliate.FieldInvitedAt] = struct{}{}
+			}
 		case "approvedAt":
 			if _, ok := fieldSeen[affiliate.FieldApprovedAt]; !ok {
 				selectedFields = append(selectedFields, affiliate.FieldApprovedAt)
@@ -2373,6 +2378,21 @@ func (_q *MCPTokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, mcptoken.FieldCreatedByID)
 				fieldSeen[mcptoken.FieldCreatedByID] = struct{}{}
 			}
+
+		case "affiliate":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AffiliateClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, affiliateImplementors)...); err != nil {
+				return err
+			}
+			_q.withAffiliate = query
+			if _, ok := fieldSeen[mcptoken.FieldAffiliateID]; !ok {
+				selectedFields = append(selectedFields, mcptoken.FieldAffiliateID)
+				fieldSeen[mcptoken.FieldAffiliateID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[mcptoken.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, mcptoken.FieldCreatedAt)
@@ -2412,6 +2432,11 @@ func (_q *MCPTokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[mcptoken.FieldReadOnly]; !ok {
 				selectedFields = append(selectedFields, mcptoken.FieldReadOnly)
 				fieldSeen[mcptoken.FieldReadOnly] = struct{}{}
+			}
+		case "affiliateID":
+			if _, ok := fieldSeen[mcptoken.FieldAffiliateID]; !ok {
+				selectedFields = append(selectedFields, mcptoken.FieldAffiliateID)
+				fieldSeen[mcptoken.FieldAffiliateID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

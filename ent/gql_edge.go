@@ -358,6 +358,14 @@ func (_m *MCPToken) CreatedBy(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *MCPToken) Affiliate(ctx context.Context) (*Affiliate, error) {
+	result, err := _m.Edges.AffiliateOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAffiliate().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Membership) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {

@@ -713,6 +713,18 @@ type AffiliateWhereInput struct {
 	ImportJobIDEqualFold    *string  `json:"importJobIDEqualFold,omitempty"`
 	ImportJobIDContainsFold *string  `json:"importJobIDContainsFold,omitempty"`
 
+	// "invited_at" field predicates.
+	InvitedAt       *time.Time  `json:"invitedAt,omitempty"`
+	InvitedAtNEQ    *time.Time  `json:"invitedAtNEQ,omitempty"`
+	InvitedAtIn     []time.Time `json:"invitedAtIn,omitempty"`
+	InvitedAtNotIn  []time.Time `json:"invitedAtNotIn,omitempty"`
+	InvitedAtGT     *time.Time  `json:"invitedAtGT,omitempty"`
+	InvitedAtGTE    *time.Time  `json:"invitedAtGTE,omitempty"`
+	InvitedAtLT     *time.Time  `json:"invitedAtLT,omitempty"`
+	InvitedAtLTE    *time.Time  `json:"invitedAtLTE,omitempty"`
+	InvitedAtIsNil  bool        `json:"invitedAtIsNil,omitempty"`
+	InvitedAtNotNil bool        `json:"invitedAtNotNil,omitempty"`
+
 	// "approved_at" field predicates.
 	ApprovedAt       *time.Time  `json:"approvedAt,omitempty"`
 	ApprovedAtNEQ    *time.Time  `json:"approvedAtNEQ,omitempty"`
@@ -1345,6 +1357,36 @@ func (i *AffiliateWhereInput) P() (predicate.Affiliate, error) {
 	}
 	if i.ImportJobIDContainsFold != nil {
 		predicates = append(predicates, affiliate.ImportJobIDContainsFold(*i.ImportJobIDContainsFold))
+	}
+	if i.InvitedAt != nil {
+		predicates = append(predicates, affiliate.InvitedAtEQ(*i.InvitedAt))
+	}
+	if i.InvitedAtNEQ != nil {
+		predicates = append(predicates, affiliate.InvitedAtNEQ(*i.InvitedAtNEQ))
+	}
+	if len(i.InvitedAtIn) > 0 {
+		predicates = append(predicates, affiliate.InvitedAtIn(i.InvitedAtIn...))
+	}
+	if len(i.InvitedAtNotIn) > 0 {
+		predicates = append(predicates, affiliate.InvitedAtNotIn(i.InvitedAtNotIn...))
+	}
+	if i.InvitedAtGT != nil {
+		predicates = append(predicates, affiliate.InvitedAtGT(*i.InvitedAtGT))
+	}
+	if i.InvitedAtGTE != nil {
+		predicates = append(predicates, affiliate.InvitedAtGTE(*i.InvitedAtGTE))
+	}
+	if i.InvitedAtLT != nil {
+		predicates = append(predicates, affiliate.InvitedAtLT(*i.InvitedAtLT))
+	}
+	if i.InvitedAtLTE != nil {
+		predicates = append(predicates, affiliate.InvitedAtLTE(*i.InvitedAtLTE))
+	}
+	if i.InvitedAtIsNil {
+		predicates = append(predicates, affiliate.InvitedAtIsNil())
+	}
+	if i.InvitedAtNotNil {
+		predicates = append(predicates, affiliate.InvitedAtNotNil())
 	}
 	if i.ApprovedAt != nil {
 		predicates = append(predicates, affiliate.ApprovedAtEQ(*i.ApprovedAt))
@@ -7013,9 +7055,30 @@ type MCPTokenWhereInput struct {
 	ReadOnly    *bool `json:"readOnly,omitempty"`
 	ReadOnlyNEQ *bool `json:"readOnlyNEQ,omitempty"`
 
+	// "affiliate_id" field predicates.
+	AffiliateID             *string  `json:"affiliateID,omitempty"`
+	AffiliateIDNEQ          *string  `json:"affiliateIDNEQ,omitempty"`
+	AffiliateIDIn           []string `json:"affiliateIDIn,omitempty"`
+	AffiliateIDNotIn        []string `json:"affiliateIDNotIn,omitempty"`
+	AffiliateIDGT           *string  `json:"affiliateIDGT,omitempty"`
+	AffiliateIDGTE          *string  `json:"affiliateIDGTE,omitempty"`
+	AffiliateIDLT           *string  `json:"affiliateIDLT,omitempty"`
+	AffiliateIDLTE          *string  `json:"affiliateIDLTE,omitempty"`
+	AffiliateIDContains     *string  `json:"affiliateIDContains,omitempty"`
+	AffiliateIDHasPrefix    *string  `json:"affiliateIDHasPrefix,omitempty"`
+	AffiliateIDHasSuffix    *string  `json:"affiliateIDHasSuffix,omitempty"`
+	AffiliateIDIsNil        bool     `json:"affiliateIDIsNil,omitempty"`
+	AffiliateIDNotNil       bool     `json:"affiliateIDNotNil,omitempty"`
+	AffiliateIDEqualFold    *string  `json:"affiliateIDEqualFold,omitempty"`
+	AffiliateIDContainsFold *string  `json:"affiliateIDContainsFold,omitempty"`
+
 	// "created_by" edge predicates.
 	HasCreatedBy     *bool             `json:"hasCreatedBy,omitempty"`
 	HasCreatedByWith []*UserWhereInput `json:"hasCreatedByWith,omitempty"`
+
+	// "affiliate" edge predicates.
+	HasAffiliate     *bool                  `json:"hasAffiliate,omitempty"`
+	HasAffiliateWith []*AffiliateWhereInput `json:"hasAffiliateWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -7356,6 +7419,51 @@ func (i *MCPTokenWhereInput) P() (predicate.MCPToken, error) {
 	if i.ReadOnlyNEQ != nil {
 		predicates = append(predicates, mcptoken.ReadOnlyNEQ(*i.ReadOnlyNEQ))
 	}
+	if i.AffiliateID != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDEQ(*i.AffiliateID))
+	}
+	if i.AffiliateIDNEQ != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDNEQ(*i.AffiliateIDNEQ))
+	}
+	if len(i.AffiliateIDIn) > 0 {
+		predicates = append(predicates, mcptoken.AffiliateIDIn(i.AffiliateIDIn...))
+	}
+	if len(i.AffiliateIDNotIn) > 0 {
+		predicates = append(predicates, mcptoken.AffiliateIDNotIn(i.AffiliateIDNotIn...))
+	}
+	if i.AffiliateIDGT != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDGT(*i.AffiliateIDGT))
+	}
+	if i.AffiliateIDGTE != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDGTE(*i.AffiliateIDGTE))
+	}
+	if i.AffiliateIDLT != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDLT(*i.AffiliateIDLT))
+	}
+	if i.AffiliateIDLTE != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDLTE(*i.AffiliateIDLTE))
+	}
+	if i.AffiliateIDContains != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDContains(*i.AffiliateIDContains))
+	}
+	if i.AffiliateIDHasPrefix != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDHasPrefix(*i.AffiliateIDHasPrefix))
+	}
+	if i.AffiliateIDHasSuffix != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDHasSuffix(*i.AffiliateIDHasSuffix))
+	}
+	if i.AffiliateIDIsNil {
+		predicates = append(predicates, mcptoken.AffiliateIDIsNil())
+	}
+	if i.AffiliateIDNotNil {
+		predicates = append(predicates, mcptoken.AffiliateIDNotNil())
+	}
+	if i.AffiliateIDEqualFold != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDEqualFold(*i.AffiliateIDEqualFold))
+	}
+	if i.AffiliateIDContainsFold != nil {
+		predicates = append(predicates, mcptoken.AffiliateIDContainsFold(*i.AffiliateIDContainsFold))
+	}
 
 	if i.HasCreatedBy != nil {
 		p := mcptoken.HasCreatedBy()
@@ -7374,6 +7482,24 @@ func (i *MCPTokenWhereInput) P() (predicate.MCPToken, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, mcptoken.HasCreatedByWith(with...))
+	}
+	if i.HasAffiliate != nil {
+		p := mcptoken.HasAffiliate()
+		if !*i.HasAffiliate {
+			p = mcptoken.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAffiliateWith) > 0 {
+		with := make([]predicate.Affiliate, 0, len(i.HasAffiliateWith))
+		for _, w := range i.HasAffiliateWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAffiliateWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, mcptoken.HasAffiliateWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

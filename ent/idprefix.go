@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -29,6 +30,7 @@ import (
 var tableByIDPrefix = map[string]string{
 	"key": apikey.Table,
 	"aff": affiliate.Table,
+	"atk": affiliatetoken.Table,
 	"aud": auditlogentry.Table,
 	"cmp": campaign.Table,
 	"clk": click.Table,

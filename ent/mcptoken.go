@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/user"
@@ -39,6 +40,8 @@ type MCPToken struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// The server lets a read-only token see and call only read operations.
 	ReadOnly bool `json:"read_only,omitempty"`
+	// Set for an affiliate-scoped token: it acts for that affiliate, not the organization.
+	AffiliateID *string `json:"affiliate_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MCPTokenQuery when eager-loading is set.
 	Edges        MCPTokenEdges `json:"edges"`
@@ -51,11 +54,13 @@ type MCPTokenEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// CreatedBy holds the value of the created_by edge.
 	CreatedBy *User `json:"created_by,omitempty"`
+	// Affiliate holds the value of the affiliate edge.
+	Affiliate *Affiliate `json:"affiliate,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -80,6 +85,17 @@ func (e MCPTokenEdges) CreatedByOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "created_by"}
 }
 
+// AffiliateOrErr returns the Affiliate value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e MCPTokenEdges) AffiliateOrErr() (*Affiliate, error) {
+	if e.Affiliate != nil {
+		return e.Affiliate, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: affiliate.Label}
+	}
+	return nil, &NotLoadedError{edge: "affiliate"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*MCPToken) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -87,7 +103,7 @@ func (*MCPToken) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case mcptoken.FieldReadOnly:
 			values[i] = new(sql.NullBool)
-		case mcptoken.FieldID, mcptoken.FieldOrgID, mcptoken.FieldName, mcptoken.FieldSecretHash, mcptoken.FieldHint, mcptoken.FieldCreatedByID:
+		case mcptoken.FieldID, mcptoken.FieldOrgID, mcptoken.FieldName, mcptoken.FieldSecretHash, mcptoken.FieldHint, mcptoken.FieldCreatedByID, mcptoken.FieldAffiliateID:
 			values[i] = new(sql.NullString)
 		case mcptoken.FieldCreatedAt, mcptoken.FieldUpdatedAt, mcptoken.FieldLastUsedAt, mcptoken.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
@@ -174,6 +190,13 @@ func (_m *MCPToken) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ReadOnly = value.Bool
 			}
+		case mcptoken.FieldAffiliateID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field affiliate_id", values[i])
+			} else if value.Valid {
+				_m.AffiliateID = new(string)
+				*_m.AffiliateID = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -195,6 +218,11 @@ func (_m *MCPToken) QueryOrganization() *OrganizationQuery {
 // QueryCreatedBy queries the "created_by" edge of the MCPToken entity.
 func (_m *MCPToken) QueryCreatedBy() *UserQuery {
 	return NewMCPTokenClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryAffiliate queries the "affiliate" edge of the MCPToken entity.
+func (_m *MCPToken) QueryAffiliate() *AffiliateQuery {
+	return NewMCPTokenClient(_m.config).QueryAffiliate(_m)
 }
 
 // Update returns a builder for updating this MCPToken.
@@ -252,6 +280,11 @@ func (_m *MCPToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("read_only=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ReadOnly))
+	builder.WriteString(", ")
+	if v := _m.AffiliateID; v != nil {
+		builder.WriteString("affiliate_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

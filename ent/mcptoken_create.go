@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/user"
@@ -133,6 +134,20 @@ func (_c *MCPTokenCreate) SetNillableReadOnly(v *bool) *MCPTokenCreate {
 	return _c
 }
 
+// SetAffiliateID sets the "affiliate_id" field.
+func (_c *MCPTokenCreate) SetAffiliateID(v string) *MCPTokenCreate {
+	_c.mutation.SetAffiliateID(v)
+	return _c
+}
+
+// SetNillableAffiliateID sets the "affiliate_id" field if the given value is not nil.
+func (_c *MCPTokenCreate) SetNillableAffiliateID(v *string) *MCPTokenCreate {
+	if v != nil {
+		_c.SetAffiliateID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MCPTokenCreate) SetID(v string) *MCPTokenCreate {
 	_c.mutation.SetID(v)
@@ -161,6 +176,11 @@ func (_c *MCPTokenCreate) SetOrganization(v *Organization) *MCPTokenCreate {
 // SetCreatedBy sets the "created_by" edge to the User entity.
 func (_c *MCPTokenCreate) SetCreatedBy(v *User) *MCPTokenCreate {
 	return _c.SetCreatedByID(v.ID)
+}
+
+// SetAffiliate sets the "affiliate" edge to the Affiliate entity.
+func (_c *MCPTokenCreate) SetAffiliate(v *Affiliate) *MCPTokenCreate {
+	return _c.SetAffiliateID(v.ID)
 }
 
 // Mutation returns the MCPTokenMutation object of the builder.
@@ -376,6 +396,23 @@ func (_c *MCPTokenCreate) createSpec() (*MCPToken, *sqlgraph.CreateSpec) {
 		_node.CreatedByID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.AffiliateIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   mcptoken.AffiliateTable,
+			Columns: []string{mcptoken.AffiliateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliate.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.AffiliateID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -522,6 +559,9 @@ func (u *MCPTokenUpsertOne) UpdateNewValues() *MCPTokenUpsertOne {
 		}
 		if _, exists := u.create.mutation.ReadOnly(); exists {
 			s.SetIgnore(mcptoken.FieldReadOnly)
+		}
+		if _, exists := u.create.mutation.AffiliateID(); exists {
+			s.SetIgnore(mcptoken.FieldAffiliateID)
 		}
 	}))
 	return u
@@ -824,6 +864,9 @@ func (u *MCPTokenUpsertBulk) UpdateNewValues() *MCPTokenUpsertBulk {
 			}
 			if _, exists := b.mutation.ReadOnly(); exists {
 				s.SetIgnore(mcptoken.FieldReadOnly)
+			}
+			if _, exists := b.mutation.AffiliateID(); exists {
+				s.SetIgnore(mcptoken.FieldAffiliateID)
 			}
 		}
 	}))

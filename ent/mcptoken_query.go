@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/predicate"
@@ -27,6 +28,7 @@ type MCPTokenQuery struct {
 	predicates       []predicate.MCPToken
 	withOrganization *OrganizationQuery
 	withCreatedBy    *UserQuery
+	withAffiliate    *AffiliateQuery
 	modifiers        []func(*sql.Selector)
 	loadTotal        []func(context.Context, []*MCPToken) error
 	// intermediate query (i.e. traversal path).
@@ -102,6 +104,28 @@ func (_q *MCPTokenQuery) QueryCreatedBy() *UserQuery {
 			sqlgraph.From(mcptoken.Table, mcptoken.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, mcptoken.CreatedByTable, mcptoken.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAffiliate chains the current query on the "affiliate" edge.
+func (_q *MCPTokenQuery) QueryAffiliate() *AffiliateQuery {
+	query := (&AffiliateClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mcptoken.Table, mcptoken.FieldID, selector),
+			sqlgraph.To(affiliate.Table, affiliate.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, mcptoken.AffiliateTable, mcptoken.AffiliateColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,6 +327,7 @@ func (_q *MCPTokenQuery) Clone() *MCPTokenQuery {
 		predicates:       append([]predicate.MCPToken{}, _q.predicates...),
 		withOrganization: _q.withOrganization.Clone(),
 		withCreatedBy:    _q.withCreatedBy.Clone(),
+		withAffiliate:    _q.withAffiliate.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -328,6 +353,17 @@ func (_q *MCPTokenQuery) WithCreatedBy(opts ...func(*UserQuery)) *MCPTokenQuery 
 		opt(query)
 	}
 	_q.withCreatedBy = query
+	return _q
+}
+
+// WithAffiliate tells the query-builder to eager-load the nodes that are connected to
+// the "affiliate" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MCPTokenQuery) WithAffiliate(opts ...func(*AffiliateQuery)) *MCPTokenQuery {
+	query := (&AffiliateClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAffiliate = query
 	return _q
 }
 
@@ -415,9 +451,10 @@ func (_q *MCPTokenQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*MCP
 	var (
 		nodes       = []*MCPToken{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withOrganization != nil,
 			_q.withCreatedBy != nil,
+			_q.withAffiliate != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -450,6 +487,12 @@ func (_q *MCPTokenQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*MCP
 	if query := _q.withCreatedBy; query != nil {
 		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
 			func(n *MCPToken, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAffiliate; query != nil {
+		if err := _q.loadAffiliate(ctx, query, nodes, nil,
+			func(n *MCPToken, e *Affiliate) { n.Edges.Affiliate = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -519,6 +562,38 @@ func (_q *MCPTokenQuery) loadCreatedBy(ctx context.Context, query *UserQuery, no
 	}
 	return nil
 }
+func (_q *MCPTokenQuery) loadAffiliate(ctx context.Context, query *AffiliateQuery, nodes []*MCPToken, init func(*MCPToken), assign func(*MCPToken, *Affiliate)) error {
+	ids := make([]string, 0, len(nodes))
+	nodeids := make(map[string][]*MCPToken)
+	for i := range nodes {
+		if nodes[i].AffiliateID == nil {
+			continue
+		}
+		fk := *nodes[i].AffiliateID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(affiliate.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "affiliate_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *MCPTokenQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -553,6 +628,9 @@ func (_q *MCPTokenQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withCreatedBy != nil {
 			_spec.Node.AddColumnOnce(mcptoken.FieldCreatedByID)
+		}
+		if _q.withAffiliate != nil {
+			_spec.Node.AddColumnOnce(mcptoken.FieldAffiliateID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -43,6 +44,7 @@ const (
 	// Node types.
 	TypeAPIKey         = "APIKey"
 	TypeAffiliate      = "Affiliate"
+	TypeAffiliateToken = "AffiliateToken"
 	TypeAuditLogEntry  = "AuditLogEntry"
 	TypeCampaign       = "Campaign"
 	TypeClick          = "Click"
@@ -1069,6 +1071,7 @@ type AffiliateMutation struct {
 	addcustom_commission_value *int64
 	notes                      *string
 	rejection_reason           *string
+	invited_at                 *time.Time
 	approved_at                *time.Time
 	clearedFields              map[string]struct{}
 	organization               *string
@@ -1862,6 +1865,55 @@ func (m *AffiliateMutation) ResetImportJobID() {
 	delete(m.clearedFields, affiliate.FieldImportJobID)
 }
 
+// SetInvitedAt sets the "invited_at" field.
+func (m *AffiliateMutation) SetInvitedAt(t time.Time) {
+	m.invited_at = &t
+}
+
+// InvitedAt returns the value of the "invited_at" field in the mutation.
+func (m *AffiliateMutation) InvitedAt() (r time.Time, exists bool) {
+	v := m.invited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInvitedAt returns the old "invited_at" field's value of the Affiliate entity.
+// If the Affiliate object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateMutation) OldInvitedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInvitedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInvitedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInvitedAt: %w", err)
+	}
+	return oldValue.InvitedAt, nil
+}
+
+// ClearInvitedAt clears the value of the "invited_at" field.
+func (m *AffiliateMutation) ClearInvitedAt() {
+	m.invited_at = nil
+	m.clearedFields[affiliate.FieldInvitedAt] = struct{}{}
+}
+
+// InvitedAtCleared returns if the "invited_at" field was cleared in this mutation.
+func (m *AffiliateMutation) InvitedAtCleared() bool {
+	_, ok := m.clearedFields[affiliate.FieldInvitedAt]
+	return ok
+}
+
+// ResetInvitedAt resets all changes to the "invited_at" field.
+func (m *AffiliateMutation) ResetInvitedAt() {
+	m.invited_at = nil
+	delete(m.clearedFields, affiliate.FieldInvitedAt)
+}
+
 // SetApprovedAt sets the "approved_at" field.
 func (m *AffiliateMutation) SetApprovedAt(t time.Time) {
 	m.approved_at = &t
@@ -2228,7 +2280,7 @@ func (m *AffiliateMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AffiliateMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, affiliate.FieldCreatedAt)
 	}
@@ -2274,6 +2326,9 @@ func (m *AffiliateMutation) Fields() []string {
 	if m.import_job != nil {
 		fields = append(fields, affiliate.FieldImportJobID)
 	}
+	if m.invited_at != nil {
+		fields = append(fields, affiliate.FieldInvitedAt)
+	}
 	if m.approved_at != nil {
 		fields = append(fields, affiliate.FieldApprovedAt)
 	}
@@ -2315,6 +2370,8 @@ func (m *AffiliateMutation) Field(name string) (ent.Value, bool) {
 		return m.RejectionReason()
 	case affiliate.FieldImportJobID:
 		return m.ImportJobID()
+	case affiliate.FieldInvitedAt:
+		return m.InvitedAt()
 	case affiliate.FieldApprovedAt:
 		return m.ApprovedAt()
 	}
@@ -2356,6 +2413,8 @@ func (m *AffiliateMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldRejectionReason(ctx)
 	case affiliate.FieldImportJobID:
 		return m.OldImportJobID(ctx)
+	case affiliate.FieldInvitedAt:
+		return m.OldInvitedAt(ctx)
 	case affiliate.FieldApprovedAt:
 		return m.OldApprovedAt(ctx)
 	}
@@ -2472,6 +2531,13 @@ func (m *AffiliateMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetImportJobID(v)
 		return nil
+	case affiliate.FieldInvitedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInvitedAt(v)
+		return nil
 	case affiliate.FieldApprovedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -2548,6 +2614,9 @@ func (m *AffiliateMutation) ClearedFields() []string {
 	if m.FieldCleared(affiliate.FieldImportJobID) {
 		fields = append(fields, affiliate.FieldImportJobID)
 	}
+	if m.FieldCleared(affiliate.FieldInvitedAt) {
+		fields = append(fields, affiliate.FieldInvitedAt)
+	}
 	if m.FieldCleared(affiliate.FieldApprovedAt) {
 		fields = append(fields, affiliate.FieldApprovedAt)
 	}
@@ -2588,6 +2657,9 @@ func (m *AffiliateMutation) ClearField(name string) error {
 		return nil
 	case affiliate.FieldImportJobID:
 		m.ClearImportJobID()
+		return nil
+	case affiliate.FieldInvitedAt:
+		m.ClearInvitedAt()
 		return nil
 	case affiliate.FieldApprovedAt:
 		m.ClearApprovedAt()
@@ -2644,6 +2716,9 @@ func (m *AffiliateMutation) ResetField(name string) error {
 		return nil
 	case affiliate.FieldImportJobID:
 		m.ResetImportJobID()
+		return nil
+	case affiliate.FieldInvitedAt:
+		m.ResetInvitedAt()
 		return nil
 	case affiliate.FieldApprovedAt:
 		m.ResetApprovedAt()
@@ -2858,6 +2933,1014 @@ func (m *AffiliateMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Affiliate edge %s", name)
+}
+
+// AffiliateTokenMutation represents an operation that mutates the AffiliateToken nodes in the graph.
+type AffiliateTokenMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *string
+	created_at            *time.Time
+	updated_at            *time.Time
+	purpose               *affiliatetoken.Purpose
+	secret_hash           *string
+	allowed_origins       *[]string
+	appendallowed_origins []string
+	expires_at            *time.Time
+	revoked_at            *time.Time
+	last_used_at          *time.Time
+	clearedFields         map[string]struct{}
+	organization          *string
+	clearedorganization   bool
+	affiliate             *string
+	clearedaffiliate      bool
+	done                  bool
+	oldValue              func(context.Context) (*AffiliateToken, error)
+	predicates            []predicate.AffiliateToken
+}
+
+var _ ent.Mutation = (*AffiliateTokenMutation)(nil)
+
+// affiliatetokenOption allows management of the mutation configuration using functional options.
+type affiliatetokenOption func(*AffiliateTokenMutation)
+
+// newAffiliateTokenMutation creates new mutation for the AffiliateToken entity.
+func newAffiliateTokenMutation(c config, op Op, opts ...affiliatetokenOption) *AffiliateTokenMutation {
+	m := &AffiliateTokenMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAffiliateToken,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAffiliateTokenID sets the ID field of the mutation.
+func withAffiliateTokenID(id string) affiliatetokenOption {
+	return func(m *AffiliateTokenMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AffiliateToken
+		)
+		m.oldValue = func(ctx context.Context) (*AffiliateToken, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AffiliateToken.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAffiliateToken sets the old AffiliateToken of the mutation.
+func withAffiliateToken(node *AffiliateToken) affiliatetokenOption {
+	return func(m *AffiliateTokenMutation) {
+		m.oldValue = func(context.Context) (*AffiliateToken, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AffiliateTokenMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AffiliateTokenMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AffiliateToken entities.
+func (m *AffiliateTokenMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AffiliateTokenMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AffiliateTokenMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AffiliateToken.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AffiliateTokenMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AffiliateTokenMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AffiliateTokenMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AffiliateTokenMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AffiliateTokenMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AffiliateTokenMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *AffiliateTokenMutation) SetOrgID(s string) {
+	m.organization = &s
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *AffiliateTokenMutation) OrgID() (r string, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldOrgID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *AffiliateTokenMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetAffiliateID sets the "affiliate_id" field.
+func (m *AffiliateTokenMutation) SetAffiliateID(s string) {
+	m.affiliate = &s
+}
+
+// AffiliateID returns the value of the "affiliate_id" field in the mutation.
+func (m *AffiliateTokenMutation) AffiliateID() (r string, exists bool) {
+	v := m.affiliate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAffiliateID returns the old "affiliate_id" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldAffiliateID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAffiliateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAffiliateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAffiliateID: %w", err)
+	}
+	return oldValue.AffiliateID, nil
+}
+
+// ResetAffiliateID resets all changes to the "affiliate_id" field.
+func (m *AffiliateTokenMutation) ResetAffiliateID() {
+	m.affiliate = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *AffiliateTokenMutation) SetPurpose(a affiliatetoken.Purpose) {
+	m.purpose = &a
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *AffiliateTokenMutation) Purpose() (r affiliatetoken.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldPurpose(ctx context.Context) (v affiliatetoken.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *AffiliateTokenMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetSecretHash sets the "secret_hash" field.
+func (m *AffiliateTokenMutation) SetSecretHash(s string) {
+	m.secret_hash = &s
+}
+
+// SecretHash returns the value of the "secret_hash" field in the mutation.
+func (m *AffiliateTokenMutation) SecretHash() (r string, exists bool) {
+	v := m.secret_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretHash returns the old "secret_hash" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldSecretHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretHash: %w", err)
+	}
+	return oldValue.SecretHash, nil
+}
+
+// ResetSecretHash resets all changes to the "secret_hash" field.
+func (m *AffiliateTokenMutation) ResetSecretHash() {
+	m.secret_hash = nil
+}
+
+// SetAllowedOrigins sets the "allowed_origins" field.
+func (m *AffiliateTokenMutation) SetAllowedOrigins(s []string) {
+	m.allowed_origins = &s
+	m.appendallowed_origins = nil
+}
+
+// AllowedOrigins returns the value of the "allowed_origins" field in the mutation.
+func (m *AffiliateTokenMutation) AllowedOrigins() (r []string, exists bool) {
+	v := m.allowed_origins
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowedOrigins returns the old "allowed_origins" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldAllowedOrigins(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowedOrigins is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowedOrigins requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowedOrigins: %w", err)
+	}
+	return oldValue.AllowedOrigins, nil
+}
+
+// AppendAllowedOrigins adds s to the "allowed_origins" field.
+func (m *AffiliateTokenMutation) AppendAllowedOrigins(s []string) {
+	m.appendallowed_origins = append(m.appendallowed_origins, s...)
+}
+
+// AppendedAllowedOrigins returns the list of values that were appended to the "allowed_origins" field in this mutation.
+func (m *AffiliateTokenMutation) AppendedAllowedOrigins() ([]string, bool) {
+	if len(m.appendallowed_origins) == 0 {
+		return nil, false
+	}
+	return m.appendallowed_origins, true
+}
+
+// ClearAllowedOrigins clears the value of the "allowed_origins" field.
+func (m *AffiliateTokenMutation) ClearAllowedOrigins() {
+	m.allowed_origins = nil
+	m.appendallowed_origins = nil
+	m.clearedFields[affiliatetoken.FieldAllowedOrigins] = struct{}{}
+}
+
+// AllowedOriginsCleared returns if the "allowed_origins" field was cleared in this mutation.
+func (m *AffiliateTokenMutation) AllowedOriginsCleared() bool {
+	_, ok := m.clearedFields[affiliatetoken.FieldAllowedOrigins]
+	return ok
+}
+
+// ResetAllowedOrigins resets all changes to the "allowed_origins" field.
+func (m *AffiliateTokenMutation) ResetAllowedOrigins() {
+	m.allowed_origins = nil
+	m.appendallowed_origins = nil
+	delete(m.clearedFields, affiliatetoken.FieldAllowedOrigins)
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *AffiliateTokenMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *AffiliateTokenMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *AffiliateTokenMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *AffiliateTokenMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *AffiliateTokenMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *AffiliateTokenMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[affiliatetoken.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *AffiliateTokenMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[affiliatetoken.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *AffiliateTokenMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, affiliatetoken.FieldRevokedAt)
+}
+
+// SetLastUsedAt sets the "last_used_at" field.
+func (m *AffiliateTokenMutation) SetLastUsedAt(t time.Time) {
+	m.last_used_at = &t
+}
+
+// LastUsedAt returns the value of the "last_used_at" field in the mutation.
+func (m *AffiliateTokenMutation) LastUsedAt() (r time.Time, exists bool) {
+	v := m.last_used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedAt returns the old "last_used_at" field's value of the AffiliateToken entity.
+// If the AffiliateToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliateTokenMutation) OldLastUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedAt: %w", err)
+	}
+	return oldValue.LastUsedAt, nil
+}
+
+// ClearLastUsedAt clears the value of the "last_used_at" field.
+func (m *AffiliateTokenMutation) ClearLastUsedAt() {
+	m.last_used_at = nil
+	m.clearedFields[affiliatetoken.FieldLastUsedAt] = struct{}{}
+}
+
+// LastUsedAtCleared returns if the "last_used_at" field was cleared in this mutation.
+func (m *AffiliateTokenMutation) LastUsedAtCleared() bool {
+	_, ok := m.clearedFields[affiliatetoken.FieldLastUsedAt]
+	return ok
+}
+
+// ResetLastUsedAt resets all changes to the "last_used_at" field.
+func (m *AffiliateTokenMutation) ResetLastUsedAt() {
+	m.last_used_at = nil
+	delete(m.clearedFields, affiliatetoken.FieldLastUsedAt)
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *AffiliateTokenMutation) SetOrganizationID(id string) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *AffiliateTokenMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[affiliatetoken.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *AffiliateTokenMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *AffiliateTokenMutation) OrganizationID() (id string, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *AffiliateTokenMutation) OrganizationIDs() (ids []string) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *AffiliateTokenMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearAffiliate clears the "affiliate" edge to the Affiliate entity.
+func (m *AffiliateTokenMutation) ClearAffiliate() {
+	m.clearedaffiliate = true
+	m.clearedFields[affiliatetoken.FieldAffiliateID] = struct{}{}
+}
+
+// AffiliateCleared reports if the "affiliate" edge to the Affiliate entity was cleared.
+func (m *AffiliateTokenMutation) AffiliateCleared() bool {
+	return m.clearedaffiliate
+}
+
+// AffiliateIDs returns the "affiliate" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AffiliateID instead. It exists only for internal usage by the builders.
+func (m *AffiliateTokenMutation) AffiliateIDs() (ids []string) {
+	if id := m.affiliate; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAffiliate resets all changes to the "affiliate" edge.
+func (m *AffiliateTokenMutation) ResetAffiliate() {
+	m.affiliate = nil
+	m.clearedaffiliate = false
+}
+
+// Where appends a list predicates to the AffiliateTokenMutation builder.
+func (m *AffiliateTokenMutation) Where(ps ...predicate.AffiliateToken) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AffiliateTokenMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AffiliateTokenMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AffiliateToken, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AffiliateTokenMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AffiliateTokenMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AffiliateToken).
+func (m *AffiliateTokenMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AffiliateTokenMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, affiliatetoken.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, affiliatetoken.FieldUpdatedAt)
+	}
+	if m.organization != nil {
+		fields = append(fields, affiliatetoken.FieldOrgID)
+	}
+	if m.affiliate != nil {
+		fields = append(fields, affiliatetoken.FieldAffiliateID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, affiliatetoken.FieldPurpose)
+	}
+	if m.secret_hash != nil {
+		fields = append(fields, affiliatetoken.FieldSecretHash)
+	}
+	if m.allowed_origins != nil {
+		fields = append(fields, affiliatetoken.FieldAllowedOrigins)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, affiliatetoken.FieldExpiresAt)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, affiliatetoken.FieldRevokedAt)
+	}
+	if m.last_used_at != nil {
+		fields = append(fields, affiliatetoken.FieldLastUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AffiliateTokenMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case affiliatetoken.FieldCreatedAt:
+		return m.CreatedAt()
+	case affiliatetoken.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case affiliatetoken.FieldOrgID:
+		return m.OrgID()
+	case affiliatetoken.FieldAffiliateID:
+		return m.AffiliateID()
+	case affiliatetoken.FieldPurpose:
+		return m.Purpose()
+	case affiliatetoken.FieldSecretHash:
+		return m.SecretHash()
+	case affiliatetoken.FieldAllowedOrigins:
+		return m.AllowedOrigins()
+	case affiliatetoken.FieldExpiresAt:
+		return m.ExpiresAt()
+	case affiliatetoken.FieldRevokedAt:
+		return m.RevokedAt()
+	case affiliatetoken.FieldLastUsedAt:
+		return m.LastUsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AffiliateTokenMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case affiliatetoken.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case affiliatetoken.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case affiliatetoken.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case affiliatetoken.FieldAffiliateID:
+		return m.OldAffiliateID(ctx)
+	case affiliatetoken.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case affiliatetoken.FieldSecretHash:
+		return m.OldSecretHash(ctx)
+	case affiliatetoken.FieldAllowedOrigins:
+		return m.OldAllowedOrigins(ctx)
+	case affiliatetoken.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case affiliatetoken.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	case affiliatetoken.FieldLastUsedAt:
+		return m.OldLastUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AffiliateToken field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AffiliateTokenMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case affiliatetoken.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case affiliatetoken.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case affiliatetoken.FieldOrgID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case affiliatetoken.FieldAffiliateID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAffiliateID(v)
+		return nil
+	case affiliatetoken.FieldPurpose:
+		v, ok := value.(affiliatetoken.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case affiliatetoken.FieldSecretHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretHash(v)
+		return nil
+	case affiliatetoken.FieldAllowedOrigins:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowedOrigins(v)
+		return nil
+	case affiliatetoken.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case affiliatetoken.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	case affiliatetoken.FieldLastUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AffiliateToken field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AffiliateTokenMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AffiliateTokenMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AffiliateTokenMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AffiliateToken numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AffiliateTokenMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(affiliatetoken.FieldAllowedOrigins) {
+		fields = append(fields, affiliatetoken.FieldAllowedOrigins)
+	}
+	if m.FieldCleared(affiliatetoken.FieldRevokedAt) {
+		fields = append(fields, affiliatetoken.FieldRevokedAt)
+	}
+	if m.FieldCleared(affiliatetoken.FieldLastUsedAt) {
+		fields = append(fields, affiliatetoken.FieldLastUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AffiliateTokenMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AffiliateTokenMutation) ClearField(name string) error {
+	switch name {
+	case affiliatetoken.FieldAllowedOrigins:
+		m.ClearAllowedOrigins()
+		return nil
+	case affiliatetoken.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	case affiliatetoken.FieldLastUsedAt:
+		m.ClearLastUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AffiliateToken nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AffiliateTokenMutation) ResetField(name string) error {
+	switch name {
+	case affiliatetoken.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case affiliatetoken.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case affiliatetoken.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case affiliatetoken.FieldAffiliateID:
+		m.ResetAffiliateID()
+		return nil
+	case affiliatetoken.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case affiliatetoken.FieldSecretHash:
+		m.ResetSecretHash()
+		return nil
+	case affiliatetoken.FieldAllowedOrigins:
+		m.ResetAllowedOrigins()
+		return nil
+	case affiliatetoken.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case affiliatetoken.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	case affiliatetoken.FieldLastUsedAt:
+		m.ResetLastUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AffiliateToken field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AffiliateTokenMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, affiliatetoken.EdgeOrganization)
+	}
+	if m.affiliate != nil {
+		edges = append(edges, affiliatetoken.EdgeAffiliate)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AffiliateTokenMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case affiliatetoken.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case affiliatetoken.EdgeAffiliate:
+		if id := m.affiliate; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AffiliateTokenMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AffiliateTokenMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AffiliateTokenMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, affiliatetoken.EdgeOrganization)
+	}
+	if m.clearedaffiliate {
+		edges = append(edges, affiliatetoken.EdgeAffiliate)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AffiliateTokenMutation) EdgeCleared(name string) bool {
+	switch name {
+	case affiliatetoken.EdgeOrganization:
+		return m.clearedorganization
+	case affiliatetoken.EdgeAffiliate:
+		return m.clearedaffiliate
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AffiliateTokenMutation) ClearEdge(name string) error {
+	switch name {
+	case affiliatetoken.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case affiliatetoken.EdgeAffiliate:
+		m.ClearAffiliate()
+		return nil
+	}
+	return fmt.Errorf("unknown AffiliateToken unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AffiliateTokenMutation) ResetEdge(name string) error {
+	switch name {
+	case affiliatetoken.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case affiliatetoken.EdgeAffiliate:
+		m.ResetAffiliate()
+		return nil
+	}
+	return fmt.Errorf("unknown AffiliateToken edge %s", name)
 }
 
 // AuditLogEntryMutation represents an operation that mutates the AuditLogEntry nodes in the graph.
@@ -14220,6 +15303,8 @@ type MCPTokenMutation struct {
 	clearedorganization bool
 	created_by          *string
 	clearedcreated_by   bool
+	affiliate           *string
+	clearedaffiliate    bool
 	done                bool
 	oldValue            func(context.Context) (*MCPToken, error)
 	predicates          []predicate.MCPToken
@@ -14728,6 +15813,55 @@ func (m *MCPTokenMutation) ResetReadOnly() {
 	m.read_only = nil
 }
 
+// SetAffiliateID sets the "affiliate_id" field.
+func (m *MCPTokenMutation) SetAffiliateID(s string) {
+	m.affiliate = &s
+}
+
+// AffiliateID returns the value of the "affiliate_id" field in the mutation.
+func (m *MCPTokenMutation) AffiliateID() (r string, exists bool) {
+	v := m.affiliate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAffiliateID returns the old "affiliate_id" field's value of the MCPToken entity.
+// If the MCPToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MCPTokenMutation) OldAffiliateID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAffiliateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAffiliateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAffiliateID: %w", err)
+	}
+	return oldValue.AffiliateID, nil
+}
+
+// ClearAffiliateID clears the value of the "affiliate_id" field.
+func (m *MCPTokenMutation) ClearAffiliateID() {
+	m.affiliate = nil
+	m.clearedFields[mcptoken.FieldAffiliateID] = struct{}{}
+}
+
+// AffiliateIDCleared returns if the "affiliate_id" field was cleared in this mutation.
+func (m *MCPTokenMutation) AffiliateIDCleared() bool {
+	_, ok := m.clearedFields[mcptoken.FieldAffiliateID]
+	return ok
+}
+
+// ResetAffiliateID resets all changes to the "affiliate_id" field.
+func (m *MCPTokenMutation) ResetAffiliateID() {
+	m.affiliate = nil
+	delete(m.clearedFields, mcptoken.FieldAffiliateID)
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by id.
 func (m *MCPTokenMutation) SetOrganizationID(id string) {
 	m.organization = &id
@@ -14795,6 +15929,33 @@ func (m *MCPTokenMutation) ResetCreatedBy() {
 	m.clearedcreated_by = false
 }
 
+// ClearAffiliate clears the "affiliate" edge to the Affiliate entity.
+func (m *MCPTokenMutation) ClearAffiliate() {
+	m.clearedaffiliate = true
+	m.clearedFields[mcptoken.FieldAffiliateID] = struct{}{}
+}
+
+// AffiliateCleared reports if the "affiliate" edge to the Affiliate entity was cleared.
+func (m *MCPTokenMutation) AffiliateCleared() bool {
+	return m.AffiliateIDCleared() || m.clearedaffiliate
+}
+
+// AffiliateIDs returns the "affiliate" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AffiliateID instead. It exists only for internal usage by the builders.
+func (m *MCPTokenMutation) AffiliateIDs() (ids []string) {
+	if id := m.affiliate; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAffiliate resets all changes to the "affiliate" edge.
+func (m *MCPTokenMutation) ResetAffiliate() {
+	m.affiliate = nil
+	m.clearedaffiliate = false
+}
+
 // Where appends a list predicates to the MCPTokenMutation builder.
 func (m *MCPTokenMutation) Where(ps ...predicate.MCPToken) {
 	m.predicates = append(m.predicates, ps...)
@@ -14829,7 +15990,7 @@ func (m *MCPTokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MCPTokenMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, mcptoken.FieldCreatedAt)
 	}
@@ -14860,6 +16021,9 @@ func (m *MCPTokenMutation) Fields() []string {
 	if m.read_only != nil {
 		fields = append(fields, mcptoken.FieldReadOnly)
 	}
+	if m.affiliate != nil {
+		fields = append(fields, mcptoken.FieldAffiliateID)
+	}
 	return fields
 }
 
@@ -14888,6 +16052,8 @@ func (m *MCPTokenMutation) Field(name string) (ent.Value, bool) {
 		return m.RevokedAt()
 	case mcptoken.FieldReadOnly:
 		return m.ReadOnly()
+	case mcptoken.FieldAffiliateID:
+		return m.AffiliateID()
 	}
 	return nil, false
 }
@@ -14917,6 +16083,8 @@ func (m *MCPTokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldRevokedAt(ctx)
 	case mcptoken.FieldReadOnly:
 		return m.OldReadOnly(ctx)
+	case mcptoken.FieldAffiliateID:
+		return m.OldAffiliateID(ctx)
 	}
 	return nil, fmt.Errorf("unknown MCPToken field %s", name)
 }
@@ -14996,6 +16164,13 @@ func (m *MCPTokenMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetReadOnly(v)
 		return nil
+	case mcptoken.FieldAffiliateID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAffiliateID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown MCPToken field %s", name)
 }
@@ -15035,6 +16210,9 @@ func (m *MCPTokenMutation) ClearedFields() []string {
 	if m.FieldCleared(mcptoken.FieldRevokedAt) {
 		fields = append(fields, mcptoken.FieldRevokedAt)
 	}
+	if m.FieldCleared(mcptoken.FieldAffiliateID) {
+		fields = append(fields, mcptoken.FieldAffiliateID)
+	}
 	return fields
 }
 
@@ -15057,6 +16235,9 @@ func (m *MCPTokenMutation) ClearField(name string) error {
 		return nil
 	case mcptoken.FieldRevokedAt:
 		m.ClearRevokedAt()
+		return nil
+	case mcptoken.FieldAffiliateID:
+		m.ClearAffiliateID()
 		return nil
 	}
 	return fmt.Errorf("unknown MCPToken nullable field %s", name)
@@ -15096,18 +16277,24 @@ func (m *MCPTokenMutation) ResetField(name string) error {
 	case mcptoken.FieldReadOnly:
 		m.ResetReadOnly()
 		return nil
+	case mcptoken.FieldAffiliateID:
+		m.ResetAffiliateID()
+		return nil
 	}
 	return fmt.Errorf("unknown MCPToken field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MCPTokenMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.organization != nil {
 		edges = append(edges, mcptoken.EdgeOrganization)
 	}
 	if m.created_by != nil {
 		edges = append(edges, mcptoken.EdgeCreatedBy)
+	}
+	if m.affiliate != nil {
+		edges = append(edges, mcptoken.EdgeAffiliate)
 	}
 	return edges
 }
@@ -15124,13 +16311,17 @@ func (m *MCPTokenMutation) AddedIDs(name string) []ent.Value {
 		if id := m.created_by; id != nil {
 			return []ent.Value{*id}
 		}
+	case mcptoken.EdgeAffiliate:
+		if id := m.affiliate; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MCPTokenMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -15142,12 +16333,15 @@ func (m *MCPTokenMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MCPTokenMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedorganization {
 		edges = append(edges, mcptoken.EdgeOrganization)
 	}
 	if m.clearedcreated_by {
 		edges = append(edges, mcptoken.EdgeCreatedBy)
+	}
+	if m.clearedaffiliate {
+		edges = append(edges, mcptoken.EdgeAffiliate)
 	}
 	return edges
 }
@@ -15160,6 +16354,8 @@ func (m *MCPTokenMutation) EdgeCleared(name string) bool {
 		return m.clearedorganization
 	case mcptoken.EdgeCreatedBy:
 		return m.clearedcreated_by
+	case mcptoken.EdgeAffiliate:
+		return m.clearedaffiliate
 	}
 	return false
 }
@@ -15174,6 +16370,9 @@ func (m *MCPTokenMutation) ClearEdge(name string) error {
 	case mcptoken.EdgeCreatedBy:
 		m.ClearCreatedBy()
 		return nil
+	case mcptoken.EdgeAffiliate:
+		m.ClearAffiliate()
+		return nil
 	}
 	return fmt.Errorf("unknown MCPToken unique edge %s", name)
 }
@@ -15187,6 +16386,9 @@ func (m *MCPTokenMutation) ResetEdge(name string) error {
 		return nil
 	case mcptoken.EdgeCreatedBy:
 		m.ResetCreatedBy()
+		return nil
+	case mcptoken.EdgeAffiliate:
+		m.ResetAffiliate()
 		return nil
 	}
 	return fmt.Errorf("unknown MCPToken edge %s", name)

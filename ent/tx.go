@@ -18,6 +18,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Affiliate is the client for interacting with the Affiliate builders.
 	Affiliate *AffiliateClient
+	// AffiliateToken is the client for interacting with the AffiliateToken builders.
+	AffiliateToken *AffiliateTokenClient
 	// AuditLogEntry is the client for interacting with the AuditLogEntry builders.
 	AuditLogEntry *AuditLogEntryClient
 	// Campaign is the client for interacting with the Campaign builders.
@@ -181,6 +183,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Affiliate = NewAffiliateClient(tx.config)
+	tx.AffiliateToken = NewAffiliateTokenClient(tx.config)
 	tx.AuditLogEntry = NewAuditLogEntryClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
 	tx.Click = NewClickClient(tx.config)

@@ -80,6 +80,21 @@ func (r *queryResolver) SupportedHomeCurrencies(ctx context.Context) ([]string, 
 	return programs.SupportedHomeCurrencies, nil
 }
 
+// Affiliate is the resolver for the affiliate field.
+func (r *queryResolver) Affiliate(ctx context.Context, id string) (*ent.Affiliate, error) {
+	return r.client.Affiliate.Get(ctx, id)
+}
+
+// Campaign is the resolver for the campaign field.
+func (r *queryResolver) Campaign(ctx context.Context, id string) (*ent.Campaign, error) {
+	return r.client.Campaign.Get(ctx, id)
+}
+
+// PayoutBatch is the resolver for the payoutBatch field.
+func (r *queryResolver) PayoutBatch(ctx context.Context, id string) (*ent.PayoutBatch, error) {
+	return r.client.PayoutBatch.Get(ctx, id)
+}
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 

@@ -35,6 +35,10 @@ type Viewer struct {
 	ActorType ActorType
 	ActorID   string // the user, key or token that acts
 	TokenID   string // the credential used, when there is one
+	// AffiliateID is set when the principal is one affiliate of the
+	// organization (an affiliate-scoped MCP token), not the brand: such a
+	// viewer may use only the operations made for affiliates.
+	AffiliateID string
 
 	// A snapshot of the organization and person, taken when the request was
 	// authenticated (at most seconds old), for plan and role gates.

@@ -48,6 +48,8 @@ const (
 	FieldRejectionReason = "rejection_reason"
 	// FieldImportJobID holds the string denoting the import_job_id field in the database.
 	FieldImportJobID = "import_job_id"
+	// FieldInvitedAt holds the string denoting the invited_at field in the database.
+	FieldInvitedAt = "invited_at"
 	// FieldApprovedAt holds the string denoting the approved_at field in the database.
 	FieldApprovedAt = "approved_at"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
@@ -129,6 +131,7 @@ var Columns = []string{
 	FieldNotes,
 	FieldRejectionReason,
 	FieldImportJobID,
+	FieldInvitedAt,
 	FieldApprovedAt,
 }
 
@@ -310,6 +313,11 @@ func ByRejectionReason(opts ...sql.OrderTermOption) OrderOption {
 // ByImportJobID orders the results by the import_job_id field.
 func ByImportJobID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldImportJobID, opts...).ToFunc()
+}
+
+// ByInvitedAt orders the results by the invited_at field.
+func ByInvitedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInvitedAt, opts...).ToFunc()
 }
 
 // ByApprovedAt orders the results by the approved_at field.

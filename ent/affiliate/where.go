@@ -130,6 +130,11 @@ func ImportJobID(v string) predicate.Affiliate {
 	return predicate.Affiliate(sql.FieldEQ(FieldImportJobID, v))
 }
 
+// InvitedAt applies equality check predicate on the "invited_at" field. It's identical to InvitedAtEQ.
+func InvitedAt(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldEQ(FieldInvitedAt, v))
+}
+
 // ApprovedAt applies equality check predicate on the "approved_at" field. It's identical to ApprovedAtEQ.
 func ApprovedAt(v time.Time) predicate.Affiliate {
 	return predicate.Affiliate(sql.FieldEQ(FieldApprovedAt, v))
@@ -1023,6 +1028,56 @@ func ImportJobIDEqualFold(v string) predicate.Affiliate {
 // ImportJobIDContainsFold applies the ContainsFold predicate on the "import_job_id" field.
 func ImportJobIDContainsFold(v string) predicate.Affiliate {
 	return predicate.Affiliate(sql.FieldContainsFold(FieldImportJobID, v))
+}
+
+// InvitedAtEQ applies the EQ predicate on the "invited_at" field.
+func InvitedAtEQ(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldEQ(FieldInvitedAt, v))
+}
+
+// InvitedAtNEQ applies the NEQ predicate on the "invited_at" field.
+func InvitedAtNEQ(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldNEQ(FieldInvitedAt, v))
+}
+
+// InvitedAtIn applies the In predicate on the "invited_at" field.
+func InvitedAtIn(vs ...time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldIn(FieldInvitedAt, vs...))
+}
+
+// InvitedAtNotIn applies the NotIn predicate on the "invited_at" field.
+func InvitedAtNotIn(vs ...time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldNotIn(FieldInvitedAt, vs...))
+}
+
+// InvitedAtGT applies the GT predicate on the "invited_at" field.
+func InvitedAtGT(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldGT(FieldInvitedAt, v))
+}
+
+// InvitedAtGTE applies the GTE predicate on the "invited_at" field.
+func InvitedAtGTE(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldGTE(FieldInvitedAt, v))
+}
+
+// InvitedAtLT applies the LT predicate on the "invited_at" field.
+func InvitedAtLT(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldLT(FieldInvitedAt, v))
+}
+
+// InvitedAtLTE applies the LTE predicate on the "invited_at" field.
+func InvitedAtLTE(v time.Time) predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldLTE(FieldInvitedAt, v))
+}
+
+// InvitedAtIsNil applies the IsNil predicate on the "invited_at" field.
+func InvitedAtIsNil() predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldIsNull(FieldInvitedAt))
+}
+
+// InvitedAtNotNil applies the NotNil predicate on the "invited_at" field.
+func InvitedAtNotNil() predicate.Affiliate {
+	return predicate.Affiliate(sql.FieldNotNull(FieldInvitedAt))
 }
 
 // ApprovedAtEQ applies the EQ predicate on the "approved_at" field.

@@ -33,6 +33,18 @@ func (f AffiliateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AffiliateMutation", m)
 }
 
+// The AffiliateTokenFunc type is an adapter to allow the use of ordinary
+// function as AffiliateToken mutator.
+type AffiliateTokenFunc func(context.Context, *ent.AffiliateTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AffiliateTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AffiliateTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AffiliateTokenMutation", m)
+}
+
 // The AuditLogEntryFunc type is an adapter to allow the use of ordinary
 // function as AuditLogEntry mutator.
 type AuditLogEntryFunc func(context.Context, *ent.AuditLogEntryMutation) (ent.Value, error)

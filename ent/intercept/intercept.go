@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -136,6 +137,33 @@ func (f TraverseAffiliate) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AffiliateQuery", q)
+}
+
+// The AffiliateTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AffiliateTokenFunc func(context.Context, *ent.AffiliateTokenQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AffiliateTokenFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AffiliateTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AffiliateTokenQuery", q)
+}
+
+// The TraverseAffiliateToken type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAffiliateToken func(context.Context, *ent.AffiliateTokenQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAffiliateToken) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAffiliateToken) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AffiliateTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AffiliateTokenQuery", q)
 }
 
 // The AuditLogEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -550,6 +578,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APIKeyQuery, predicate.APIKey, apikey.OrderOption]{typ: ent.TypeAPIKey, tq: q}, nil
 	case *ent.AffiliateQuery:
 		return &query[*ent.AffiliateQuery, predicate.Affiliate, affiliate.OrderOption]{typ: ent.TypeAffiliate, tq: q}, nil
+	case *ent.AffiliateTokenQuery:
+		return &query[*ent.AffiliateTokenQuery, predicate.AffiliateToken, affiliatetoken.OrderOption]{typ: ent.TypeAffiliateToken, tq: q}, nil
 	case *ent.AuditLogEntryQuery:
 		return &query[*ent.AuditLogEntryQuery, predicate.AuditLogEntry, auditlogentry.OrderOption]{typ: ent.TypeAuditLogEntry, tq: q}, nil
 	case *ent.CampaignQuery:

@@ -35,10 +35,14 @@ const (
 	FieldRevokedAt = "revoked_at"
 	// FieldReadOnly holds the string denoting the read_only field in the database.
 	FieldReadOnly = "read_only"
+	// FieldAffiliateID holds the string denoting the affiliate_id field in the database.
+	FieldAffiliateID = "affiliate_id"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
 	EdgeCreatedBy = "created_by"
+	// EdgeAffiliate holds the string denoting the affiliate edge name in mutations.
+	EdgeAffiliate = "affiliate"
 	// Table holds the table name of the mcptoken in the database.
 	Table = "mcp_tokens"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -55,6 +59,13 @@ const (
 	CreatedByInverseTable = "users"
 	// CreatedByColumn is the table column denoting the created_by relation/edge.
 	CreatedByColumn = "created_by_id"
+	// AffiliateTable is the table that holds the affiliate relation/edge.
+	AffiliateTable = "mcp_tokens"
+	// AffiliateInverseTable is the table name for the Affiliate entity.
+	// It exists in this package in order to avoid circular dependency with the "affiliate" package.
+	AffiliateInverseTable = "affiliates"
+	// AffiliateColumn is the table column denoting the affiliate relation/edge.
+	AffiliateColumn = "affiliate_id"
 )
 
 // Columns holds all SQL columns for mcptoken fields.
@@ -70,6 +81,7 @@ var Columns = []string{
 	FieldLastUsedAt,
 	FieldRevokedAt,
 	FieldReadOnly,
+	FieldAffiliateID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -168,6 +180,11 @@ func ByReadOnly(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReadOnly, opts...).ToFunc()
 }
 
+// ByAffiliateID orders the results by the affiliate_id field.
+func ByAffiliateID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAffiliateID, opts...).ToFunc()
+}
+
 // ByOrganizationField orders the results by organization field.
 func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -179,6 +196,13 @@ func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption 
 func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByAffiliateField orders the results by affiliate field.
+func ByAffiliateField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAffiliateStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newOrganizationStep() *sqlgraph.Step {
@@ -193,5 +217,12 @@ func newCreatedByStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CreatedByInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+	)
+}
+func newAffiliateStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AffiliateInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, AffiliateTable, AffiliateColumn),
 	)
 }

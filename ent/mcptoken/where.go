@@ -115,6 +115,11 @@ func ReadOnly(v bool) predicate.MCPToken {
 	return predicate.MCPToken(sql.FieldEQ(FieldReadOnly, v))
 }
 
+// AffiliateID applies equality check predicate on the "affiliate_id" field. It's identical to AffiliateIDEQ.
+func AffiliateID(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldEQ(FieldAffiliateID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.MCPToken {
 	return predicate.MCPToken(sql.FieldEQ(FieldCreatedAt, v))
@@ -640,6 +645,81 @@ func ReadOnlyNEQ(v bool) predicate.MCPToken {
 	return predicate.MCPToken(sql.FieldNEQ(FieldReadOnly, v))
 }
 
+// AffiliateIDEQ applies the EQ predicate on the "affiliate_id" field.
+func AffiliateIDEQ(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldEQ(FieldAffiliateID, v))
+}
+
+// AffiliateIDNEQ applies the NEQ predicate on the "affiliate_id" field.
+func AffiliateIDNEQ(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldNEQ(FieldAffiliateID, v))
+}
+
+// AffiliateIDIn applies the In predicate on the "affiliate_id" field.
+func AffiliateIDIn(vs ...string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldIn(FieldAffiliateID, vs...))
+}
+
+// AffiliateIDNotIn applies the NotIn predicate on the "affiliate_id" field.
+func AffiliateIDNotIn(vs ...string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldNotIn(FieldAffiliateID, vs...))
+}
+
+// AffiliateIDGT applies the GT predicate on the "affiliate_id" field.
+func AffiliateIDGT(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldGT(FieldAffiliateID, v))
+}
+
+// AffiliateIDGTE applies the GTE predicate on the "affiliate_id" field.
+func AffiliateIDGTE(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldGTE(FieldAffiliateID, v))
+}
+
+// AffiliateIDLT applies the LT predicate on the "affiliate_id" field.
+func AffiliateIDLT(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldLT(FieldAffiliateID, v))
+}
+
+// AffiliateIDLTE applies the LTE predicate on the "affiliate_id" field.
+func AffiliateIDLTE(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldLTE(FieldAffiliateID, v))
+}
+
+// AffiliateIDContains applies the Contains predicate on the "affiliate_id" field.
+func AffiliateIDContains(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldContains(FieldAffiliateID, v))
+}
+
+// AffiliateIDHasPrefix applies the HasPrefix predicate on the "affiliate_id" field.
+func AffiliateIDHasPrefix(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldHasPrefix(FieldAffiliateID, v))
+}
+
+// AffiliateIDHasSuffix applies the HasSuffix predicate on the "affiliate_id" field.
+func AffiliateIDHasSuffix(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldHasSuffix(FieldAffiliateID, v))
+}
+
+// AffiliateIDIsNil applies the IsNil predicate on the "affiliate_id" field.
+func AffiliateIDIsNil() predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldIsNull(FieldAffiliateID))
+}
+
+// AffiliateIDNotNil applies the NotNil predicate on the "affiliate_id" field.
+func AffiliateIDNotNil() predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldNotNull(FieldAffiliateID))
+}
+
+// AffiliateIDEqualFold applies the EqualFold predicate on the "affiliate_id" field.
+func AffiliateIDEqualFold(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldEqualFold(FieldAffiliateID, v))
+}
+
+// AffiliateIDContainsFold applies the ContainsFold predicate on the "affiliate_id" field.
+func AffiliateIDContainsFold(v string) predicate.MCPToken {
+	return predicate.MCPToken(sql.FieldContainsFold(FieldAffiliateID, v))
+}
+
 // HasOrganization applies the HasEdge predicate on the "organization" edge.
 func HasOrganization() predicate.MCPToken {
 	return predicate.MCPToken(func(s *sql.Selector) {
@@ -678,6 +758,29 @@ func HasCreatedBy() predicate.MCPToken {
 func HasCreatedByWith(preds ...predicate.User) predicate.MCPToken {
 	return predicate.MCPToken(func(s *sql.Selector) {
 		step := newCreatedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAffiliate applies the HasEdge predicate on the "affiliate" edge.
+func HasAffiliate() predicate.MCPToken {
+	return predicate.MCPToken(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, AffiliateTable, AffiliateColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAffiliateWith applies the HasEdge predicate on the "affiliate" edge with a given conditions (other predicates).
+func HasAffiliateWith(preds ...predicate.Affiliate) predicate.MCPToken {
+	return predicate.MCPToken(func(s *sql.Selector) {
+		step := newAffiliateStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -63,6 +63,7 @@ var (
 		{Name: "custom_commission_value", Type: field.TypeInt64, Nullable: true},
 		{Name: "notes", Type: field.TypeString, Nullable: true, Size: 4000},
 		{Name: "rejection_reason", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "invited_at", Type: field.TypeTime, Nullable: true},
 		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "org_id", Type: field.TypeString, Size: 40},
 		{Name: "campaign_id", Type: field.TypeString, Size: 40},
@@ -77,25 +78,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "affiliates_organizations_organization",
-				Columns:    []*schema.Column{AffiliatesColumns[13]},
+				Columns:    []*schema.Column{AffiliatesColumns[14]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "affiliates_campaigns_campaign",
-				Columns:    []*schema.Column{AffiliatesColumns[14]},
+				Columns:    []*schema.Column{AffiliatesColumns[15]},
 				RefColumns: []*schema.Column{CampaignsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "affiliates_affiliates_recruits",
-				Columns:    []*schema.Column{AffiliatesColumns[15]},
+				Columns:    []*schema.Column{AffiliatesColumns[16]},
 				RefColumns: []*schema.Column{AffiliatesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "affiliates_import_jobs_import_job",
-				Columns:    []*schema.Column{AffiliatesColumns[16]},
+				Columns:    []*schema.Column{AffiliatesColumns[17]},
 				RefColumns: []*schema.Column{ImportJobsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -104,22 +105,68 @@ var (
 			{
 				Name:    "affiliate_org_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AffiliatesColumns[13], AffiliatesColumns[0]},
+				Columns: []*schema.Column{AffiliatesColumns[14], AffiliatesColumns[0]},
 			},
 			{
 				Name:    "affiliate_org_id_slug",
 				Unique:  true,
-				Columns: []*schema.Column{AffiliatesColumns[13], AffiliatesColumns[5]},
+				Columns: []*schema.Column{AffiliatesColumns[14], AffiliatesColumns[5]},
 			},
 			{
 				Name:    "affiliate_campaign_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{AffiliatesColumns[14], AffiliatesColumns[3]},
+				Columns: []*schema.Column{AffiliatesColumns[15], AffiliatesColumns[3]},
 			},
 			{
 				Name:    "affiliate_org_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{AffiliatesColumns[13], AffiliatesColumns[6]},
+				Columns: []*schema.Column{AffiliatesColumns[14], AffiliatesColumns[6]},
+			},
+		},
+	}
+	// AffiliateTokensColumns holds the columns for the "affiliate_tokens" table.
+	AffiliateTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"embed", "welcome"}},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "allowed_origins", Type: field.TypeJSON, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "org_id", Type: field.TypeString, Size: 40},
+		{Name: "affiliate_id", Type: field.TypeString, Size: 40},
+	}
+	// AffiliateTokensTable holds the schema information for the "affiliate_tokens" table.
+	AffiliateTokensTable = &schema.Table{
+		Name:       "affiliate_tokens",
+		Columns:    AffiliateTokensColumns,
+		PrimaryKey: []*schema.Column{AffiliateTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "affiliate_tokens_organizations_organization",
+				Columns:    []*schema.Column{AffiliateTokensColumns[9]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "affiliate_tokens_affiliates_affiliate",
+				Columns:    []*schema.Column{AffiliateTokensColumns[10]},
+				RefColumns: []*schema.Column{AffiliatesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "affiliatetoken_org_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AffiliateTokensColumns[9], AffiliateTokensColumns[0]},
+			},
+			{
+				Name:    "affiliatetoken_affiliate_id_purpose_revoked_at",
+				Unique:  false,
+				Columns: []*schema.Column{AffiliateTokensColumns[10], AffiliateTokensColumns[3], AffiliateTokensColumns[7]},
 			},
 		},
 	}
@@ -624,6 +671,7 @@ var (
 		{Name: "read_only", Type: field.TypeBool, Default: false},
 		{Name: "org_id", Type: field.TypeString, Size: 40},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "affiliate_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
 	// McpTokensTable holds the schema information for the "mcp_tokens" table.
 	McpTokensTable = &schema.Table{
@@ -641,6 +689,12 @@ var (
 				Symbol:     "mcp_tokens_users_created_by",
 				Columns:    []*schema.Column{McpTokensColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "mcp_tokens_affiliates_affiliate",
+				Columns:    []*schema.Column{McpTokensColumns[11]},
+				RefColumns: []*schema.Column{AffiliatesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -881,6 +935,7 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AffiliatesTable,
+		AffiliateTokensTable,
 		AuditLogEntriesTable,
 		CampaignsTable,
 		ClicksTable,
@@ -906,6 +961,8 @@ func init() {
 	AffiliatesTable.ForeignKeys[1].RefTable = CampaignsTable
 	AffiliatesTable.ForeignKeys[2].RefTable = AffiliatesTable
 	AffiliatesTable.ForeignKeys[3].RefTable = ImportJobsTable
+	AffiliateTokensTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AffiliateTokensTable.ForeignKeys[1].RefTable = AffiliatesTable
 	AuditLogEntriesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	CampaignsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ClicksTable.ForeignKeys[0].RefTable = OrganizationsTable
@@ -929,6 +986,7 @@ func init() {
 	LoginTokensTable.ForeignKeys[0].RefTable = UsersTable
 	McpTokensTable.ForeignKeys[0].RefTable = OrganizationsTable
 	McpTokensTable.ForeignKeys[1].RefTable = UsersTable
+	McpTokensTable.ForeignKeys[2].RefTable = AffiliatesTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	PayoutBatchesTable.ForeignKeys[0].RefTable = OrganizationsTable

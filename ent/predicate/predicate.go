@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // Affiliate is the predicate function for affiliate builders.
 type Affiliate func(*sql.Selector)
 
+// AffiliateToken is the predicate function for affiliatetoken builders.
+type AffiliateToken func(*sql.Selector)
+
 // AuditLogEntry is the predicate function for auditlogentry builders.
 type AuditLogEntry func(*sql.Selector)
 

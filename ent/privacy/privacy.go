@@ -159,6 +159,30 @@ func (f AffiliateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AffiliateMutation", m)
 }
 
+// The AffiliateTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AffiliateTokenQueryRuleFunc func(context.Context, *ent.AffiliateTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AffiliateTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AffiliateTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AffiliateTokenQuery", q)
+}
+
+// The AffiliateTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AffiliateTokenMutationRuleFunc func(context.Context, *ent.AffiliateTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AffiliateTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AffiliateTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AffiliateTokenMutation", m)
+}
+
 // The AuditLogEntryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditLogEntryQueryRuleFunc func(context.Context, *ent.AuditLogEntryQuery) error
@@ -558,6 +582,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AffiliateQuery:
 		return q.Filter(), nil
+	case *ent.AffiliateTokenQuery:
+		return q.Filter(), nil
 	case *ent.AuditLogEntryQuery:
 		return q.Filter(), nil
 	case *ent.CampaignQuery:
@@ -598,6 +624,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.APIKeyMutation:
 		return m.Filter(), nil
 	case *ent.AffiliateMutation:
+		return m.Filter(), nil
+	case *ent.AffiliateTokenMutation:
 		return m.Filter(), nil
 	case *ent.AuditLogEntryMutation:
 		return m.Filter(), nil

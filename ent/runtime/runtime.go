@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -209,6 +210,61 @@ func init() {
 	// affiliate.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	affiliate.IDValidator = func() func(string) error {
 		validators := affiliateDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	affiliatetokenMixin := schema.AffiliateToken{}.Mixin()
+	affiliatetoken.Policy = privacy.NewPolicies(affiliatetokenMixin[1], schema.AffiliateToken{})
+	affiliatetoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := affiliatetoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	affiliatetokenMixinHooks1 := affiliatetokenMixin[1].Hooks()
+
+	affiliatetoken.Hooks[1] = affiliatetokenMixinHooks1[0]
+
+	affiliatetoken.Hooks[2] = affiliatetokenMixinHooks1[1]
+	affiliatetokenMixinFields0 := affiliatetokenMixin[0].Fields()
+	_ = affiliatetokenMixinFields0
+	affiliatetokenMixinFields1 := affiliatetokenMixin[1].Fields()
+	_ = affiliatetokenMixinFields1
+	affiliatetokenFields := schema.AffiliateToken{}.Fields()
+	_ = affiliatetokenFields
+	// affiliatetokenDescCreatedAt is the schema descriptor for created_at field.
+	affiliatetokenDescCreatedAt := affiliatetokenMixinFields0[1].Descriptor()
+	// affiliatetoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	affiliatetoken.DefaultCreatedAt = affiliatetokenDescCreatedAt.Default.(func() time.Time)
+	// affiliatetokenDescUpdatedAt is the schema descriptor for updated_at field.
+	affiliatetokenDescUpdatedAt := affiliatetokenMixinFields0[2].Descriptor()
+	// affiliatetoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	affiliatetoken.DefaultUpdatedAt = affiliatetokenDescUpdatedAt.Default.(func() time.Time)
+	// affiliatetoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	affiliatetoken.UpdateDefaultUpdatedAt = affiliatetokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// affiliatetokenDescOrgID is the schema descriptor for org_id field.
+	affiliatetokenDescOrgID := affiliatetokenMixinFields1[0].Descriptor()
+	// affiliatetoken.OrgIDValidator is a validator for the "org_id" field. It is called by the builders before save.
+	affiliatetoken.OrgIDValidator = affiliatetokenDescOrgID.Validators[0].(func(string) error)
+	// affiliatetokenDescID is the schema descriptor for id field.
+	affiliatetokenDescID := affiliatetokenMixinFields0[0].Descriptor()
+	// affiliatetoken.DefaultID holds the default value on creation for the id field.
+	affiliatetoken.DefaultID = affiliatetokenDescID.Default.(func() string)
+	// affiliatetoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	affiliatetoken.IDValidator = func() func(string) error {
+		validators := affiliatetokenDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

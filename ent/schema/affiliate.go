@@ -42,6 +42,9 @@ func (Affiliate) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.String("import_job_id").Optional().Nillable().Immutable().
 			Comment("The import that created this affiliate, so the import can be reverted."),
+		field.Time("invited_at").Optional().Nillable().
+			Comment("When the brand invited this affiliate by email.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Time("approved_at").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}

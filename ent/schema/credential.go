@@ -44,6 +44,8 @@ func (MCPToken) Fields() []ent.Field {
 	return append(credentialFields(),
 		field.Bool("read_only").Default(false).Immutable().
 			Comment("The server lets a read-only token see and call only read operations."),
+		field.String("affiliate_id").Optional().Nillable().Immutable().
+			Comment("Set for an affiliate-scoped token: it acts for that affiliate, not the organization."),
 	)
 }
 
@@ -51,6 +53,7 @@ func (MCPToken) Fields() []ent.Field {
 func (MCPToken) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("created_by", User.Type).Field("created_by_id").Unique().Immutable(),
+		edge.To("affiliate", Affiliate.Type).Field("affiliate_id").Unique().Immutable(),
 	}
 }
 

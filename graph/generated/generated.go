@@ -92,6 +92,7 @@ type ComplexityRoot struct {
 		ID                    func(childComplexity int) int
 		ImportJob             func(childComplexity int) int
 		ImportJobID           func(childComplexity int) int
+		InvitedAt             func(childComplexity int) int
 		Notes                 func(childComplexity int) int
 		Organization          func(childComplexity int) int
 		PaypalEmail           func(childComplexity int) int
@@ -362,6 +363,8 @@ type ComplexityRoot struct {
 	}
 
 	MCPToken struct {
+		Affiliate    func(childComplexity int) int
+		AffiliateID  func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		CreatedBy    func(childComplexity int) int
 		CreatedByID  func(childComplexity int) int
@@ -528,8 +531,10 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
+		Affiliate               func(childComplexity int, id string) int
 		Affiliates              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
 		AuditLogEntries         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditLogEntryOrder, where *ent.AuditLogEntryWhereInput) int
+		Campaign                func(childComplexity int, id string) int
 		Campaigns               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CampaignOrder, where *ent.CampaignWhereInput) int
 		Clicks                  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ClickOrder, where *ent.ClickWhereInput) int
 		Conversions             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ConversionOrder, where *ent.ConversionWhereInput) int
@@ -541,6 +546,7 @@ type ComplexityRoot struct {
 		Node                    func(childComplexity int, id string) int
 		Nodes                   func(childComplexity int, ids []string) int
 		Organizations           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		PayoutBatch             func(childComplexity int, id string) int
 		PayoutBatches           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) int
 		PayoutLineItems         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) int
 		SupportedHomeCurrencies func(childComplexity int) int
@@ -616,6 +622,9 @@ type QueryResolver interface {
 	Users(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 	ViewerOrganization(ctx context.Context) (*ent.Organization, error)
 	SupportedHomeCurrencies(ctx context.Context) ([]string, error)
+	Affiliate(ctx context.Context, id string) (*ent.Affiliate, error)
+	Campaign(ctx context.Context, id string) (*ent.Campaign, error)
+	PayoutBatch(ctx context.Context, id string) (*ent.PayoutBatch, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -817,6 +826,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Affiliate.ImportJobID(childComplexity), true
+	case "Affiliate.invitedAt":
+		if e.ComplexityRoot.Affiliate.InvitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.InvitedAt(childComplexity), true
 	case "Affiliate.notes":
 		if e.ComplexityRoot.Affiliate.Notes == nil {
 			break
@@ -1998,6 +2013,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LeadEdge.Node(childComplexity), true
 
+	case "MCPToken.affiliate":
+		if e.ComplexityRoot.MCPToken.Affiliate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MCPToken.Affiliate(childComplexity), true
+	case "MCPToken.affiliateID":
+		if e.ComplexityRoot.MCPToken.AffiliateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MCPToken.AffiliateID(childComplexity), true
 	case "MCPToken.createdAt":
 		if e.ComplexityRoot.MCPToken.CreatedAt == nil {
 			break
@@ -2815,6 +2842,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APIKeyOrder), args["where"].(*ent.APIKeyWhereInput)), true
+	case "Query.affiliate":
+		if e.ComplexityRoot.Query.Affiliate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_affiliate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Affiliate(childComplexity, args["id"].(string)), true
 	case "Query.affiliates":
 		if e.ComplexityRoot.Query.Affiliates == nil {
 			break
@@ -2837,6 +2875,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLogEntries(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AuditLogEntryOrder), args["where"].(*ent.AuditLogEntryWhereInput)), true
+	case "Query.campaign":
+		if e.ComplexityRoot.Query.Campaign == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaign(childComplexity, args["id"].(string)), true
 	case "Query.campaigns":
 		if e.ComplexityRoot.Query.Campaigns == nil {
 			break
@@ -2959,6 +3008,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput)), true
+	case "Query.payoutBatch":
+		if e.ComplexityRoot.Query.PayoutBatch == nil {
+			break
+		}
+
+		args, err := ec.field_Query_payoutBatch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PayoutBatch(childComplexity, args["id"].(string)), true
 	case "Query.payoutBatches":
 		if e.ComplexityRoot.Query.PayoutBatches == nil {
 			break
@@ -3566,6 +3626,10 @@ type Affiliate implements Node {
   The import that created this affiliate, so the import can be reverted.
   """
   importJobID: ID
+  """
+  When the brand invited this affiliate by email.
+  """
+  invitedAt: Time
   approvedAt: Time
   organization: Organization!
   campaign: Campaign!
@@ -3961,6 +4025,19 @@ input AffiliateWhereInput {
   importJobIDNotNil: Boolean
   importJobIDEqualFold: ID
   importJobIDContainsFold: ID
+  """
+  invited_at field predicates
+  """
+  invitedAt: Time
+  invitedAtNEQ: Time
+  invitedAtIn: [Time!]
+  invitedAtNotIn: [Time!]
+  invitedAtGT: Time
+  invitedAtGTE: Time
+  invitedAtLT: Time
+  invitedAtLTE: Time
+  invitedAtIsNil: Boolean
+  invitedAtNotNil: Boolean
   """
   approved_at field predicates
   """
@@ -6357,8 +6434,13 @@ type MCPToken implements Node {
   The server lets a read-only token see and call only read operations.
   """
   readOnly: Boolean!
+  """
+  Set for an affiliate-scoped token: it acts for that affiliate, not the organization.
+  """
+  affiliateID: ID
   organization: Organization!
   createdBy: User
+  affiliate: Affiliate
 }
 """
 A connection to a list of items.
@@ -6535,10 +6617,33 @@ input MCPTokenWhereInput {
   readOnly: Boolean
   readOnlyNEQ: Boolean
   """
+  affiliate_id field predicates
+  """
+  affiliateID: ID
+  affiliateIDNEQ: ID
+  affiliateIDIn: [ID!]
+  affiliateIDNotIn: [ID!]
+  affiliateIDGT: ID
+  affiliateIDGTE: ID
+  affiliateIDLT: ID
+  affiliateIDLTE: ID
+  affiliateIDContains: ID
+  affiliateIDHasPrefix: ID
+  affiliateIDHasSuffix: ID
+  affiliateIDIsNil: Boolean
+  affiliateIDNotNil: Boolean
+  affiliateIDEqualFold: ID
+  affiliateIDContainsFold: ID
+  """
   created_by edge predicates
   """
   hasCreatedBy: Boolean
   hasCreatedByWith: [UserWhereInput!]
+  """
+  affiliate edge predicates
+  """
+  hasAffiliate: Boolean
+  hasAffiliateWith: [AffiliateWhereInput!]
 }
 type Membership implements Node {
   id: ID!
@@ -8433,6 +8538,44 @@ Only a person with a verified email may call this. Refused with code EMAIL_NOT_V
 """
 directive @verifiedEmail on FIELD_DEFINITION
 
+# Directives an operation file (an MCP tool, a REST endpoint) puts on its
+# variables. They shape the tool's JSON Schema, so a client is told the
+# bounds and the adapter refuses a bad argument before anything runs; the
+# resolvers check the same bounds, so every surface agrees.
+
+"""
+A number variable's bounds, inclusive: JSON Schema minimum and maximum.
+"""
+directive @range(min: Float, max: Float) on VARIABLE_DEFINITION
+
+"""
+A string's length, or a list's number of items, inclusive.
+"""
+directive @length(min: Int, max: Int) on VARIABLE_DEFINITION
+
+"""
+The values a String variable may take: a JSON Schema enum.
+"""
+directive @values(list: [String!]!) on VARIABLE_DEFINITION
+
+"""
+A regular expression (RE2, anchored by the caller) a String variable must match.
+"""
+directive @pattern(regex: String!) on VARIABLE_DEFINITION
+
+"""
+A list variable that also accepts a single value, as GraphQL input
+coercion does: its JSON Schema offers both.
+"""
+directive @singleOrList on VARIABLE_DEFINITION
+
+"""
+How a write operation behaves when called as an MCP tool: whether it can
+destroy or overwrite data, and whether calling it twice with the same
+arguments has the effect of calling it once.
+"""
+directive @tool(destructive: Boolean!, idempotent: Boolean!) on MUTATION
+
 extend type Query {
   """
   The organization the viewer acts for: a "who am I?" check.
@@ -8443,6 +8586,21 @@ extend type Query {
   The ISO 4217 codes an organization may choose as its home currency.
   """
   supportedHomeCurrencies: [String!]!
+
+  """
+  One affiliate of the viewer's organization. NOT_FOUND for any other ID.
+  """
+  affiliate(id: ID!): Affiliate!
+
+  """
+  One campaign of the viewer's organization. NOT_FOUND for any other ID.
+  """
+  campaign(id: ID!): Campaign!
+
+  """
+  One payout batch of the viewer's organization. NOT_FOUND for any other ID.
+  """
+  payoutBatch(id: ID!): PayoutBatch!
 }
 
 type Mutation {
@@ -8583,6 +8741,8 @@ func (ec *executionContext) childFields_Affiliate(ctx context.Context, field gra
 		return ec.fieldContext_Affiliate_rejectionReason(ctx, field)
 	case "importJobID":
 		return ec.fieldContext_Affiliate_importJobID(ctx, field)
+	case "invitedAt":
+		return ec.fieldContext_Affiliate_invitedAt(ctx, field)
 	case "approvedAt":
 		return ec.fieldContext_Affiliate_approvedAt(ctx, field)
 	case "organization":
@@ -9137,10 +9297,14 @@ func (ec *executionContext) childFields_MCPToken(ctx context.Context, field grap
 		return ec.fieldContext_MCPToken_revokedAt(ctx, field)
 	case "readOnly":
 		return ec.fieldContext_MCPToken_readOnly(ctx, field)
+	case "affiliateID":
+		return ec.fieldContext_MCPToken_affiliateID(ctx, field)
 	case "organization":
 		return ec.fieldContext_MCPToken_organization(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_MCPToken_createdBy(ctx, field)
+	case "affiliate":
+		return ec.fieldContext_MCPToken_affiliate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MCPToken", field.Name)
 }
@@ -10347,6 +10511,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_affiliate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_affiliates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10506,6 +10684,20 @@ func (ec *executionContext) field_Query_auditLogEntries_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -11020,6 +11212,20 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_payoutBatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -12032,6 +12238,29 @@ func (ec *executionContext) _Affiliate_importJobID(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Affiliate_importJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Affiliate_invitedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_invitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_invitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Affiliate_approvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliate) (ret graphql.Marshaler) {
@@ -17127,6 +17356,29 @@ func (ec *executionContext) fieldContext_MCPToken_readOnly(_ context.Context, fi
 	return graphql.NewScalarFieldContext("MCPToken", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _MCPToken_affiliateID(ctx context.Context, field graphql.CollectedField, obj *ent.MCPToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MCPToken_affiliateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffiliateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MCPToken_affiliateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MCPToken", field, false, false, "ID")
+}
+
 func (ec *executionContext) _MCPToken_organization(ctx context.Context, field graphql.CollectedField, obj *ent.MCPToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17186,6 +17438,38 @@ func (ec *executionContext) fieldContext_MCPToken_createdBy(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MCPToken_affiliate(ctx context.Context, field graphql.CollectedField, obj *ent.MCPToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MCPToken_affiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliate(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
+			return ec.marshalOAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MCPToken_affiliate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MCPToken",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21052,6 +21336,138 @@ func (ec *executionContext) fieldContext_Query_supportedHomeCurrencies(_ context
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
+func (ec *executionContext) _Query_affiliate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_affiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Affiliate(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
+			return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_affiliate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_affiliate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaign(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_payoutBatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_payoutBatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PayoutBatch(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PayoutBatch) graphql.Marshaler {
+			return ec.marshalNPayoutBatch2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐPayoutBatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_payoutBatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutBatch(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_payoutBatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23307,7 +23723,7 @@ func (ec *executionContext) unmarshalInputAffiliateWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDEqualFold", "campaignIDContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fullName", "fullNameNEQ", "fullNameIn", "fullNameNotIn", "fullNameGT", "fullNameGTE", "fullNameLT", "fullNameLTE", "fullNameContains", "fullNameHasPrefix", "fullNameHasSuffix", "fullNameIsNil", "fullNameNotNil", "fullNameEqualFold", "fullNameContainsFold", "slug", "slugNEQ", "slugIn", "slugNotIn", "slugGT", "slugGTE", "slugLT", "slugLTE", "slugContains", "slugHasPrefix", "slugHasSuffix", "slugEqualFold", "slugContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "paypalEmail", "paypalEmailNEQ", "paypalEmailIn", "paypalEmailNotIn", "paypalEmailGT", "paypalEmailGTE", "paypalEmailLT", "paypalEmailLTE", "paypalEmailContains", "paypalEmailHasPrefix", "paypalEmailHasSuffix", "paypalEmailIsNil", "paypalEmailNotNil", "paypalEmailEqualFold", "paypalEmailContainsFold", "customCommissionType", "customCommissionTypeNEQ", "customCommissionTypeIn", "customCommissionTypeNotIn", "customCommissionTypeIsNil", "customCommissionTypeNotNil", "customCommissionValue", "customCommissionValueNEQ", "customCommissionValueIn", "customCommissionValueNotIn", "customCommissionValueGT", "customCommissionValueGTE", "customCommissionValueLT", "customCommissionValueLTE", "customCommissionValueIsNil", "customCommissionValueNotNil", "recruitedByID", "recruitedByIDNEQ", "recruitedByIDIn", "recruitedByIDNotIn", "recruitedByIDGT", "recruitedByIDGTE", "recruitedByIDLT", "recruitedByIDLTE", "recruitedByIDContains", "recruitedByIDHasPrefix", "recruitedByIDHasSuffix", "recruitedByIDIsNil", "recruitedByIDNotNil", "recruitedByIDEqualFold", "recruitedByIDContainsFold", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesIsNil", "notesNotNil", "notesEqualFold", "notesContainsFold", "rejectionReason", "rejectionReasonNEQ", "rejectionReasonIn", "rejectionReasonNotIn", "rejectionReasonGT", "rejectionReasonGTE", "rejectionReasonLT", "rejectionReasonLTE", "rejectionReasonContains", "rejectionReasonHasPrefix", "rejectionReasonHasSuffix", "rejectionReasonIsNil", "rejectionReasonNotNil", "rejectionReasonEqualFold", "rejectionReasonContainsFold", "importJobID", "importJobIDNEQ", "importJobIDIn", "importJobIDNotIn", "importJobIDGT", "importJobIDGTE", "importJobIDLT", "importJobIDLTE", "importJobIDContains", "importJobIDHasPrefix", "importJobIDHasSuffix", "importJobIDIsNil", "importJobIDNotNil", "importJobIDEqualFold", "importJobIDContainsFold", "approvedAt", "approvedAtNEQ", "approvedAtIn", "approvedAtNotIn", "approvedAtGT", "approvedAtGTE", "approvedAtLT", "approvedAtLTE", "approvedAtIsNil", "approvedAtNotNil", "hasCampaign", "hasCampaignWith", "hasRecruitedBy", "hasRecruitedByWith", "hasRecruits", "hasRecruitsWith", "hasImportJob", "hasImportJobWith", "hasConversions", "hasConversionsWith", "hasCoupons", "hasCouponsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDEqualFold", "campaignIDContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fullName", "fullNameNEQ", "fullNameIn", "fullNameNotIn", "fullNameGT", "fullNameGTE", "fullNameLT", "fullNameLTE", "fullNameContains", "fullNameHasPrefix", "fullNameHasSuffix", "fullNameIsNil", "fullNameNotNil", "fullNameEqualFold", "fullNameContainsFold", "slug", "slugNEQ", "slugIn", "slugNotIn", "slugGT", "slugGTE", "slugLT", "slugLTE", "slugContains", "slugHasPrefix", "slugHasSuffix", "slugEqualFold", "slugContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "paypalEmail", "paypalEmailNEQ", "paypalEmailIn", "paypalEmailNotIn", "paypalEmailGT", "paypalEmailGTE", "paypalEmailLT", "paypalEmailLTE", "paypalEmailContains", "paypalEmailHasPrefix", "paypalEmailHasSuffix", "paypalEmailIsNil", "paypalEmailNotNil", "paypalEmailEqualFold", "paypalEmailContainsFold", "customCommissionType", "customCommissionTypeNEQ", "customCommissionTypeIn", "customCommissionTypeNotIn", "customCommissionTypeIsNil", "customCommissionTypeNotNil", "customCommissionValue", "customCommissionValueNEQ", "customCommissionValueIn", "customCommissionValueNotIn", "customCommissionValueGT", "customCommissionValueGTE", "customCommissionValueLT", "customCommissionValueLTE", "customCommissionValueIsNil", "customCommissionValueNotNil", "recruitedByID", "recruitedByIDNEQ", "recruitedByIDIn", "recruitedByIDNotIn", "recruitedByIDGT", "recruitedByIDGTE", "recruitedByIDLT", "recruitedByIDLTE", "recruitedByIDContains", "recruitedByIDHasPrefix", "recruitedByIDHasSuffix", "recruitedByIDIsNil", "recruitedByIDNotNil", "recruitedByIDEqualFold", "recruitedByIDContainsFold", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesIsNil", "notesNotNil", "notesEqualFold", "notesContainsFold", "rejectionReason", "rejectionReasonNEQ", "rejectionReasonIn", "rejectionReasonNotIn", "rejectionReasonGT", "rejectionReasonGTE", "rejectionReasonLT", "rejectionReasonLTE", "rejectionReasonContains", "rejectionReasonHasPrefix", "rejectionReasonHasSuffix", "rejectionReasonIsNil", "rejectionReasonNotNil", "rejectionReasonEqualFold", "rejectionReasonContainsFold", "importJobID", "importJobIDNEQ", "importJobIDIn", "importJobIDNotIn", "importJobIDGT", "importJobIDGTE", "importJobIDLT", "importJobIDLTE", "importJobIDContains", "importJobIDHasPrefix", "importJobIDHasSuffix", "importJobIDIsNil", "importJobIDNotNil", "importJobIDEqualFold", "importJobIDContainsFold", "invitedAt", "invitedAtNEQ", "invitedAtIn", "invitedAtNotIn", "invitedAtGT", "invitedAtGTE", "invitedAtLT", "invitedAtLTE", "invitedAtIsNil", "invitedAtNotNil", "approvedAt", "approvedAtNEQ", "approvedAtIn", "approvedAtNotIn", "approvedAtGT", "approvedAtGTE", "approvedAtLT", "approvedAtLTE", "approvedAtIsNil", "approvedAtNotNil", "hasCampaign", "hasCampaignWith", "hasRecruitedBy", "hasRecruitedByWith", "hasRecruits", "hasRecruitsWith", "hasImportJob", "hasImportJobWith", "hasConversions", "hasConversionsWith", "hasCoupons", "hasCouponsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24560,6 +24976,76 @@ func (ec *executionContext) unmarshalInputAffiliateWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.ImportJobIDContainsFold = data
+		case "invitedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAt = data
+		case "invitedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtNEQ = data
+		case "invitedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtIn = data
+		case "invitedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtNotIn = data
+		case "invitedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtGT = data
+		case "invitedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtGTE = data
+		case "invitedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtLT = data
+		case "invitedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtLTE = data
+		case "invitedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtIsNil = data
+		case "invitedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitedAtNotNil = data
 		case "approvedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("approvedAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -33605,7 +34091,7 @@ func (ec *executionContext) unmarshalInputMCPTokenWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "hint", "hintNEQ", "hintIn", "hintNotIn", "hintGT", "hintGTE", "hintLT", "hintLTE", "hintContains", "hintHasPrefix", "hintHasSuffix", "hintEqualFold", "hintContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDIsNil", "createdByIDNotNil", "createdByIDEqualFold", "createdByIDContainsFold", "lastUsedAt", "lastUsedAtNEQ", "lastUsedAtIn", "lastUsedAtNotIn", "lastUsedAtGT", "lastUsedAtGTE", "lastUsedAtLT", "lastUsedAtLTE", "lastUsedAtIsNil", "lastUsedAtNotNil", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "readOnly", "readOnlyNEQ", "hasCreatedBy", "hasCreatedByWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "hint", "hintNEQ", "hintIn", "hintNotIn", "hintGT", "hintGTE", "hintLT", "hintLTE", "hintContains", "hintHasPrefix", "hintHasSuffix", "hintEqualFold", "hintContainsFold", "createdByID", "createdByIDNEQ", "createdByIDIn", "createdByIDNotIn", "createdByIDGT", "createdByIDGTE", "createdByIDLT", "createdByIDLTE", "createdByIDContains", "createdByIDHasPrefix", "createdByIDHasSuffix", "createdByIDIsNil", "createdByIDNotNil", "createdByIDEqualFold", "createdByIDContainsFold", "lastUsedAt", "lastUsedAtNEQ", "lastUsedAtIn", "lastUsedAtNotIn", "lastUsedAtGT", "lastUsedAtGTE", "lastUsedAtLT", "lastUsedAtLTE", "lastUsedAtIsNil", "lastUsedAtNotNil", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "readOnly", "readOnlyNEQ", "affiliateID", "affiliateIDNEQ", "affiliateIDIn", "affiliateIDNotIn", "affiliateIDGT", "affiliateIDGTE", "affiliateIDLT", "affiliateIDLTE", "affiliateIDContains", "affiliateIDHasPrefix", "affiliateIDHasSuffix", "affiliateIDIsNil", "affiliateIDNotNil", "affiliateIDEqualFold", "affiliateIDContainsFold", "hasCreatedBy", "hasCreatedByWith", "hasAffiliate", "hasAffiliateWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34256,6 +34742,111 @@ func (ec *executionContext) unmarshalInputMCPTokenWhereInput(ctx context.Context
 				return it, err
 			}
 			it.ReadOnlyNEQ = data
+		case "affiliateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateID = data
+		case "affiliateIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDNEQ = data
+		case "affiliateIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDIn"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDIn = data
+		case "affiliateIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDNotIn = data
+		case "affiliateIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDGT"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDGT = data
+		case "affiliateIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDGTE"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDGTE = data
+		case "affiliateIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDLT"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDLT = data
+		case "affiliateIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDLTE"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDLTE = data
+		case "affiliateIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDContains"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDContains = data
+		case "affiliateIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDHasPrefix = data
+		case "affiliateIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDHasSuffix = data
+		case "affiliateIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDIsNil = data
+		case "affiliateIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDNotNil = data
+		case "affiliateIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDEqualFold = data
+		case "affiliateIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateIDContainsFold = data
 		case "hasCreatedBy":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCreatedBy"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -34270,6 +34861,20 @@ func (ec *executionContext) unmarshalInputMCPTokenWhereInput(ctx context.Context
 				return it, err
 			}
 			it.HasCreatedByWith = data
+		case "hasAffiliate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAffiliate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAffiliate = data
+		case "hasAffiliateWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAffiliateWith"))
+			data, err := ec.unmarshalOAffiliateWhereInput2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAffiliateWith = data
 		}
 	}
 	return it, nil
@@ -39536,6 +40141,11 @@ func (ec *executionContext) _Affiliate(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "invitedAt":
+			out.Values[i] = ec._Affiliate_invitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "approvedAt":
 			out.Values[i] = ec._Affiliate_approvedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -41302,6 +41912,11 @@ func (ec *executionContext) _MCPToken(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "affiliateID":
+			out.Values[i] = ec._MCPToken_affiliateID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organization":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -41313,6 +41928,12 @@ func (ec *executionContext) _MCPToken(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MCPToken_createdBy(ctx, field, obj)
+				})
+		case "affiliate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MCPToken_affiliate(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -42483,6 +43104,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_supportedHomeCurrencies(ctx, field)
+				})
+		case "affiliate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_affiliate(ctx, field)
+				})
+		case "campaign":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaign(ctx, field)
+				})
+		case "payoutBatch":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_payoutBatch(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
