@@ -20,8 +20,12 @@ const (
 
 // Error is a refusal a person can act on. Its message is safe to show.
 type Error struct {
-	Kind    Kind
-	Field   string // the input at fault, as the GraphQL input names it; may be empty
+	Kind  Kind
+	Field string // the input at fault, as the GraphQL input names it; may be empty
+	// Reason is a specific, stable snake_case cause within the kind (e.g.
+	// slug_already_taken) that clients branch on; it travels as
+	// extensions.reason and is the error name the MCP and REST adapters show.
+	Reason  string
 	Message string
 }
 
@@ -30,4 +34,10 @@ func (e *Error) Error() string { return e.Message }
 // Invalid reports a wrong input, naming it and saying how to fix it.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Field: field, Message: field + " " + fmt.Sprintf(format, args...)}
+}
+
+// Conflict refuses an input that collides with existing data, naming the
+// field and a stable reason such as slug_already_taken.
+func Conflict(field, reason, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }

@@ -95,6 +95,10 @@ func presentError(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 		if field != "" {
 			gqlErr.Extensions["field"] = field
 		}
+		var refusal *fault.Error
+		if errors.As(err, &refusal) && refusal.Reason != "" {
+			gqlErr.Extensions["reason"] = refusal.Reason
+		}
 		return gqlErr
 	}
 }

@@ -4,6 +4,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +22,23 @@ import (
 type Resolver struct {
 	client  *ent.Client
 	account *account.Service
+	deps    Deps
+}
+
+// now is the resolvers' clock: Deps.Now in tests, else the wall clock.
+func (r *Resolver) now() time.Time {
+	if r.deps.Now != nil {
+		return r.deps.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// publicURL is the base of links Tandem sends, without a trailing slash.
+func (r *Resolver) publicURL() string {
+	if r.deps.PublicURL == "" {
+		return "http://127.0.0.1:8080"
+	}
+	return strings.TrimRight(r.deps.PublicURL, "/")
 }
 
 // Deps are what the resolvers need besides the database.
@@ -38,6 +56,7 @@ func NewSchema(client *ent.Client, deps Deps) graphql.ExecutableSchema {
 	return generated.NewExecutableSchema(generated.Config{
 		Resolvers: &Resolver{
 			client: client,
+			deps:   deps,
 			account: account.New(client, account.Options{
 				Keys: deps.Keys, Now: deps.Now, PublicURL: deps.PublicURL, Argon2: deps.Argon2,
 			}),
