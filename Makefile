@@ -8,7 +8,9 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LINT_PKGS      = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/ent$$' -e '/ent/[a-z]*$$' -e '/graph/generated' | grep -v -e '/ent/schema' ) ./ent/schema/...
 TEST_FLAGS    ?= -race -count=1 -timeout 20m
 
-.PHONY: run build test test-unit lint vet fmt-check generate check-generated migration bench clean
+TSCLIENT      := mcpadapter/testdata/tsclient
+
+.PHONY: run build test test-unit ts-client lint vet fmt-check generate check-generated migration bench clean
 
 ## run: build, create the demo organization with demo data on first run, and serve
 run: build
@@ -18,7 +20,14 @@ build:
 	$(GO) build -o $(BIN) ./cmd/tandem
 
 ## test: format, vet, lint, and every test (PostgreSQL/Redis when their URLs are set)
-test: fmt-check vet lint test-unit
+test: fmt-check vet lint ts-client test-unit
+
+# The official TypeScript MCP SDK, for the check that the seed's client
+# config works with it; skipped (with a line saying so) without Node.
+ts-client:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(TSCLIENT) --no-audit --no-fund --loglevel=error >/dev/null && echo "TypeScript MCP SDK ready for the client check"; \
+	else echo "skipping the TypeScript SDK client check: npm is not installed"; fi
 
 test-unit:
 	@if [ -z "$$TANDEM_TEST_POSTGRES_URL" ]; then echo "skipping PostgreSQL tests: TANDEM_TEST_POSTGRES_URL is not set"; fi
@@ -49,9 +58,12 @@ check-generated: generate
 migration:
 	$(GO) run ./store/migrationgen -name $(NAME)
 
-## bench: benchmarks, with the figures quoted in issue notes
+## bench: benchmarks, with the figures quoted in issue notes; then the MCP
+## loopback comparison (full stack vs /graphql vs a bare mcp-go server)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	TANDEM_BENCH=1 $(GO) test -count=1 -v -run '^TestLoopbackBenchmark$$' ./mcpadapter | grep -v -e '^=== ' -e '^--- ' -e '^    '
+
 
 clean:
 	rm -rf bin

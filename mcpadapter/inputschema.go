@@ -33,10 +33,11 @@ const maxInputDepth = 3
 // output is byte-for-byte deterministic, so tool listings can be cached and
 // compared.
 //
-// Ranges are not derived: gqlparser's KnownDirectives rule rejects a
-// directive such as @range on a variable unless the schema declares it for
-// VARIABLE_DEFINITION, so an operation carrying one would not load. Bounds
-// belong in the schema (or the resolver) until such a directive is declared.
+// Bounds come from the variable directives graph/schema.graphql declares:
+// @range (minimum/maximum), @length (minLength/maxLength or
+// minItems/maxItems), @values (enum), @pattern and @singleOrList. The
+// resolvers enforce the same bounds, so a caller that skips the schema is
+// refused all the same.
 func InputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMessage, error) {
 	if schema == nil {
 		return nil, errors.New("mcpadapter: no schema")
@@ -49,6 +50,9 @@ func InputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMessa
 	for _, v := range op.VariableDefinitions {
 		p, err := typeSchema(schema, v.Type, 0)
 		if err != nil {
+			return nil, fmt.Errorf("operation %s: variable $%s: %w", opName(op), v.Variable, err)
+		}
+		if p, err = applyDirectives(p, v.Directives); err != nil {
 			return nil, fmt.Errorf("operation %s: variable $%s: %w", opName(op), v.Variable, err)
 		}
 		if d := strings.TrimSpace(v.Description); d != "" {
@@ -95,6 +99,44 @@ func Description(op *ast.OperationDefinition) (string, error) {
 		return "", fmt.Errorf("operation %s has no description: put a \"\"\"…\"\"\" block above it saying what the tool does", opName(op))
 	}
 	return d, nil
+}
+
+// applyDirectives adds the bounds a variable's directives declare to its
+// schema p.
+func applyDirectives(p object, dirs ast.DirectiveList) (object, error) {
+	isArray := p.get("type") == "array"
+	for _, d := range dirs {
+		args := map[string]any{}
+		for _, a := range d.Arguments {
+			v, err := a.Value.Value(nil)
+			if err != nil {
+				return nil, fmt.Errorf("@%s(%s): %w", d.Name, a.Name, err)
+			}
+			args[a.Name] = v
+		}
+		switch d.Name {
+		case "range":
+			p = p.setIf("minimum", args["min"]).setIf("maximum", args["max"])
+		case "length":
+			if isArray {
+				p = p.setIf("minItems", args["min"]).setIf("maxItems", args["max"])
+			} else {
+				p = p.setIf("minLength", args["min"]).setIf("maxLength", args["max"])
+			}
+		case "values":
+			p = p.set("enum", args["list"])
+		case "pattern":
+			p = p.set("pattern", args["regex"])
+		case "singleOrList":
+			if !isArray {
+				return nil, errors.New("@singleOrList is for list variables")
+			}
+			p = object{{"anyOf", []any{p.get("items"), p}}}
+		default:
+			return nil, fmt.Errorf("@%s is not a tool-argument directive", d.Name)
+		}
+	}
+	return p, nil
 }
 
 func opName(op *ast.OperationDefinition) string {
@@ -201,6 +243,24 @@ type member struct {
 }
 
 func (o object) set(key string, value any) object { return append(o, member{key, value}) }
+
+// setIf sets key when value is not nil.
+func (o object) setIf(key string, value any) object {
+	if value == nil {
+		return o
+	}
+	return o.set(key, value)
+}
+
+// get returns the value of key, or nil.
+func (o object) get(key string) any {
+	for _, m := range o {
+		if m.key == key {
+			return m.value
+		}
+	}
+	return nil
+}
 
 // encode writes v as compact JSON, objects in member order. HTML escaping is
 // off because descriptions are read by people and models, not embedded in

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/tandemhq/tandem/graph"
 	"github.com/tandemhq/tandem/store/storetest"
@@ -279,14 +280,36 @@ query list_campaigns { campaigns { totalCount } }`)
 	}
 }
 
-// Ranges cannot ride on a directive in the operation file: the schema does
-// not declare @range, and validation rejects directives it does not know.
-// If this starts passing, the schema has declared one and InputSchema
-// should read it.
-func TestRangeDirectiveNeedsSchema(t *testing.T) {
-	_, errs := gqlparser.LoadQueryWithRules(loadSchema(t), `"""Campaigns."""
-query ranged($take: Int @range(min: 1, max: 100)) { campaigns(first: $take) { totalCount } }`, nil)
-	if len(errs) == 0 || !strings.Contains(errs.Error(), `Unknown directive "@range"`) {
-		t.Fatalf("want the undeclared @range rejected, got %v", errs)
+// The variable directives become JSON Schema bounds.
+func TestInputSchemaDirectives(t *testing.T) {
+	// Parsed without validation: the variables need not be used to have a schema.
+	doc, perr := parser.ParseQuery(&ast.Source{Input: `"""Bounds."""
+query bounded(
+  $take: Int = 50 @range(min: 1, max: 200)
+  $percent: Float @range(min: 0, max: 100)
+  $reason: String @length(max: 1000)
+  $emails: [String!] @length(min: 1, max: 50)
+  $range: String = "30d" @values(list: ["7d", "30d"])
+  $code: String @pattern(regex: "^[A-Z]{3}$")
+  $origins: [String!] @singleOrList
+) { campaigns(first: $take) { totalCount } }`})
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	got, err := InputSchema(loadSchema(t), doc.Operations[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := compact(t, `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{
+"take":{"type":"integer","minimum":1,"maximum":200,"default":50},
+"percent":{"type":"number","minimum":0,"maximum":100},
+"reason":{"type":"string","maxLength":1000},
+"emails":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":50},
+"range":{"type":"string","enum":["7d","30d"],"default":"30d"},
+"code":{"type":"string","pattern":"^[A-Z]{3}$"},
+"origins":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}
+},"additionalProperties":false}`)
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", indent(got), indent([]byte(want)))
 	}
 }

@@ -199,14 +199,8 @@ func (cfg Config) page(op string) http.HandlerFunc {
 func (cfg Config) run(w http.ResponseWriter, ctx context.Context, op string, vars map[string]any) (json.RawMessage, bool) {
 	resp := cfg.Runner.Run(ctx, op, vars)
 	if len(resp.Errors) > 0 {
-		e := resp.Errors[0]
-		code, _ := e.Extensions["code"].(string)
-		status, name := statusFor(code)
-		if tier, ok := e.Extensions["requiredTier"].(string); ok {
-			writeJSON(w, status, map[string]string{"error": name, "message": e.Message, "requiredTier": tier})
-			return nil, false
-		}
-		writeError(w, status, name, e.Message)
+		p := graph.Public(resp.Errors[0])
+		writeJSON(w, p.Status, p)
 		return nil, false
 	}
 	var root map[string]json.RawMessage
@@ -218,31 +212,6 @@ func (cfg Config) run(w http.ResponseWriter, ctx context.Context, op string, var
 		return v, true
 	}
 	return nil, false
-}
-
-// statusFor maps the core's error codes to HTTP statuses and the seeds' error names.
-func statusFor(code string) (int, string) {
-	switch code {
-	case graph.CodeUnauthenticated:
-		return http.StatusUnauthorized, "unauthorized"
-	case graph.CodeForbidden:
-		return http.StatusForbidden, "forbidden"
-	case graph.CodeNotFound:
-		return http.StatusNotFound, "not_found"
-	case graph.CodeBadUserInput, "GRAPHQL_VALIDATION_FAILED":
-		return http.StatusBadRequest, "bad_request"
-	case graph.CodeConflict:
-		return http.StatusConflict, "conflict"
-	case graph.CodePlanRequired:
-		return http.StatusPaymentRequired, "plan_tier_required"
-	case graph.CodePaidPlan:
-		return http.StatusPaymentRequired, "paid_plan_required"
-	case graph.CodeEmailUnverified:
-		return http.StatusForbidden, "email_not_verified"
-	case graph.CodeQueryTooComplex:
-		return http.StatusBadRequest, "query_too_complex"
-	}
-	return http.StatusInternalServerError, "internal"
 }
 
 func writeGateError(w http.ResponseWriter, err error) {

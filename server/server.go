@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,9 +21,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/graph"
 	"github.com/tandemhq/tandem/identity"
 	"github.com/tandemhq/tandem/keys"
+	"github.com/tandemhq/tandem/mcpadapter"
 	"github.com/tandemhq/tandem/relay"
 	"github.com/tandemhq/tandem/rest"
 	"github.com/tandemhq/tandem/store"
@@ -44,6 +47,11 @@ type Config struct {
 	// and revocation reaches the others within the auth cache TTL.
 	Redis redis.UniversalClient
 	Now   func() time.Time
+	// Role is RoleAll (default), RoleAPI or RoleRelay. A relay serves only
+	// /api/mcp and forwards each signed tool call to Upstream, an API
+	// instance; it needs no database.
+	Role     string
+	Upstream *url.URL
 }
 
 // New returns the HTTP handler serving every route. ctx bounds background
@@ -53,17 +61,37 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Role == "" {
+		cfg.Role = RoleAll
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestLog(cfg.Logger), middleware.Recoverer)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "role": cfg.Role})
+	})
+	runner, tools, err := programsTools(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch cfg.Role {
+	case RoleRelay:
+		if cfg.Upstream == nil {
+			return nil, fmt.Errorf("a relay forwards tool calls to an API instance: set its URL (--upstream)")
+		}
+		r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "role": cfg.Role})
+		})
+		return r, mountMCP(r, cfg, tools, cfg.Upstream, upstreamTransport())
+	case RoleAPI, RoleAll:
+	default:
+		return nil, fmt.Errorf("unknown role %q: use all, api or relay", cfg.Role)
+	}
+
 	authn := newAuthenticator(ctx, cfg)
 	restRunner, err := graph.NewRunner(newSchema(cfg), cfg.DB.Client, graph.Options{Logger: cfg.Logger}, rest.Operations())
 	if err != nil {
 		return nil, fmt.Errorf("REST operations: %w", err)
 	}
-	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(cfg.Logger), middleware.Recoverer)
-
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
 	r.Get("/readyz", readiness(cfg.DB))
 
 	gql := newGraphQLHandler(cfg)
@@ -75,17 +103,35 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		}
 		r.Handle("/graphql", gql)
 	})
+	ops := mountMCPOperations(r, authn, runner, tools)
 	r.Group(func(r chi.Router) {
 		r.Use(limitBody(MaxBodyBytes))
 		r.Mount("/api/v1", rest.Handler(rest.Config{
 			Runner: restRunner, Authn: authn, Keys: cfg.Keys, Replay: authn.Replay, MaxBody: MaxBodyBytes,
 		}))
 	})
+	if cfg.Role == RoleAll {
+		// The relay half calls the API half in-process: same signature, same
+		// verification, no network hop.
+		inProcess := &url.URL{Scheme: "http", Host: "in-process"}
+		if err := mountMCP(r, cfg, tools, inProcess, mcpadapter.InProcess(ops)); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
+// dbClient is the database client, or nil for a relay, which never runs an
+// operation itself.
+func dbClient(cfg Config) *ent.Client {
+	if cfg.DB == nil {
+		return nil
+	}
+	return cfg.DB.Client
+}
+
 func newSchema(cfg Config) graphql.ExecutableSchema {
-	return graph.NewSchema(cfg.DB.Client, graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL})
+	return graph.NewSchema(dbClient(cfg), graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL})
 }
 
 func newGraphQLHandler(cfg Config) http.Handler {

@@ -106,7 +106,10 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 }
 
 func wrap(db *sql.DB, dialectName string) *DB {
-	drv := entsql.OpenDB(dialectName, db)
+	var drv dialect.Driver = entsql.OpenDB(dialectName, db)
+	if dialectName == dialect.SQLite {
+		drv = newSerialWrites(drv.(*entsql.Driver))
+	}
 	client := ent.NewClient(ent.Driver(drv))
 	client.Use(audit.Hook())
 	return &DB{Client: client, SQL: db, Dialect: dialectName}

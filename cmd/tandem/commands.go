@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -153,6 +154,8 @@ func seedOrg(ctx context.Context, db *store.DB, slug string, opts demo.Options, 
 // serveFlags are the flags of every command that serves.
 type serveFlags struct {
 	addr, publicURL, redisURL, smtpURL *string
+	role                               string   // server.RoleAll unless set
+	upstream                           *url.URL // with RoleRelay
 }
 
 func addServeFlags(fs *flag.FlagSet) serveFlags {
@@ -168,8 +171,27 @@ func cmdServe(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("serve", o)
 	sf := addServeFlags(fs)
 	dev := fs.Bool("dev", false, "development mode: GraphiQL, introspection, the "+server.DevViewerHeader+" header")
+	role := fs.String("role", server.RoleAll, "all: the API and the MCP endpoint; api: the API only; relay: only /api/mcp, forwarding signed tool calls to --upstream")
+	upstream := fs.String("upstream", "", "the API instance a relay forwards to, e.g. http://10.0.0.5:8080 (with --role relay)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	sf.role = *role
+	if *role == server.RoleRelay {
+		u, err := url.Parse(*upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: --role relay needs --upstream, the API's base URL (http://HOST:PORT)", errUsage)
+		}
+		sf.upstream = u
+		// A relay holds no data: it needs only the relay secret.
+		k, err := loadKeys(*dbURL)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, serveConfig{keys: k, flags: sf, dev: *dev}, o, nil)
+	}
+	if *upstream != "" {
+		return fmt.Errorf("%w: --upstream is for --role relay", errUsage)
 	}
 	db, k, applied, err := openWithKeys(ctx, *dbURL)
 	if err != nil {
@@ -241,6 +263,7 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	defer stopBackground()
 	h, err := server.New(srvCtx, server.Config{
 		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
+		Role: c.flags.role, Upstream: c.flags.upstream,
 	})
 	if err != nil {
 		ln.Close()
@@ -253,14 +276,21 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	url := "http://" + ln.Addr().String()
-	log.Info("serving", "url", url, "graphql", url+"/graphql", "db", db.Dialect)
+	base := "http://" + ln.Addr().String()
+	if db == nil {
+		log.Info("serving", "role", c.flags.role, "url", base, "mcp", base+"/api/mcp", "upstream", c.flags.upstream.String())
+	} else {
+		log.Info("serving", "role", c.flags.role, "url", base, "graphql", base+"/graphql", "mcp", base+"/api/mcp", "db", db.Dialect)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	mailDone := make(chan struct{})
 	go func() {
 		defer close(mailDone)
+		if db == nil {
+			return // a relay sends no email
+		}
 		(&mailer.Worker{Client: db.Client, Sender: sender, Log: log}).Run(srvCtx, mailer.DefaultInterval)
 	}()
 	defer func() { stopBackground(); <-mailDone }() // the worker finishes before the database closes

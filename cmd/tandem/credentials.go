@@ -28,6 +28,7 @@ func cmdTokenCreate(ctx context.Context, args []string, o *output) error {
 	slug := fs.String("org", "", "slug of the organization the token is for")
 	name := fs.String("name", "", `what the token is for, e.g. "Claude Desktop laptop"`)
 	readOnly := fs.Bool("read-only", false, "the token sees and calls read operations only")
+	affiliateID := fs.String("affiliate", "", "scope the token to one Approved affiliate (aff_…): it acts for that affiliate and can use only the affiliate tools")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -43,14 +44,20 @@ func cmdTokenCreate(ctx context.Context, args []string, o *output) error {
 	if err != nil {
 		return err
 	}
-	res, err := account.New(db.Client, account.Options{}).
-		CreateMCPTokenAsSystem(ctx, org.ID, account.CreateMCPTokenInput{Name: *name, ReadOnly: *readOnly})
+	in := account.CreateMCPTokenInput{Name: *name, ReadOnly: *readOnly}
+	if *affiliateID != "" {
+		in.AffiliateID = affiliateID
+	}
+	res, err := account.New(db.Client, account.Options{}).CreateMCPTokenAsSystem(ctx, org.ID, in)
 	if err != nil {
 		return err
 	}
 	scope := "read and write"
 	if res.MCPToken.ReadOnly {
 		scope = "read-only"
+	}
+	if a := res.MCPToken.AffiliateID; a != nil {
+		scope += ", acting for affiliate " + *a + " only"
 	}
 	o.result(struct {
 		ID    string `json:"id"`

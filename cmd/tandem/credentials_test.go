@@ -129,6 +129,7 @@ func TestTokenCommandErrors(t *testing.T) {
 		{"create without name", []string{"token", "create", "--org", "acme"}, 2, "--name is required"},
 		{"create in unknown org", []string{"token", "create", "--org", "nope", "--name", "x"}, 1, `no organization with slug "nope"`},
 		{"create with a long name", []string{"token", "create", "--org", "acme", "--name", strings.Repeat("n", 101)}, 1, "name is too long"},
+		{"create for an unknown affiliate", []string{"token", "create", "--org", "acme", "--name", "x", "--affiliate", "aff_nope"}, 1, `affiliate "aff_nope" not found`},
 		{"revoke without id", []string{"token", "revoke"}, 2, "--id is required"},
 		{"revoke unknown", []string{"token", "revoke", "--id", "mcp_nope"}, 1, `no MCP token has id "mcp_nope"`},
 		{"apikey without org", []string{"apikey", "create", "--name", "x"}, 2, "--org is required"},

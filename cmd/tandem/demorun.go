@@ -5,6 +5,12 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem/account"
+	"github.com/tandemhq/tandem/ent/mcptoken"
+	"github.com/tandemhq/tandem/ent/schema/rule"
+	"github.com/tandemhq/tandem/store"
 
 	"github.com/tandemhq/tandem/demo"
 	"github.com/tandemhq/tandem/provision"
@@ -45,8 +51,12 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 			return err
 		}
 	}
+	token, err := demoMCPToken(ctx, db)
+	if err != nil {
+		return err
+	}
 	return serve(ctx, serveConfig{db: db, keys: k, flags: sf, dev: true, applied: applied}, o, func(listen string) {
-		fmt.Fprintln(o.stdout, nextSteps(listen))
+		fmt.Fprintln(o.stdout, nextSteps(listen, token))
 	})
 }
 
@@ -58,10 +68,54 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func nextSteps(listen string) string {
+// demoTokenName names the MCP token each `make run` mints. A token's
+// plaintext is never stored, so each run revokes the previous run's token
+// and mints a fresh one to print; the organization's cap of 10 is never hit.
+const demoTokenName = "Local AI client (make run)"
+
+func demoMCPToken(ctx context.Context, db *store.DB) (string, error) {
+	org, err := provision.OrgBySlug(ctx, db.Client, demoSlug)
+	if err != nil {
+		return "", err
+	}
+	sys := rule.AsSystem(ctx) // the CLI acts for the machine's operator
+	if err := db.Client.MCPToken.Update().
+		Where(mcptoken.OrgID(org.ID), mcptoken.Name(demoTokenName), mcptoken.RevokedAtIsNil()).
+		SetRevokedAt(time.Now()).Exec(sys); err != nil {
+		return "", err
+	}
+	res, err := account.New(db.Client, account.Options{}).
+		CreateMCPTokenAsSystem(ctx, org.ID, account.CreateMCPTokenInput{Name: demoTokenName})
+	if err != nil {
+		return "", err
+	}
+	return res.Token, nil
+}
+
+func nextSteps(listen, token string) string {
 	base := "http://" + listen
 	return strings.TrimSpace(fmt.Sprintf(`
 Tandem is running at %[1]s with the demo organization %[2]q (plan Growth).
+
+Connect an AI client over MCP (a fresh token is minted on every run):
+
+  Claude Desktop, Cursor (claude_desktop_config.json, ~/.cursor/mcp.json):
+    {
+      "mcpServers": {
+        "tandem": {
+          "url": "%[1]s/api/mcp",
+          "headers": {
+            "Authorization": "Bearer %[4]s"
+          }
+        }
+      }
+    }
+
+  Claude Code:
+    claude mcp add --transport http tandem %[1]s/api/mcp \
+      --header "Authorization: Bearer %[4]s"
+
+  Then ask: "what's in my Tandem account?"
 
   Explore the API   open %[1]s/graphiql and add the header
                     {"%[3]s": "%[2]s"} to act as the demo owner.
@@ -70,7 +124,5 @@ Tandem is running at %[1]s with the demo organization %[2]q (plan Growth).
                       -d '{"query":"{ viewerOrganization { name planTier } conversions(first: 5, where: {status: Approved}) { totalCount edges { node { id amountCents currency } } } }"}'
   Health            %[1]s/healthz and %[1]s/readyz
 
-AI clients connect over MCP at %[1]s/api/mcp once the Programs MCP server
-lands; until then every capability is reachable through GraphQL above.
-Stop with Ctrl-C; the data stays in ./data/tandem.db.`, base, demoSlug, server.DevViewerHeader))
+Stop with Ctrl-C; the data stays in ./data/tandem.db.`, base, demoSlug, server.DevViewerHeader, token))
 }

@@ -31,7 +31,7 @@ Usage:
   tandem org create --name N --slug S --owner-email E [--plan free|trial|starter|growth|pro]
   tandem demo seed --org SLUG [--affiliates N] [--conversions N] [--clicks N] [--seed K]
   tandem demo run  [--addr 127.0.0.1:8080] [--db URL]   (what 'make run' does)
-  tandem token create --org SLUG --name N [--read-only]   (prints the rk_mcp_ token, once)
+  tandem token create --org SLUG --name N [--read-only] [--affiliate AFF_ID]   (prints the rk_mcp_ token, once)
   tandem token revoke --id ID
   tandem apikey create --org SLUG --name N   (prints the rk_live_ key and rks_ signing secret, once)
   tandem user create --email E [--password-stdin]   (the password is the first line of stdin)

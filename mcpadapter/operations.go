@@ -1,0 +1,109 @@
+package mcpadapter
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tandemhq/tandem/graph"
+	"github.com/tandemhq/tandem/viewer"
+)
+
+// The API side of the relay. The MCP endpoint (the relay) turns each tool
+// call into a signed request to these routes, exactly as the seed's relay
+// co-signs calls to the backend; whether the relay runs in this process or
+// in another, the request passes through the same identity middleware,
+// which verifies X-Rekomi-MCP-Identity and resolves the rk_mcp_ token.
+const (
+	// OperationsPath is where the API serves tool calls (POST OperationsPath+name).
+	OperationsPath = "/api/v1/mcp/tools/"
+	// WhoAmIPath answers what the calling token may do (read-only or not).
+	WhoAmIPath = "/api/v1/mcp/whoami"
+)
+
+// callRequest is the body of a relayed tool call.
+type callRequest struct {
+	Arguments map[string]any `json:"arguments"`
+	// CallID makes every signed request unique: the API refuses a signature
+	// it has already seen, and two identical calls within a second would
+	// otherwise sign identically.
+	CallID string `json:"callId"`
+}
+
+// callResponse is the API's answer: the operation's data, or its errors in
+// the public form.
+type callResponse struct {
+	Data   json.RawMessage     `json:"data,omitempty"`
+	Errors []graph.PublicError `json:"errors,omitempty"`
+}
+
+// WhoAmI is what the API tells the relay about a token.
+type WhoAmI struct {
+	OrgID       string `json:"orgId"`
+	ReadOnly    bool   `json:"readOnly"`
+	AffiliateID string `json:"affiliateId,omitempty"`
+}
+
+// OperationsHandler serves relayed tool calls for tools. It must sit behind
+// the identity middleware: it acts only for a relay-verified MCP viewer.
+func OperationsHandler(runner *graph.Runner, tools []*Tool) http.Handler {
+	byName := make(map[string]*Tool, len(tools))
+	for _, t := range tools {
+		byName[t.Name] = t
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := viewer.FromContext(r.Context())
+		if v == nil || v.ActorType != viewer.ActorMCP {
+			writeJSON(w, http.StatusUnauthorized, graph.PublicError{Status: http.StatusUnauthorized, Error: "unauthorized",
+				Message: "these routes serve the MCP relay: send an rk_mcp_ token through /api/mcp", Next: "Point your AI client at /api/mcp."})
+			return
+		}
+		if r.URL.Path == WhoAmIPath && r.Method == http.MethodGet {
+			writeJSON(w, http.StatusOK, WhoAmI{OrgID: v.OrgID, ReadOnly: !v.CanWrite(), AffiliateID: v.AffiliateID})
+			return
+		}
+		name, ok := strings.CutPrefix(r.URL.Path, OperationsPath)
+		tool := byName[name]
+		if !ok || tool == nil || r.Method != http.MethodPost {
+			writeJSON(w, http.StatusNotFound, graph.PublicError{Status: http.StatusNotFound, Error: "not_found",
+				Message: "no tool named " + name, Next: "List the tools (tools/list) and call one of them."})
+			return
+		}
+		var req callRequest
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber() // GraphQL Int wants integers, not float64
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, graph.PublicError{Status: http.StatusBadRequest, Error: "invalid_argument",
+				Message: "the call body is not JSON", Next: "Send {\"arguments\": {…}}."})
+			return
+		}
+		if !tool.Read && !v.CanWrite() {
+			writeJSON(w, http.StatusOK, callResponse{Errors: []graph.PublicError{{Status: http.StatusForbidden, Error: "forbidden",
+				Message: "this token is read-only: it can call the read tools only, and " + name + " changes data",
+				Next:    "Ask the organization owner for a read-write token if this assistant should make changes."}}})
+			return
+		}
+		resp := runner.Run(r.Context(), name, req.Arguments)
+		out := callResponse{Data: resp.Data}
+		if len(resp.Errors) > 0 {
+			out = callResponse{Errors: publicErrors(resp.Errors)}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func publicErrors(errs gqlerror.List) []graph.PublicError {
+	out := make([]graph.PublicError, len(errs))
+	for i, e := range errs {
+		out[i] = graph.Public(e)
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

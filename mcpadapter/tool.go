@@ -1,0 +1,136 @@
+package mcpadapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tandemhq/tandem/graph"
+)
+
+// Tool is one MCP tool: an operation file and everything derived from it.
+type Tool struct {
+	Name      string
+	Read      bool // a query: safe for read-only tokens
+	Operation *graph.Operation
+	Def       mcp.Tool // what tools/list shows
+	schema    *ast.Schema
+	validator *argumentValidator
+}
+
+// Tools derives a tool from every operation the runner loaded. It refuses a
+// file that would make a poor or unsafe tool: no description, more than one
+// root field, a mutation without @tool, a paged result without pageInfo.
+func Tools(schema *ast.Schema, runner *graph.Runner) ([]*Tool, error) {
+	var tools []*Tool
+	for _, name := range runner.Names() {
+		t, err := newTool(schema, runner.Operation(name))
+		if err != nil {
+			return nil, err
+		}
+		tools = append(tools, t)
+	}
+	return tools, nil
+}
+
+func newTool(schema *ast.Schema, op *graph.Operation) (*Tool, error) {
+	def := op.Definition
+	desc, err := Description(def)
+	if err != nil {
+		return nil, err
+	}
+	in, err := InputSchema(schema, def)
+	if err != nil {
+		return nil, err
+	}
+	out, err := OutputSchema(schema, def)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tool{Name: op.Name, Operation: op, schema: schema}
+	var ann mcp.ToolAnnotation
+	switch def.Operation {
+	case ast.Query:
+		t.Read = true
+		ann = mcp.ToolAnnotation{ReadOnlyHint: mcp.ToBoolPtr(true), DestructiveHint: mcp.ToBoolPtr(false), IdempotentHint: mcp.ToBoolPtr(true)}
+		if def.Directives.ForName("tool") != nil {
+			return nil, fmt.Errorf("operation %s: @tool describes writes; a query is a read", op.Name)
+		}
+	case ast.Mutation:
+		d := def.Directives.ForName("tool")
+		if d == nil {
+			return nil, fmt.Errorf("operation %s: a write tool says how it behaves: add @tool(destructive: …, idempotent: …) after its variables", op.Name)
+		}
+		ann = mcp.ToolAnnotation{ReadOnlyHint: mcp.ToBoolPtr(false),
+			DestructiveHint: mcp.ToBoolPtr(boolArg(d, "destructive")), IdempotentHint: mcp.ToBoolPtr(boolArg(d, "idempotent"))}
+	default:
+		return nil, fmt.Errorf("operation %s: a tool is a query or a mutation", op.Name)
+	}
+	// Every tool acts on this Tandem organization only, never the open web.
+	ann.OpenWorldHint = mcp.ToBoolPtr(false)
+	ann.Title = title(op.Name)
+	t.Def = mcp.NewToolWithRawSchema(op.Name, desc, in)
+	t.Def.RawOutputSchema = out
+	t.Def.Annotations = ann
+	if t.validator, err = newArgumentValidator(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func boolArg(d *ast.Directive, name string) bool {
+	a := d.Arguments.ForName(name)
+	if a == nil {
+		return false
+	}
+	v, _ := a.Value.Value(nil)
+	b, _ := v.(bool)
+	return b
+}
+
+// title turns list_affiliate_coupons into "List affiliate coupons".
+func title(name string) string {
+	s := strings.ReplaceAll(name, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Result turns a GraphQL response into the tool's result: the reshaped root
+// field as structured content and as JSON text, or, for an error, an
+// isError result whose text tells the agent what went wrong and what to do.
+func (t *Tool) Result(data json.RawMessage, errs []graph.PublicError) *mcp.CallToolResult {
+	if len(errs) > 0 {
+		return errorResult(errs[0])
+	}
+	obj, err := reshape(t.schema, t.Operation.Definition, data)
+	if err != nil {
+		return errorResult(graph.PublicError{Status: 500, Error: "internal", Message: "the tool returned no result", Next: "Try again in a moment."})
+	}
+	return jsonResult(obj, false)
+}
+
+func errorResult(p graph.PublicError) *mcp.CallToolResult {
+	return jsonResult(p, true)
+}
+
+func jsonResult(v any, isError bool) *mcp.CallToolResult {
+	var raw []byte
+	if o, ok := v.(object); ok {
+		var b bytes.Buffer
+		_ = encode(&b, o) // objects built by reshape hold JSON values only
+		raw = b.Bytes()
+	} else {
+		raw, _ = json.Marshal(v)
+	}
+	res := &mcp.CallToolResult{
+		Content: []mcp.Content{mcp.TextContent{Type: "text", Text: string(raw)}},
+		IsError: isError,
+	}
+	if !isError {
+		res.StructuredContent = json.RawMessage(raw)
+	}
+	return res
+}
