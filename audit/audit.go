@@ -288,6 +288,11 @@ func RecordOperation(ctx context.Context, client *ent.Client, action string, ent
 	if v == nil {
 		return ErrNoViewer
 	}
+	return write(ctx, client, v, []entry{{action: action, entityType: entityType, entityID: entityID, after: withoutSecrets(after)}})
+}
+
+// withoutSecrets drops keys named like secrets (…_hash, …_sealed).
+func withoutSecrets(after map[string]any) map[string]any {
 	var kept map[string]any
 	for k, val := range after {
 		if secretName(k) {
@@ -298,39 +303,46 @@ func RecordOperation(ctx context.Context, client *ent.Client, action string, ent
 		}
 		kept[k] = val
 	}
-	return write(ctx, client, v, []entry{{action: action, entityType: entityType, entityID: entityID, after: kept}})
+	return kept
 }
 
 // write inserts the entries as the system, so tenancy and role rules never
 // stop a permitted change from being logged.
 func write(ctx context.Context, client *ent.Client, v *viewer.Viewer, entries []entry) error {
-	ctx = rule.AsSystem(ctx)
+	ctx = systemCtx(ctx)
 	for start := 0; start < len(entries); start += writeChunk {
 		chunk := entries[start:min(start+writeChunk, len(entries))]
 		builders := make([]*ent.AuditLogEntryCreate, len(chunk))
 		for i, e := range chunk {
-			c := client.AuditLogEntry.Create().
-				SetOrgID(v.OrgID).
-				SetActorType(auditlogentry.ActorType(v.ActorType)).
-				SetAction(e.action)
-			setIf(c.SetActorID, v.ActorID)
-			setIf(c.SetTokenID, v.TokenID)
-			setIf(c.SetRequestID, clip(v.RequestID, requestIDMaxLen))
-			setIf(c.SetEntityType, e.entityType)
-			setIf(c.SetEntityID, e.entityID)
-			if e.before != nil {
-				c.SetBefore(e.before)
-			}
-			if e.after != nil {
-				c.SetAfter(e.after)
-			}
-			builders[i] = c
+			builders[i] = create(client, v, e)
 		}
 		if err := client.AuditLogEntry.CreateBulk(builders...).Exec(ctx); err != nil {
 			return fmt.Errorf("audit: writing %s: %w", chunk[0].action, err)
 		}
 	}
 	return nil
+}
+
+func systemCtx(ctx context.Context) context.Context { return rule.AsSystem(ctx) }
+
+// create builds one entry's row, attributed to v.
+func create(client *ent.Client, v *viewer.Viewer, e entry) *ent.AuditLogEntryCreate {
+	c := client.AuditLogEntry.Create().
+		SetOrgID(v.OrgID).
+		SetActorType(auditlogentry.ActorType(v.ActorType)).
+		SetAction(e.action)
+	setIf(c.SetActorID, v.ActorID)
+	setIf(c.SetTokenID, v.TokenID)
+	setIf(c.SetRequestID, clip(v.RequestID, requestIDMaxLen))
+	setIf(c.SetEntityType, e.entityType)
+	setIf(c.SetEntityID, e.entityID)
+	if e.before != nil {
+		c.SetBefore(e.before)
+	}
+	if e.after != nil {
+		c.SetAfter(e.after)
+	}
+	return c
 }
 
 // setIf leaves an optional column NULL rather than storing an empty string.

@@ -440,7 +440,7 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		}
 		tokRow := map[string]any{"org_id": f.org, "name": "Assistant", "hint": "rk_mcp_Ab3x", "read_only": false}
 		keyRow := map[string]any{"org_id": f.org, "name": "Server", "hint": "rk_live_Zz"}
-		tokLast := map[string]any{"created_by_id": "", "last_used_at": nil, "revoked_at": nil}
+		tokLast := map[string]any{"created_by_id": "", "last_used_at": nil, "revoked_at": nil, "affiliate_id": nil}
 		for k, v := range tokRow {
 			tokLast[k] = v
 		}

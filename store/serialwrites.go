@@ -20,7 +20,8 @@ import (
 // queued; WAL lets them run beside the writer.
 type serialWrites struct {
 	*entsql.Driver
-	sem chan struct{} // holds one token while a write or write transaction runs
+	sem   chan struct{} // holds one token while a write or write transaction runs
+	reads *stmtCache
 }
 
 // writeWait bounds how long a writer queues, like busy_timeout: code that
@@ -30,8 +31,8 @@ const writeWait = 10 * time.Second
 
 var errWriteBusy = errors.New("db: database is locked: another write held it for more than 10s")
 
-func newSerialWrites(drv *entsql.Driver) *serialWrites {
-	return &serialWrites{Driver: drv, sem: make(chan struct{}, 1)}
+func newSerialWrites(drv *entsql.Driver, db *sql.DB) *serialWrites {
+	return &serialWrites{Driver: drv, sem: make(chan struct{}, 1), reads: newStmtCache(db, 256)}
 }
 
 func (d *serialWrites) lock(ctx context.Context) error {
@@ -66,7 +67,7 @@ func (d *serialWrites) Exec(ctx context.Context, query string, args, v any) erro
 // Query queues only statements that write (INSERT … RETURNING and the like).
 func (d *serialWrites) Query(ctx context.Context, query string, args, v any) error {
 	if !isWrite(query) {
-		return d.Driver.Query(ctx, query, args, v)
+		return d.reads.query(ctx, query, args, v)
 	}
 	if err := d.lock(ctx); err != nil {
 		return err

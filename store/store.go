@@ -108,7 +108,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 func wrap(db *sql.DB, dialectName string) *DB {
 	var drv dialect.Driver = entsql.OpenDB(dialectName, db)
 	if dialectName == dialect.SQLite {
-		drv = newSerialWrites(drv.(*entsql.Driver))
+		drv = newSerialWrites(drv.(*entsql.Driver), db)
 	}
 	client := ent.NewClient(ent.Driver(drv))
 	client.Use(audit.Hook())

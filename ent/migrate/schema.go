@@ -324,9 +324,14 @@ var (
 				Columns: []*schema.Column{ClicksColumns[10], ClicksColumns[3]},
 			},
 			{
-				Name:    "click_affiliate_id",
+				Name:    "click_org_id_campaign_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ClicksColumns[11]},
+				Columns: []*schema.Column{ClicksColumns[10], ClicksColumns[12], ClicksColumns[3]},
+			},
+			{
+				Name:    "click_affiliate_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{ClicksColumns[11], ClicksColumns[3]},
 			},
 		},
 	}
@@ -428,14 +433,19 @@ var (
 				Columns: []*schema.Column{ConversionsColumns[22], ConversionsColumns[4], ConversionsColumns[0]},
 			},
 			{
-				Name:    "conversion_org_id_occurred_at",
+				Name:    "conversion_org_occurred_totals",
 				Unique:  false,
-				Columns: []*schema.Column{ConversionsColumns[22], ConversionsColumns[19]},
+				Columns: []*schema.Column{ConversionsColumns[22], ConversionsColumns[19], ConversionsColumns[4], ConversionsColumns[10], ConversionsColumns[8], ConversionsColumns[9], ConversionsColumns[24]},
 			},
 			{
 				Name:    "conversion_affiliate_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{ConversionsColumns[23], ConversionsColumns[0]},
+			},
+			{
+				Name:    "conversion_affiliate_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversionsColumns[23], ConversionsColumns[19]},
 			},
 			{
 				Name:    "conversion_campaign_id_id",
@@ -627,9 +637,9 @@ var (
 				Columns: []*schema.Column{LeadsColumns[7], LeadsColumns[6]},
 			},
 			{
-				Name:    "lead_affiliate_id",
+				Name:    "lead_affiliate_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[8]},
+				Columns: []*schema.Column{LeadsColumns[8], LeadsColumns[6]},
 			},
 		},
 	}
@@ -695,7 +705,7 @@ var (
 				Symbol:     "mcp_tokens_affiliates_affiliate",
 				Columns:    []*schema.Column{McpTokensColumns[11]},
 				RefColumns: []*schema.Column{AffiliatesColumns[0]},
-				OnDelete:   schema.SetNull,
+				OnDelete:   schema.Cascade,
 			},
 		},
 		Indexes: []*schema.Index{

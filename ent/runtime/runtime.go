@@ -374,10 +374,13 @@ func init() {
 		})
 	}
 	campaignMixinHooks1 := campaignMixin[1].Hooks()
+	campaignHooks := schema.Campaign{}.Hooks()
 
 	campaign.Hooks[1] = campaignMixinHooks1[0]
 
 	campaign.Hooks[2] = campaignMixinHooks1[1]
+
+	campaign.Hooks[3] = campaignHooks[0]
 	campaignMixinFields0 := campaignMixin[0].Fields()
 	_ = campaignMixinFields0
 	campaignMixinFields1 := campaignMixin[1].Fields()

@@ -86,8 +86,14 @@ func (Conversion) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("org_id", "external_id").Unique(),
 		index.Fields("org_id", "status", "id"),
-		index.Fields("org_id", "occurred_at"),
+		// The dashboard's sums and series over a range, and a campaign's,
+		// read this index only: it holds every column they aggregate.
+		index.Fields("org_id", "occurred_at", "status", "home_currency",
+			"home_amount_cents", "home_commission_cents", "campaign_id").
+			StorageKey("conversion_org_occurred_totals"),
 		index.Fields("affiliate_id", "id"),
+		// An affiliate's newest conversions, and whether it was active in a range.
+		index.Fields("affiliate_id", "occurred_at"),
 		index.Fields("campaign_id", "id"),
 		index.Fields("payout_line_item_id"),
 		index.Fields("lead_id"),

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -53,7 +54,10 @@ func (MCPToken) Fields() []ent.Field {
 func (MCPToken) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("created_by", User.Type).Field("created_by_id").Unique().Immutable(),
-		edge.To("affiliate", Affiliate.Type).Field("affiliate_id").Unique().Immutable(),
+		// Deleting the affiliate deletes its tokens: a token whose affiliate
+		// vanished must never fall back to acting for the whole organization.
+		edge.To("affiliate", Affiliate.Type).Field("affiliate_id").Unique().Immutable().
+			Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -49,7 +49,8 @@ func (Lead) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("campaign_id", "email").Unique(),
 		index.Fields("org_id", "occurred_at"),
-		index.Fields("affiliate_id"),
+		// An affiliate's leads, and whether it was active in a range.
+		index.Fields("affiliate_id", "occurred_at"),
 	}
 }
 

@@ -43,12 +43,38 @@ func denyWithoutViewer() privacy.QueryMutationRule {
 }
 
 func denyReadOnlyWrites() privacy.MutationRule {
-	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
-		if !viewer.FromContext(ctx).CanWrite() {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if !v.CanWrite() && !affiliateMintsOwnCoupon(ctx, v, m) {
 			return ErrReadOnly
 		}
 		return privacy.Skip
 	})
+}
+
+type affiliateCouponMintKey struct{}
+
+// AllowAffiliateCouponMint marks ctx as generateAffiliateCoupon's: in it, an
+// affiliate-scoped viewer (read-only for the organization's data) may create
+// one kind of row, a coupon for itself. It is the only write an affiliate
+// principal can make, and only the resolver that mints its code opts in.
+func AllowAffiliateCouponMint(ctx context.Context) context.Context {
+	return context.WithValue(ctx, affiliateCouponMintKey{}, true)
+}
+
+// affiliateMintsOwnCoupon is the narrow exception to denyReadOnlyWrites: a
+// coupon create, by an affiliate viewer, for that same affiliate, in a
+// context AllowAffiliateCouponMint marked. Anything else stays read-only.
+func affiliateMintsOwnCoupon(ctx context.Context, v *viewer.Viewer, m ent.Mutation) bool {
+	if on, _ := ctx.Value(affiliateCouponMintKey{}).(bool); !on || v.AffiliateID == "" || !m.Op().Is(ent.OpCreate) {
+		return false
+	}
+	cm, ok := m.(*gen.CouponMutation)
+	if !ok {
+		return false
+	}
+	id, ok := cm.AffiliateID()
+	return ok && id == v.AffiliateID
 }
 
 // filterByField scopes a query or an update/delete to rows whose field equals

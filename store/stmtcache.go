@@ -1,0 +1,86 @@
+package store
+
+import (
+	"container/list"
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// stmtCache keeps prepared statements for the reads ent sends outside
+// transactions. database/sql prepares, runs and discards a statement per
+// query, and SQLite (modernc, transpiled C) spends a tenth of a busy
+// server's CPU parsing the same few SELECTs again; a prepared statement is
+// parsed once per connection. The cache is a small LRU, since ent's IN
+// lists make some query texts one-offs.
+type stmtCache struct {
+	db  *sql.DB
+	max int
+
+	mu    sync.Mutex
+	order *list.List // front: most recently used *cachedStmt
+	byKey map[string]*list.Element
+}
+
+type cachedStmt struct {
+	query string
+	stmt  *sql.Stmt
+}
+
+func newStmtCache(db *sql.DB, max int) *stmtCache {
+	return &stmtCache{db: db, max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// query runs a read with a cached statement and hands ent the rows.
+func (c *stmtCache) query(ctx context.Context, query string, args, v any) error {
+	vr, ok := v.(*entsql.Rows)
+	if !ok {
+		return fmt.Errorf("store: invalid type %T, expect *sql.Rows", v)
+	}
+	argv, ok := args.([]any)
+	if !ok {
+		return fmt.Errorf("store: invalid type %T for args, expect []any", args)
+	}
+	stmt, err := c.get(ctx, query)
+	if err != nil {
+		return err
+	}
+	rows, err := stmt.QueryContext(ctx, argv...)
+	if err != nil {
+		return err
+	}
+	*vr = entsql.Rows{ColumnScanner: rows}
+	return nil
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	if el, ok := c.byKey[query]; ok {
+		c.order.MoveToFront(el)
+		stmt := el.Value.(*cachedStmt).stmt
+		c.mu.Unlock()
+		return stmt, nil
+	}
+	c.mu.Unlock()
+	stmt, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[query]; ok { // prepared concurrently: keep the first
+		_ = stmt.Close()
+		return el.Value.(*cachedStmt).stmt, nil
+	}
+	c.byKey[query] = c.order.PushFront(&cachedStmt{query: query, stmt: stmt})
+	if c.order.Len() > c.max {
+		old := c.order.Remove(c.order.Back()).(*cachedStmt)
+		delete(c.byKey, old.query)
+		// database/sql closes the statement once queries still using it finish.
+		_ = old.stmt.Close()
+	}
+	return stmt, nil
+}
