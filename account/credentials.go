@@ -2,16 +2,19 @@ package account
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/schema/rule"
+	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -19,6 +22,10 @@ import (
 type CreateMCPTokenInput struct {
 	Name     string
 	ReadOnly bool
+	// AffiliateID, when set, scopes the token to one Approved affiliate of
+	// the organization: it acts for that affiliate, not the brand, and can
+	// use only the affiliate operations (its coupons).
+	AffiliateID *string
 }
 
 // CreatedMCPToken is a new MCP token: the plaintext, shown this once, and the
@@ -63,6 +70,14 @@ func (s *Service) createMCPToken(ctx context.Context, orgID, userID string, in C
 	if err != nil {
 		return nil, err
 	}
+	var affiliateID *string
+	if in.AffiliateID != nil {
+		id := strings.TrimSpace(*in.AffiliateID)
+		if id == "" {
+			return nil, fault.Invalid("affiliateID", "must name an affiliate (aff_…); omit it for a token that acts for the organization")
+		}
+		affiliateID = &id
+	}
 	var out *CreatedMCPToken
 	err = s.inTx(ctx, func(ctx context.Context, c *ent.Client) error {
 		// Creates for one organization queue here (PostgreSQL; SQLite
@@ -71,12 +86,30 @@ func (s *Service) createMCPToken(ctx context.Context, orgID, userID string, in C
 		if _, err := c.Organization.Query().Where(organization.ID(orgID), forUpdate).OnlyID(ctx); err != nil {
 			return err
 		}
+		// An affiliate-scoped token's affiliate must be one of the
+		// organization's (reading it reveals nothing a member cannot read).
+		var aff *ent.Affiliate
+		if affiliateID != nil {
+			var err error
+			aff, err = c.Affiliate.Query().Where(affiliate.ID(*affiliateID), affiliate.OrgID(orgID)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return &rule.RefNotFoundError{Edge: "affiliate", ID: *affiliateID}
+			}
+			if err != nil {
+				return err
+			}
+		}
 		// Create before counting, so the privacy policy decides who may
 		// before the cap says anything; the count includes the new token,
 		// and a refusal rolls it back.
 		var err error
-		if out, err = mintMCPToken(ctx, c, orgID, userID, name, in.ReadOnly); err != nil {
+		if out, err = mintMCPToken(ctx, c, orgID, userID, name, in.ReadOnly, affiliateID); err != nil {
 			return err
+		}
+		// Checked after the create, so the policy has refused anyone who may
+		// not mint tokens before the affiliate's status is discussed.
+		if aff != nil && aff.Status != affiliate.StatusApproved {
+			return fault.Invalid("affiliateID", "names affiliate %s, which is %s: only an Approved affiliate can get a token, approve it first", aff.ID, aff.Status)
 		}
 		n, err := c.MCPToken.Query().Where(mcptoken.OrgID(orgID), mcptoken.RevokedAtIsNil()).Count(ctx)
 		if err != nil {
@@ -115,7 +148,7 @@ func (s *Service) RotateMCPToken(ctx context.Context, id string) (*CreatedMCPTok
 		if err != nil {
 			return err
 		}
-		out, err = mintMCPToken(ctx, c, old.OrgID, v.UserID, old.Name, old.ReadOnly)
+		out, err = mintMCPToken(ctx, c, old.OrgID, v.UserID, old.Name, old.ReadOnly, old.AffiliateID)
 		return err
 	})
 	if err != nil {
@@ -219,14 +252,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 }
 
 // mintMCPToken stores a new MCP token's hash and hint and returns its plaintext.
-func mintMCPToken(ctx context.Context, c *ent.Client, orgID, userID, name string, readOnly bool) (*CreatedMCPToken, error) {
+func mintMCPToken(ctx context.Context, c *ent.Client, orgID, userID, name string, readOnly bool, affiliateID *string) (*CreatedMCPToken, error) {
 	plain, err := credential.New(credential.KindMCP)
 	if err != nil {
 		return nil, err
 	}
 	row, err := c.MCPToken.Create().SetOrgID(orgID).SetName(name).SetReadOnly(readOnly).
 		SetSecretHash(credential.Hash(plain)).SetHint(credential.Redact(plain)).
-		SetNillableCreatedByID(nonEmpty(userID)).Save(ctx)
+		SetNillableCreatedByID(nonEmpty(userID)).SetNillableAffiliateID(affiliateID).Save(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ const invalidationChannel = "tandem:auth:invalidate"
 // principal is what a credential resolves to, cached by the credential's hash.
 type principal struct {
 	orgID, userID, tokenID string
+	affiliateID            string // an affiliate-scoped MCP token's affiliate
 	actor                  string // viewer.ActorType
 	role                   string // viewer.Role
 	plan, status           string

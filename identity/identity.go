@@ -19,6 +19,7 @@ import (
 	"github.com/tandemhq/tandem/auth"
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/membership"
@@ -190,7 +191,7 @@ func (a *Authenticator) loadMCPToken(ctx context.Context, hash string) (*princip
 	ctx = rule.AsSystem(ctx)
 	tok, err := a.Client.MCPToken.Query().
 		Where(mcptoken.SecretHash(hash), mcptoken.RevokedAtIsNil()).
-		WithOrganization().Only(ctx)
+		WithOrganization().WithAffiliate().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -198,15 +199,46 @@ func (a *Authenticator) loadMCPToken(ctx context.Context, hash string) (*princip
 		return nil, err
 	}
 	org := tok.Edges.Organization
-	role := viewer.RoleAdmin // acts for the owner who minted it, but can never manage credentials
+	// A token acts for the person who minted it, with their current role
+	// and email state: an owner's token may do what the owner may (the
+	// credential rules still refuse anything but a signed-in session).
+	// Tokens minted from the CLI by the machine's operator act as an owner.
+	role, emailVerified := viewer.RoleOwner, true
+	if tok.CreatedByID != "" {
+		m, err := a.Client.Membership.Query().
+			Where(membership.OrgID(tok.OrgID), membership.UserID(tok.CreatedByID)).
+			WithUser().Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			role = viewer.RoleMember // the person left: the token may still read
+		case err != nil:
+			return nil, err
+		default:
+			role = viewer.Role(m.Role)
+			emailVerified = m.Edges.User != nil && m.Edges.User.EmailVerifiedAt != nil
+		}
+	}
 	if tok.ReadOnly {
 		role = viewer.RoleMember
 	}
+	userID, affiliateID := tok.CreatedByID, ""
+	if tok.AffiliateID != nil {
+		// An affiliate-scoped token acts for that affiliate, not for the
+		// owner who minted it: read-only for the organization's data
+		// (graph's affiliateScope lets it reach the affiliate tools only),
+		// and the audit log names the token. It works while the affiliate
+		// is Approved; a blocked or rejected affiliate's token stops.
+		aff := tok.Edges.Affiliate
+		if aff == nil || aff.OrgID != tok.OrgID || aff.Status != affiliate.StatusApproved {
+			return nil, nil
+		}
+		role, userID, affiliateID = viewer.RoleMember, "", aff.ID
+	}
 	return &principal{
-		orgID: tok.OrgID, userID: tok.CreatedByID, tokenID: tok.ID,
+		orgID: tok.OrgID, userID: userID, tokenID: tok.ID, affiliateID: affiliateID,
 		actor: string(viewer.ActorMCP), role: string(role),
 		plan: string(org.PlanTier), status: string(org.SubscriptionStatus),
-		emailVerified: true, suspended: org.SuspendedAt != nil,
+		emailVerified: emailVerified, suspended: org.SuspendedAt != nil,
 		lastUsedWritten: derefTime(tok.LastUsedAt),
 	}, nil
 }
@@ -295,7 +327,7 @@ func (p *principal) viewer() *viewer.Viewer {
 		actorID = p.tokenID
 	}
 	return &viewer.Viewer{
-		OrgID: p.orgID, UserID: p.userID, Role: viewer.Role(p.role),
+		OrgID: p.orgID, UserID: p.userID, AffiliateID: p.affiliateID, Role: viewer.Role(p.role),
 		ActorType: viewer.ActorType(p.actor), ActorID: actorID, TokenID: p.tokenID,
 		Plan: p.plan, SubscriptionStatus: p.status, EmailVerified: p.emailVerified,
 	}
