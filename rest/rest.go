@@ -54,6 +54,7 @@ func Handler(cfg Config) http.Handler {
 	r.Use(cfg.authenticate)
 	r.Get("/organization", cfg.single("get_organization", nil))
 	r.Get("/campaigns", cfg.page("list_campaigns"))
+	r.Post(ConversionsPath, cfg.recordConversion)
 	return r
 }
 
