@@ -26,6 +26,7 @@ type Executor interface {
 	SetQueryCache(graphql.Cache[*ast.QueryDocument])
 	SetDisableSuggestion(bool)
 	AroundOperations(graphql.OperationMiddleware)
+	AroundFields(graphql.FieldMiddleware)
 }
 
 // Options configure the GraphQL core.
@@ -53,14 +54,16 @@ func Configure(e Executor, client *ent.Client, opts Options) {
 	e.Use(opts.Limits)
 	// Each mutation runs in one transaction: its effect and its audit row commit together.
 	e.Use(entgql.Transactioner{TxOpener: client})
-	e.AroundOperations(auditReads(client, opts.Logger))
+	e.AroundOperations(auditReads(audit.NewBatcher(client, opts.Logger), opts.Logger))
+	// An affiliate-scoped token reaches only fields marked @affiliateAccess.
+	e.AroundFields(affiliateScope)
 }
 
 // auditReads writes one audit row for every query an AI assistant or a
 // partner's server makes (mutations are audited per row by the audit hook):
 // the seed promises every MCP tool call lands in the audit log. People's
 // dashboard reads are not logged; they would drown the log.
-func auditReads(client *ent.Client, log *slog.Logger) graphql.OperationMiddleware {
+func auditReads(reads *audit.Batcher, log *slog.Logger) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
 		v := viewer.FromContext(ctx)
@@ -78,7 +81,7 @@ func auditReads(client *ent.Client, log *slog.Logger) graphql.OperationMiddlewar
 		if name == "" {
 			name = strings.Join(fields, ",")
 		}
-		if err := audit.RecordOperation(ctx, client, "query."+name, "", "", map[string]any{"fields": fields}); err != nil {
+		if err := reads.Record(ctx, "query."+name, "", "", map[string]any{"fields": fields}); err != nil {
 			log.ErrorContext(ctx, "audit: recording a read failed; refusing it", "err", err)
 			return graphql.OneShot(graphql.ErrorResponse(ctx, "internal error: the call could not be audited, so it was not run"))
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/tandemhq/tandem/ent/organization"
+	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/gate"
 	"github.com/tandemhq/tandem/graph/generated"
 	"github.com/tandemhq/tandem/viewer"
@@ -32,5 +33,54 @@ func directives() generated.DirectiveRoot {
 		},
 		OwnerOnly:     guard(gate.RequireOwner),
 		VerifiedEmail: guard(gate.RequireVerifiedEmail),
+		// @affiliateAccess is a marker: affiliateScope, which runs around
+		// every field, reads it. Brand viewers pass through untouched.
+		AffiliateAccess: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return next(ctx) },
 	}
+}
+
+// affiliateAccess is the directive that opens a root field to an
+// affiliate-scoped viewer.
+const affiliateAccess = "affiliateAccess"
+
+// errAffiliateRootField refuses an affiliate-scoped viewer any root field
+// not marked @affiliateAccess.
+var errAffiliateRootField = &fault.Error{Kind: fault.KindForbidden,
+	Message: "this token acts for one affiliate; it can use only the affiliate tools (list_my_coupons, generate_affiliate_coupon)"}
+
+// affiliateScope confines an affiliate-scoped viewer (viewer.AffiliateID
+// set), in this one place, for every surface:
+//
+//   - a root Query or Mutation field (node and nodes included) runs only if
+//     it is marked @affiliateAccess;
+//   - beneath it, a field that loads data (a method or resolver: an edge
+//     such as Coupon.campaign or Campaign.affiliates, a computed field)
+//     runs only if marked too, so an allowed field cannot be used to walk
+//     to the organization's other rows. Stored values of the rows the
+//     allowed field returned (a coupon's code, a campaign's name) are read.
+//
+// It fails closed: a new field is refused to affiliates until someone marks
+// it. Brand viewers are not affected.
+func affiliateScope(ctx context.Context, next graphql.Resolver) (any, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.AffiliateID == "" {
+		return next(ctx)
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return nil, errAffiliateRootField
+	}
+	def := fc.Field.Definition
+	if def != nil && def.Directives.ForName(affiliateAccess) != nil {
+		return next(ctx)
+	}
+	if fc.Parent == nil || fc.Object == "Query" || fc.Object == "Mutation" || fc.Object == "Subscription" {
+		return nil, errAffiliateRootField
+	}
+	if fc.IsMethod || fc.IsResolver {
+		return nil, &fault.Error{Kind: fault.KindForbidden,
+			Message: "this token acts for one affiliate: it reads the fields of the rows an affiliate tool returns, but cannot follow " +
+				fc.Object + "." + fc.Field.Name + " to other rows"}
+	}
+	return next(ctx)
 }

@@ -113,7 +113,27 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[string],
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Affiliate returns generated.AffiliateResolver implementation.
+func (r *Resolver) Affiliate() generated.AffiliateResolver { return &affiliateResolver{r} }
+
+// Campaign returns generated.CampaignResolver implementation.
+func (r *Resolver) Campaign() generated.CampaignResolver { return &campaignResolver{r} }
+
+// ImportJob returns generated.ImportJobResolver implementation.
+func (r *Resolver) ImportJob() generated.ImportJobResolver { return &importJobResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// PayoutBatchWhereInput returns generated.PayoutBatchWhereInputResolver implementation.
+func (r *Resolver) PayoutBatchWhereInput() generated.PayoutBatchWhereInputResolver {
+	return &payoutBatchWhereInputResolver{r}
+}
+
+type (
+	affiliateResolver             struct{ *Resolver }
+	campaignResolver              struct{ *Resolver }
+	importJobResolver             struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	payoutBatchWhereInputResolver struct{ *Resolver }
+)

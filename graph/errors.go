@@ -89,14 +89,17 @@ func presentError(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 				msg += " (request " + id + ")"
 			}
 		}
+		// Look for the reason before clearing gqlErr.Err: err is often
+		// gqlErr itself, and would then no longer unwrap to the refusal.
+		var refusal *fault.Error
+		hasReason := errors.As(err, &refusal) && refusal.Reason != ""
 		gqlErr.Message = msg
 		gqlErr.Err = nil
 		gqlErr.Extensions = map[string]any{"code": code}
 		if field != "" {
 			gqlErr.Extensions["field"] = field
 		}
-		var refusal *fault.Error
-		if errors.As(err, &refusal) && refusal.Reason != "" {
+		if hasReason {
 			gqlErr.Extensions["reason"] = refusal.Reason
 		}
 		return gqlErr

@@ -94,11 +94,35 @@ func Description(op *ast.OperationDefinition) (string, error) {
 	if op == nil {
 		return "", errors.New("mcpadapter: no operation")
 	}
-	d := strings.TrimSpace(op.Description)
+	d := unwrap(op.Description)
 	if d == "" {
 		return "", fmt.Errorf("operation %s has no description: put a \"\"\"…\"\"\" block above it saying what the tool does", opName(op))
 	}
 	return d, nil
+}
+
+// unwrap joins the lines of each paragraph, which the operation file wraps
+// for its reader, and keeps blank lines between paragraphs and list items
+// on their own lines: a model reads the text, not the file's layout.
+func unwrap(s string) string {
+	var out strings.Builder
+	for i, para := range strings.Split(strings.TrimSpace(s), "\n\n") {
+		if i > 0 {
+			out.WriteString("\n\n")
+		}
+		for j, line := range strings.Split(para, "\n") {
+			line = strings.TrimSpace(line)
+			if j > 0 {
+				if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || (len(line) > 1 && line[0] >= '0' && line[0] <= '9' && line[1] == '.') {
+					out.WriteString("\n")
+				} else {
+					out.WriteString(" ")
+				}
+			}
+			out.WriteString(line)
+		}
+	}
+	return out.String()
 }
 
 // applyDirectives adds the bounds a variable's directives declare to its

@@ -21,9 +21,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tandemhq/tandem/enrollment"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/graph"
 	"github.com/tandemhq/tandem/identity"
+	"github.com/tandemhq/tandem/install"
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/mcpadapter"
 	"github.com/tandemhq/tandem/relay"
@@ -110,6 +112,19 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 			Runner: restRunner, Authn: authn, Keys: cfg.Keys, Replay: authn.Replay, MaxBody: MaxBodyBytes,
 		}))
 	})
+	// The tracking script and its endpoints are public: brands' sites call
+	// them from visitors' browsers. They limit their own bodies (8 KB).
+	track := install.TrackHandler(install.TrackConfig{
+		Client: cfg.DB.Client, Now: cfg.Now, Logger: cfg.Logger, IPSalt: install.TrackIPSaltFrom(cfg.Keys.Session),
+	})
+	r.Handle("/t.js", track)
+	r.Handle("/api/track/*", track)
+	// An affiliate's own dashboard: the embed iframe and the emailed welcome link.
+	pages := enrollment.PageHandler(enrollment.PageConfig{Client: cfg.DB.Client, Now: cfg.Now, Logger: cfg.Logger, PublicURL: cfg.PublicURL})
+	r.Handle(enrollment.EmbedPath, pages)
+	r.Handle(enrollment.WelcomePath, pages)
+	// The install guides every recipe's docsURL points at.
+	r.Mount(install.DocsRoute, install.DocsHandler(cfg.PublicURL))
 	if cfg.Role == RoleAll {
 		// The relay half calls the API half in-process: same signature, same
 		// verification, no network hop.

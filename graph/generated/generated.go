@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/tandemhq/tandem/account"
+	"github.com/tandemhq/tandem/coupons"
+	"github.com/tandemhq/tandem/enrollment"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
@@ -28,6 +30,11 @@ import (
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/imports"
+	"github.com/tandemhq/tandem/install"
+	"github.com/tandemhq/tandem/payouts"
+	"github.com/tandemhq/tandem/programs"
+	"github.com/tandemhq/tandem/reports"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -42,11 +49,16 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Affiliate() AffiliateResolver
+	Campaign() CampaignResolver
+	ImportJob() ImportJobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	PayoutBatchWhereInput() PayoutBatchWhereInputResolver
 }
 
 type DirectiveRoot struct {
+	AffiliateAccess  func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	OwnerOnly        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	RequiresPaidPlan func(ctx context.Context, obj any, next graphql.Resolver, tier organization.PlanTier) (res any, err error)
 	RequiresPlan     func(ctx context.Context, obj any, next graphql.Resolver, tier organization.PlanTier) (res any, err error)
@@ -102,6 +114,7 @@ type ComplexityRoot struct {
 		RejectionReason       func(childComplexity int) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
+		Totals                func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 	}
 
@@ -114,6 +127,30 @@ type ComplexityRoot struct {
 	AffiliateEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AffiliateInvite struct {
+		Affiliate      func(childComplexity int) int
+		AlreadyInvited func(childComplexity int) int
+		InviteSent     func(childComplexity int) int
+	}
+
+	AffiliateTotals struct {
+		ApprovedCommissionCents  func(childComplexity int) int
+		Clicks                   func(childComplexity int) int
+		Conversions              func(childComplexity int) int
+		Currency                 func(childComplexity int) int
+		Leads                    func(childComplexity int) int
+		OtherCurrencyConversions func(childComplexity int) int
+		PaidCommissionCents      func(childComplexity int) int
+		PendingCommissionCents   func(childComplexity int) int
+		RevenueCents             func(childComplexity int) int
+	}
+
+	AttributionParams struct {
+		Custom         func(childComplexity int) int
+		Defaults       func(childComplexity int) int
+		EffectiveOrder func(childComplexity int) int
 	}
 
 	AuditLogEntry struct {
@@ -143,13 +180,46 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuditLogPage struct {
+		Items    func(childComplexity int) int
+		Page     func(childComplexity int) int
+		PageSize func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Session   func(childComplexity int) int
 		User      func(childComplexity int) int
 	}
 
+	BillingLimit struct {
+		Description func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Limit       func(childComplexity int) int
+		Used        func(childComplexity int) int
+	}
+
+	BillingState struct {
+		Features             func(childComplexity int) int
+		Limits               func(childComplexity int) int
+		PlanTier             func(childComplexity int) int
+		StripeConnectLinked  func(childComplexity int) int
+		StripeCustomerLinked func(childComplexity int) int
+		SubscriptionStatus   func(childComplexity int) int
+		TrialEndsAt          func(childComplexity int) int
+	}
+
+	BulkInviteResult struct {
+		Affiliates     func(childComplexity int) int
+		AlreadyInvited func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Invited        func(childComplexity int) int
+		SlugConflicts  func(childComplexity int) int
+	}
+
 	Campaign struct {
+		AffiliateCount          func(childComplexity int) int
 		Affiliates              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
 		AttributionModel        func(childComplexity int) int
 		AutoApprove             func(childComplexity int) int
@@ -167,8 +237,10 @@ type ComplexityRoot struct {
 		NetworkVisibility       func(childComplexity int) int
 		Organization            func(childComplexity int) int
 		Slug                    func(childComplexity int) int
+		Stats                   func(childComplexity int, rangeArg *string) int
 		Status                  func(childComplexity int) int
 		SubAffiliateOverrideBps func(childComplexity int) int
+		SubAffiliatePercent     func(childComplexity int) int
 		SubAffiliatesEnabled    func(childComplexity int) int
 		TermsURL                func(childComplexity int) int
 		UpdatedAt               func(childComplexity int) int
@@ -183,6 +255,18 @@ type ComplexityRoot struct {
 	CampaignEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CampaignStats struct {
+		Clicks          func(childComplexity int) int
+		CommissionCents func(childComplexity int) int
+		Conversions     func(childComplexity int) int
+		Currency        func(childComplexity int) int
+		From            func(childComplexity int) int
+		Leads           func(childComplexity int) int
+		Range           func(childComplexity int) int
+		RevenueCents    func(childComplexity int) int
+		To              func(childComplexity int) int
 	}
 
 	Click struct {
@@ -262,6 +346,30 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConversionImportPreview struct {
+		Errors        func(childComplexity int) int
+		PaidBalance   func(childComplexity int) int
+		RowsTotal     func(childComplexity int) int
+		SkipReasons   func(childComplexity int) int
+		UnpaidBalance func(childComplexity int) int
+		WouldError    func(childComplexity int) int
+		WouldImport   func(childComplexity int) int
+		WouldSkip     func(childComplexity int) int
+	}
+
+	ConversionImportResult struct {
+		Currency             func(childComplexity int) int
+		Errored              func(childComplexity int) int
+		Imported             func(childComplexity int) int
+		JobID                func(childComplexity int) int
+		PaidSettledCents     func(childComplexity int) int
+		Reasons              func(childComplexity int) int
+		RowsTotal            func(childComplexity int) int
+		Skipped              func(childComplexity int) int
+		UnpaidConfirmedCents func(childComplexity int) int
+		UnpaidHeldCents      func(childComplexity int) int
+	}
+
 	Coupon struct {
 		Affiliate        func(childComplexity int) int
 		AffiliateID      func(childComplexity int) int
@@ -307,6 +415,61 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DashboardPoint struct {
+		Date  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	DashboardSummary struct {
+		ActiveAffiliates         func(childComplexity int) int
+		Clicks                   func(childComplexity int) int
+		CommissionCents          func(childComplexity int) int
+		Conversions              func(childComplexity int) int
+		Currency                 func(childComplexity int) int
+		From                     func(childComplexity int) int
+		Leads                    func(childComplexity int) int
+		OtherCurrencyConversions func(childComplexity int) int
+		PendingApprovals         func(childComplexity int) int
+		Range                    func(childComplexity int) int
+		RefundedCents            func(childComplexity int) int
+		RevenueCents             func(childComplexity int) int
+		To                       func(childComplexity int) int
+	}
+
+	DashboardTimeseries struct {
+		Currency func(childComplexity int) int
+		From     func(childComplexity int) int
+		Metric   func(childComplexity int) int
+		Points   func(childComplexity int) int
+		Range    func(childComplexity int) int
+		To       func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
+	EmbedToken struct {
+		AllowedOrigins func(childComplexity int) int
+		EmbedURL       func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		RevokedTokens  func(childComplexity int) int
+		Token          func(childComplexity int) int
+		TokenID        func(childComplexity int) int
+	}
+
+	HomeCurrencySettings struct {
+		CanChange    func(childComplexity int) int
+		HomeCurrency func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		RequiredTier func(childComplexity int) int
+		Supported    func(childComplexity int) int
+	}
+
+	ImportBalance struct {
+		AmountCents     func(childComplexity int) int
+		CommissionCents func(childComplexity int) int
+		Currency        func(childComplexity int) int
+		Rows            func(childComplexity int) int
+	}
+
 	ImportJob struct {
 		Campaign             func(childComplexity int) int
 		CampaignID           func(childComplexity int) int
@@ -318,6 +481,7 @@ type ComplexityRoot struct {
 		Kind                 func(childComplexity int) int
 		Organization         func(childComplexity int) int
 		RevertedAt           func(childComplexity int) int
+		RowReasons           func(childComplexity int) int
 		RowsTotal            func(childComplexity int) int
 		Skipped              func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -334,6 +498,85 @@ type ComplexityRoot struct {
 	ImportJobEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ImportKept struct {
+		ID     func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
+	ImportResult struct {
+		Errored   func(childComplexity int) int
+		Imported  func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		RowsTotal func(childComplexity int) int
+		Skipped   func(childComplexity int) int
+	}
+
+	ImportReversal struct {
+		AlreadyReverted func(childComplexity int) int
+		Job             func(childComplexity int) int
+		Kept            func(childComplexity int) int
+		Removed         func(childComplexity int) int
+	}
+
+	ImportRowReason struct {
+		Email   func(childComplexity int) int
+		Outcome func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Row     func(childComplexity int) int
+	}
+
+	InstallPlatform struct {
+		Category              func(childComplexity int) int
+		ConversionFire        func(childComplexity int) int
+		DisplayName           func(childComplexity int) int
+		PlatformKey           func(childComplexity int) int
+		RequiresAPIKey        func(childComplexity int) int
+		RequiresStripeConnect func(childComplexity int) int
+	}
+
+	InstallRecipe struct {
+		Category              func(childComplexity int) int
+		ConversionFire        func(childComplexity int) int
+		ConversionFirePath    func(childComplexity int) int
+		DisplayName           func(childComplexity int) int
+		DocsURL               func(childComplexity int) int
+		Fallback              func(childComplexity int) int
+		Gotchas               func(childComplexity int) int
+		PlatformKey           func(childComplexity int) int
+		RequiresAPIKey        func(childComplexity int) int
+		RequiresStripeConnect func(childComplexity int) int
+		Steps                 func(childComplexity int) int
+		VendorDocsURL         func(childComplexity int) int
+	}
+
+	InstallRecipeStep struct {
+		Detail func(childComplexity int) int
+		Title  func(childComplexity int) int
+	}
+
+	InstallSnippet struct {
+		CampaignID   func(childComplexity int) int
+		CampaignName func(childComplexity int) int
+		HTML         func(childComplexity int) int
+		Instructions func(childComplexity int) int
+		Params       func(childComplexity int) int
+		PixelKey     func(childComplexity int) int
+		ScriptURL    func(childComplexity int) int
+	}
+
+	InviteRowError struct {
+		Email  func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
+	InviteSlugConflict struct {
+		AssignedSlug  func(childComplexity int) int
+		Email         func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		RequestedSlug func(childComplexity int) int
 	}
 
 	Lead struct {
@@ -411,13 +654,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApproveAffiliate              func(childComplexity int, id string) int
+		BulkInviteAffiliates          func(childComplexity int, campaignID string, recipients []*enrollment.InviteRecipientInput, emails []string, personalNoteHTML *string, autoApprove *bool) int
 		CreateAPIKey                  func(childComplexity int, input account.CreateAPIKeyInput) int
 		CreateAffiliate               func(childComplexity int, input ent.CreateAffiliateInput) int
+		CreateAffiliateInvite         func(childComplexity int, campaignID string, email string, fullName *string, slug *string, personalNoteHTML *string, customCommissionType *affiliate.CustomCommissionType, customCommissionValue *int, autoApprove *bool) int
 		CreateCampaign                func(childComplexity int, input ent.CreateCampaignInput) int
+		CreateCampaignCoupon          func(childComplexity int, programID string, name string, percentOff *float64, amountOffCents *int, currency *string, duration *coupon.Duration, durationInMonths *int, maxRedemptions *int, expiresAt *time.Time, metadata map[string]any, code *string) int
 		CreateCoupon                  func(childComplexity int, input ent.CreateCouponInput) int
 		CreateMCPToken                func(childComplexity int, input account.CreateMCPTokenInput) int
+		CreatePixelKey                func(childComplexity int) int
+		CreateProgramCampaign         func(childComplexity int, name string, slug string, description *string, termsURL *string, defaultCommissionType *string, defaultCommissionValue *float64, defaultCommissionModel *string, cookieWindowDays *int, attributionModel *string, autoApprove *bool, networkVisibility *string) int
+		GenerateAffiliateCoupon       func(childComplexity int, affiliateID string, programID string, vanity *string) int
+		ImportAffiliates              func(childComplexity int, campaignID string, affiliates []*imports.ImportAffiliateRow, includeStatuses []string, notifyAffiliates *bool, notificationMessageHTML *string) int
+		ImportConversions             func(childComplexity int, campaignID string, conversions []*imports.ImportConversionRow, confirmUnpaidPayout *bool, excludePaid *bool) int
+		MintEmbedToken                func(childComplexity int, affiliateID string, expiresInHours *int, allowedOrigins []string, rotate *bool) int
+		PreviewPayout                 func(childComplexity int, campaignID *string, since *time.Time) int
+		RecordConversion              func(childComplexity int, input programs.RecordConversionInput) int
+		RecordLead                    func(childComplexity int, affiliateSlug string, email string, name *string, campaignID *string) int
+		RejectAffiliate               func(childComplexity int, id string, reason *string, notify *bool) int
 		RequestSignInLink             func(childComplexity int, email string) int
+		RevertImport                  func(childComplexity int, jobID string) int
 		RevokeAPIKey                  func(childComplexity int, id string) int
+		RevokeAffiliateCoupon         func(childComplexity int, couponID string) int
 		RevokeMCPToken                func(childComplexity int, id string) int
 		RotateMCPToken                func(childComplexity int, id string) int
 		SetCampaignSubAffiliateConfig func(childComplexity int, campaignID string, enabled bool, percent float64) int
@@ -427,10 +686,17 @@ type ComplexityRoot struct {
 		SignOutEverywhere             func(childComplexity int) int
 		SignUp                        func(childComplexity int, input account.SignUpInput) int
 		UpdateAffiliate               func(childComplexity int, id string, input ent.UpdateAffiliateInput) int
+		UpdateAttributionParams       func(childComplexity int, custom *string) int
 		UpdateCampaign                func(childComplexity int, id string, input ent.UpdateCampaignInput) int
 		UpdateCoupon                  func(childComplexity int, id string, input ent.UpdateCouponInput) int
 		UpdateOrganization            func(childComplexity int, input ent.UpdateOrganizationInput) int
 		VerifyEmail                   func(childComplexity int, token string) int
+	}
+
+	MyCoupons struct {
+		AffiliateID       func(childComplexity int) int
+		Coupons           func(childComplexity int) int
+		SelfMintCampaigns func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -529,29 +795,104 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PayoutPreview struct {
+		AffiliateCount  func(childComplexity int) int
+		Affiliates      func(childComplexity int) int
+		CampaignID      func(childComplexity int) int
+		CommissionCents func(childComplexity int) int
+		ConversionCount func(childComplexity int) int
+		Currency        func(childComplexity int) int
+		Cutoff          func(childComplexity int) int
+		Excluded        func(childComplexity int) int
+		GraceDays       func(childComplexity int) int
+		OverrideCents   func(childComplexity int) int
+		Since           func(childComplexity int) int
+		TotalCents      func(childComplexity int) int
+		Truncated       func(childComplexity int) int
+	}
+
+	PayoutPreviewAffiliate struct {
+		AffiliateID     func(childComplexity int) int
+		CommissionCents func(childComplexity int) int
+		ConversionCount func(childComplexity int) int
+		Email           func(childComplexity int) int
+		FullName        func(childComplexity int) int
+		OverrideCents   func(childComplexity int) int
+		PaypalEmail     func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TotalCents      func(childComplexity int) int
+	}
+
+	PayoutPreviewExcluded struct {
+		OtherCurrencyCount func(childComplexity int) int
+		PendingCents       func(childComplexity int) int
+		PendingCount       func(childComplexity int) int
+		TooRecentCents     func(childComplexity int) int
+		TooRecentCount     func(childComplexity int) int
+	}
+
+	PlanFeature struct {
+		Available                func(childComplexity int) int
+		Description              func(childComplexity int) int
+		Key                      func(childComplexity int) int
+		PaidSubscriptionRequired func(childComplexity int) int
+		RequiredTier             func(childComplexity int) int
+	}
+
 	Query struct {
 		APIKeys                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
 		Affiliate               func(childComplexity int, id string) int
+		AffiliateCoupons        func(childComplexity int, affiliateID string, after *entgql.Cursor[string], first *int) int
+		AffiliateSubAffiliates  func(childComplexity int, affiliateID string) int
 		Affiliates              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AffiliateOrder, where *ent.AffiliateWhereInput) int
+		AttributionParams       func(childComplexity int) int
+		AuditLog                func(childComplexity int, page *int, pageSize *int, action *string, entityType *string, actorType *auditlogentry.ActorType, since *time.Time, until *time.Time) int
 		AuditLogEntries         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditLogEntryOrder, where *ent.AuditLogEntryWhereInput) int
+		BillingState            func(childComplexity int) int
 		Campaign                func(childComplexity int, id string) int
+		CampaignCoupons         func(childComplexity int, programID string, after *entgql.Cursor[string], first *int) int
 		Campaigns               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CampaignOrder, where *ent.CampaignWhereInput) int
 		Clicks                  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ClickOrder, where *ent.ClickWhereInput) int
 		Conversions             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ConversionOrder, where *ent.ConversionWhereInput) int
 		Coupons                 func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.CouponOrder, where *ent.CouponWhereInput) int
+		DashboardSummary        func(childComplexity int, rangeArg *string) int
+		DashboardTimeseries     func(childComplexity int, metric string, rangeArg *string) int
+		HomeCurrencySettings    func(childComplexity int) int
 		ImportJobs              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ImportJobOrder, where *ent.ImportJobWhereInput) int
+		InstallPlatforms        func(childComplexity int) int
+		InstallRecipe           func(childComplexity int, platformKey string) int
+		InstallSnippet          func(childComplexity int, campaignID *string, withPixel *bool) int
 		Leads                   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.LeadOrder, where *ent.LeadWhereInput) int
 		McpTokens               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MCPTokenOrder, where *ent.MCPTokenWhereInput) int
 		Memberships             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		MyCoupons               func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		Node                    func(childComplexity int, id string) int
 		Nodes                   func(childComplexity int, ids []string) int
 		Organizations           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
 		PayoutBatch             func(childComplexity int, id string) int
 		PayoutBatches           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) int
 		PayoutLineItems         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) int
+		PreviewConversionImport func(childComplexity int, campaignID string, conversions []*imports.ImportConversionRow) int
 		SupportedHomeCurrencies func(childComplexity int) int
 		Users                   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		ViewerOrganization      func(childComplexity int) int
+	}
+
+	RecordConversionPayload struct {
+		Conversion func(childComplexity int) int
+		Created    func(childComplexity int) int
+	}
+
+	SubAffiliate struct {
+		CreatedAt            func(childComplexity int) int
+		Currency             func(childComplexity int) int
+		Email                func(childComplexity int) int
+		FullName             func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		OverrideEarnedCents  func(childComplexity int) int
+		Slug                 func(childComplexity int) int
+		Status               func(childComplexity int) int
+		TotalCommissionCents func(childComplexity int) int
 	}
 
 	User struct {
@@ -580,6 +921,17 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AffiliateResolver interface {
+	Totals(ctx context.Context, obj *ent.Affiliate) (*reports.AffiliateTotals, error)
+}
+type CampaignResolver interface {
+	SubAffiliatePercent(ctx context.Context, obj *ent.Campaign) (float64, error)
+	AffiliateCount(ctx context.Context, obj *ent.Campaign) (int, error)
+	Stats(ctx context.Context, obj *ent.Campaign, rangeArg *string) (*reports.CampaignStats, error)
+}
+type ImportJobResolver interface {
+	RowReasons(ctx context.Context, obj *ent.ImportJob) ([]*imports.ImportRowReason, error)
+}
 type MutationResolver interface {
 	UpdateOrganization(ctx context.Context, input ent.UpdateOrganizationInput) (*ent.Organization, error)
 	SetHomeCurrency(ctx context.Context, homeCurrency string) (*ent.Organization, error)
@@ -601,6 +953,23 @@ type MutationResolver interface {
 	RevokeMCPToken(ctx context.Context, id string) (*ent.MCPToken, error)
 	CreateAPIKey(ctx context.Context, input account.CreateAPIKeyInput) (*account.CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error)
+	RecordConversion(ctx context.Context, input programs.RecordConversionInput) (*programs.RecordConversionPayload, error)
+	CreateCampaignCoupon(ctx context.Context, programID string, name string, percentOff *float64, amountOffCents *int, currency *string, duration *coupon.Duration, durationInMonths *int, maxRedemptions *int, expiresAt *time.Time, metadata map[string]any, code *string) (*ent.Coupon, error)
+	GenerateAffiliateCoupon(ctx context.Context, affiliateID string, programID string, vanity *string) (*ent.Coupon, error)
+	RevokeAffiliateCoupon(ctx context.Context, couponID string) (*ent.Coupon, error)
+	ApproveAffiliate(ctx context.Context, id string) (*ent.Affiliate, error)
+	RejectAffiliate(ctx context.Context, id string, reason *string, notify *bool) (*ent.Affiliate, error)
+	CreateAffiliateInvite(ctx context.Context, campaignID string, email string, fullName *string, slug *string, personalNoteHTML *string, customCommissionType *affiliate.CustomCommissionType, customCommissionValue *int, autoApprove *bool) (*enrollment.AffiliateInvite, error)
+	BulkInviteAffiliates(ctx context.Context, campaignID string, recipients []*enrollment.InviteRecipientInput, emails []string, personalNoteHTML *string, autoApprove *bool) (*enrollment.BulkInviteResult, error)
+	MintEmbedToken(ctx context.Context, affiliateID string, expiresInHours *int, allowedOrigins []string, rotate *bool) (*enrollment.EmbedToken, error)
+	RecordLead(ctx context.Context, affiliateSlug string, email string, name *string, campaignID *string) (*ent.Lead, error)
+	CreateProgramCampaign(ctx context.Context, name string, slug string, description *string, termsURL *string, defaultCommissionType *string, defaultCommissionValue *float64, defaultCommissionModel *string, cookieWindowDays *int, attributionModel *string, autoApprove *bool, networkVisibility *string) (*ent.Campaign, error)
+	ImportAffiliates(ctx context.Context, campaignID string, affiliates []*imports.ImportAffiliateRow, includeStatuses []string, notifyAffiliates *bool, notificationMessageHTML *string) (*imports.ImportResult, error)
+	ImportConversions(ctx context.Context, campaignID string, conversions []*imports.ImportConversionRow, confirmUnpaidPayout *bool, excludePaid *bool) (*imports.ConversionImportResult, error)
+	RevertImport(ctx context.Context, jobID string) (*imports.ImportReversal, error)
+	PreviewPayout(ctx context.Context, campaignID *string, since *time.Time) (*payouts.PayoutPreview, error)
+	UpdateAttributionParams(ctx context.Context, custom *string) (*install.AttributionParams, error)
+	CreatePixelKey(ctx context.Context) (*ent.Organization, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
@@ -620,11 +989,29 @@ type QueryResolver interface {
 	PayoutBatches(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) (*ent.PayoutBatchConnection, error)
 	PayoutLineItems(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) (*ent.PayoutLineItemConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	CampaignCoupons(ctx context.Context, programID string, after *entgql.Cursor[string], first *int) (*ent.CouponConnection, error)
+	AffiliateCoupons(ctx context.Context, affiliateID string, after *entgql.Cursor[string], first *int) (*ent.CouponConnection, error)
+	MyCoupons(ctx context.Context, after *entgql.Cursor[string], first *int) (*coupons.MyCoupons, error)
+	PreviewConversionImport(ctx context.Context, campaignID string, conversions []*imports.ImportConversionRow) (*imports.ConversionImportPreview, error)
+	AttributionParams(ctx context.Context) (*install.AttributionParams, error)
+	InstallSnippet(ctx context.Context, campaignID *string, withPixel *bool) (*install.InstallSnippet, error)
+	InstallPlatforms(ctx context.Context) ([]*install.InstallPlatform, error)
+	InstallRecipe(ctx context.Context, platformKey string) (*install.InstallRecipe, error)
+	DashboardSummary(ctx context.Context, rangeArg *string) (*reports.DashboardSummary, error)
+	DashboardTimeseries(ctx context.Context, metric string, rangeArg *string) (*reports.DashboardTimeseries, error)
+	AuditLog(ctx context.Context, page *int, pageSize *int, action *string, entityType *string, actorType *auditlogentry.ActorType, since *time.Time, until *time.Time) (*reports.AuditLogPage, error)
+	AffiliateSubAffiliates(ctx context.Context, affiliateID string) ([]*reports.SubAffiliate, error)
+	BillingState(ctx context.Context) (*reports.BillingState, error)
+	HomeCurrencySettings(ctx context.Context) (*reports.HomeCurrencySettings, error)
 	ViewerOrganization(ctx context.Context) (*ent.Organization, error)
 	SupportedHomeCurrencies(ctx context.Context) ([]string, error)
 	Affiliate(ctx context.Context, id string) (*ent.Affiliate, error)
 	Campaign(ctx context.Context, id string) (*ent.Campaign, error)
 	PayoutBatch(ctx context.Context, id string) (*ent.PayoutBatch, error)
+}
+
+type PayoutBatchWhereInputResolver interface {
+	AffiliateID(ctx context.Context, obj *ent.PayoutBatchWhereInput, data *string) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -891,6 +1278,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Affiliate.Status(childComplexity), true
+	case "Affiliate.totals":
+		if e.ComplexityRoot.Affiliate.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.Totals(childComplexity), true
 	case "Affiliate.updatedAt":
 		if e.ComplexityRoot.Affiliate.UpdatedAt == nil {
 			break
@@ -929,6 +1322,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AffiliateEdge.Node(childComplexity), true
+
+	case "AffiliateInvite.affiliate":
+		if e.ComplexityRoot.AffiliateInvite.Affiliate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateInvite.Affiliate(childComplexity), true
+	case "AffiliateInvite.alreadyInvited":
+		if e.ComplexityRoot.AffiliateInvite.AlreadyInvited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateInvite.AlreadyInvited(childComplexity), true
+	case "AffiliateInvite.inviteSent":
+		if e.ComplexityRoot.AffiliateInvite.InviteSent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateInvite.InviteSent(childComplexity), true
+
+	case "AffiliateTotals.approvedCommissionCents":
+		if e.ComplexityRoot.AffiliateTotals.ApprovedCommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.ApprovedCommissionCents(childComplexity), true
+	case "AffiliateTotals.clicks":
+		if e.ComplexityRoot.AffiliateTotals.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.Clicks(childComplexity), true
+	case "AffiliateTotals.conversions":
+		if e.ComplexityRoot.AffiliateTotals.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.Conversions(childComplexity), true
+	case "AffiliateTotals.currency":
+		if e.ComplexityRoot.AffiliateTotals.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.Currency(childComplexity), true
+	case "AffiliateTotals.leads":
+		if e.ComplexityRoot.AffiliateTotals.Leads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.Leads(childComplexity), true
+	case "AffiliateTotals.otherCurrencyConversions":
+		if e.ComplexityRoot.AffiliateTotals.OtherCurrencyConversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.OtherCurrencyConversions(childComplexity), true
+	case "AffiliateTotals.paidCommissionCents":
+		if e.ComplexityRoot.AffiliateTotals.PaidCommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.PaidCommissionCents(childComplexity), true
+	case "AffiliateTotals.pendingCommissionCents":
+		if e.ComplexityRoot.AffiliateTotals.PendingCommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.PendingCommissionCents(childComplexity), true
+	case "AffiliateTotals.revenueCents":
+		if e.ComplexityRoot.AffiliateTotals.RevenueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliateTotals.RevenueCents(childComplexity), true
+
+	case "AttributionParams.custom":
+		if e.ComplexityRoot.AttributionParams.Custom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributionParams.Custom(childComplexity), true
+	case "AttributionParams.defaults":
+		if e.ComplexityRoot.AttributionParams.Defaults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributionParams.Defaults(childComplexity), true
+	case "AttributionParams.effectiveOrder":
+		if e.ComplexityRoot.AttributionParams.EffectiveOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttributionParams.EffectiveOrder(childComplexity), true
 
 	case "AuditLogEntry.action":
 		if e.ComplexityRoot.AuditLogEntry.Action == nil {
@@ -1041,6 +1527,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditLogEntryEdge.Node(childComplexity), true
 
+	case "AuditLogPage.items":
+		if e.ComplexityRoot.AuditLogPage.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogPage.Items(childComplexity), true
+	case "AuditLogPage.page":
+		if e.ComplexityRoot.AuditLogPage.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogPage.Page(childComplexity), true
+	case "AuditLogPage.pageSize":
+		if e.ComplexityRoot.AuditLogPage.PageSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogPage.PageSize(childComplexity), true
+	case "AuditLogPage.total":
+		if e.ComplexityRoot.AuditLogPage.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogPage.Total(childComplexity), true
+
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
 			break
@@ -1060,6 +1571,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "BillingLimit.description":
+		if e.ComplexityRoot.BillingLimit.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLimit.Description(childComplexity), true
+	case "BillingLimit.key":
+		if e.ComplexityRoot.BillingLimit.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLimit.Key(childComplexity), true
+	case "BillingLimit.limit":
+		if e.ComplexityRoot.BillingLimit.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLimit.Limit(childComplexity), true
+	case "BillingLimit.used":
+		if e.ComplexityRoot.BillingLimit.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLimit.Used(childComplexity), true
+
+	case "BillingState.features":
+		if e.ComplexityRoot.BillingState.Features == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.Features(childComplexity), true
+	case "BillingState.limits":
+		if e.ComplexityRoot.BillingState.Limits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.Limits(childComplexity), true
+	case "BillingState.planTier":
+		if e.ComplexityRoot.BillingState.PlanTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.PlanTier(childComplexity), true
+	case "BillingState.stripeConnectLinked":
+		if e.ComplexityRoot.BillingState.StripeConnectLinked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.StripeConnectLinked(childComplexity), true
+	case "BillingState.stripeCustomerLinked":
+		if e.ComplexityRoot.BillingState.StripeCustomerLinked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.StripeCustomerLinked(childComplexity), true
+	case "BillingState.subscriptionStatus":
+		if e.ComplexityRoot.BillingState.SubscriptionStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.SubscriptionStatus(childComplexity), true
+	case "BillingState.trialEndsAt":
+		if e.ComplexityRoot.BillingState.TrialEndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingState.TrialEndsAt(childComplexity), true
+
+	case "BulkInviteResult.affiliates":
+		if e.ComplexityRoot.BulkInviteResult.Affiliates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkInviteResult.Affiliates(childComplexity), true
+	case "BulkInviteResult.alreadyInvited":
+		if e.ComplexityRoot.BulkInviteResult.AlreadyInvited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkInviteResult.AlreadyInvited(childComplexity), true
+	case "BulkInviteResult.errors":
+		if e.ComplexityRoot.BulkInviteResult.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkInviteResult.Errors(childComplexity), true
+	case "BulkInviteResult.invited":
+		if e.ComplexityRoot.BulkInviteResult.Invited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkInviteResult.Invited(childComplexity), true
+	case "BulkInviteResult.slugConflicts":
+		if e.ComplexityRoot.BulkInviteResult.SlugConflicts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkInviteResult.SlugConflicts(childComplexity), true
+
+	case "Campaign.affiliateCount":
+		if e.ComplexityRoot.Campaign.AffiliateCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.AffiliateCount(childComplexity), true
 	case "Campaign.affiliates":
 		if e.ComplexityRoot.Campaign.Affiliates == nil {
 			break
@@ -1172,6 +1788,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.Slug(childComplexity), true
+	case "Campaign.stats":
+		if e.ComplexityRoot.Campaign.Stats == nil {
+			break
+		}
+
+		args, err := ec.field_Campaign_stats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Campaign.Stats(childComplexity, args["range"].(*string)), true
 	case "Campaign.status":
 		if e.ComplexityRoot.Campaign.Status == nil {
 			break
@@ -1184,6 +1811,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.SubAffiliateOverrideBps(childComplexity), true
+	case "Campaign.subAffiliatePercent":
+		if e.ComplexityRoot.Campaign.SubAffiliatePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.SubAffiliatePercent(childComplexity), true
 	case "Campaign.subAffiliatesEnabled":
 		if e.ComplexityRoot.Campaign.SubAffiliatesEnabled == nil {
 			break
@@ -1234,6 +1867,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignEdge.Node(childComplexity), true
+
+	case "CampaignStats.clicks":
+		if e.ComplexityRoot.CampaignStats.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Clicks(childComplexity), true
+	case "CampaignStats.commissionCents":
+		if e.ComplexityRoot.CampaignStats.CommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.CommissionCents(childComplexity), true
+	case "CampaignStats.conversions":
+		if e.ComplexityRoot.CampaignStats.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Conversions(childComplexity), true
+	case "CampaignStats.currency":
+		if e.ComplexityRoot.CampaignStats.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Currency(childComplexity), true
+	case "CampaignStats.from":
+		if e.ComplexityRoot.CampaignStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.From(childComplexity), true
+	case "CampaignStats.leads":
+		if e.ComplexityRoot.CampaignStats.Leads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Leads(childComplexity), true
+	case "CampaignStats.range":
+		if e.ComplexityRoot.CampaignStats.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Range(childComplexity), true
+	case "CampaignStats.revenueCents":
+		if e.ComplexityRoot.CampaignStats.RevenueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.RevenueCents(childComplexity), true
+	case "CampaignStats.to":
+		if e.ComplexityRoot.CampaignStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.To(childComplexity), true
 
 	case "Click.affiliate":
 		if e.ComplexityRoot.Click.Affiliate == nil {
@@ -1595,6 +2283,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversionEdge.Node(childComplexity), true
 
+	case "ConversionImportPreview.errors":
+		if e.ComplexityRoot.ConversionImportPreview.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.Errors(childComplexity), true
+	case "ConversionImportPreview.paidBalance":
+		if e.ComplexityRoot.ConversionImportPreview.PaidBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.PaidBalance(childComplexity), true
+	case "ConversionImportPreview.rowsTotal":
+		if e.ComplexityRoot.ConversionImportPreview.RowsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.RowsTotal(childComplexity), true
+	case "ConversionImportPreview.skipReasons":
+		if e.ComplexityRoot.ConversionImportPreview.SkipReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.SkipReasons(childComplexity), true
+	case "ConversionImportPreview.unpaidBalance":
+		if e.ComplexityRoot.ConversionImportPreview.UnpaidBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.UnpaidBalance(childComplexity), true
+	case "ConversionImportPreview.wouldError":
+		if e.ComplexityRoot.ConversionImportPreview.WouldError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.WouldError(childComplexity), true
+	case "ConversionImportPreview.wouldImport":
+		if e.ComplexityRoot.ConversionImportPreview.WouldImport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.WouldImport(childComplexity), true
+	case "ConversionImportPreview.wouldSkip":
+		if e.ComplexityRoot.ConversionImportPreview.WouldSkip == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportPreview.WouldSkip(childComplexity), true
+
+	case "ConversionImportResult.currency":
+		if e.ComplexityRoot.ConversionImportResult.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.Currency(childComplexity), true
+	case "ConversionImportResult.errored":
+		if e.ComplexityRoot.ConversionImportResult.Errored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.Errored(childComplexity), true
+	case "ConversionImportResult.imported":
+		if e.ComplexityRoot.ConversionImportResult.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.Imported(childComplexity), true
+	case "ConversionImportResult.jobID":
+		if e.ComplexityRoot.ConversionImportResult.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.JobID(childComplexity), true
+	case "ConversionImportResult.paidSettledCents":
+		if e.ComplexityRoot.ConversionImportResult.PaidSettledCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.PaidSettledCents(childComplexity), true
+	case "ConversionImportResult.reasons":
+		if e.ComplexityRoot.ConversionImportResult.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.Reasons(childComplexity), true
+	case "ConversionImportResult.rowsTotal":
+		if e.ComplexityRoot.ConversionImportResult.RowsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.RowsTotal(childComplexity), true
+	case "ConversionImportResult.skipped":
+		if e.ComplexityRoot.ConversionImportResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.Skipped(childComplexity), true
+	case "ConversionImportResult.unpaidConfirmedCents":
+		if e.ComplexityRoot.ConversionImportResult.UnpaidConfirmedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.UnpaidConfirmedCents(childComplexity), true
+	case "ConversionImportResult.unpaidHeldCents":
+		if e.ComplexityRoot.ConversionImportResult.UnpaidHeldCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversionImportResult.UnpaidHeldCents(childComplexity), true
+
 	case "Coupon.affiliate":
 		if e.ComplexityRoot.Coupon.Affiliate == nil {
 			break
@@ -1780,6 +2578,234 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedMCPToken.Token(childComplexity), true
 
+	case "DashboardPoint.date":
+		if e.ComplexityRoot.DashboardPoint.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardPoint.Date(childComplexity), true
+	case "DashboardPoint.value":
+		if e.ComplexityRoot.DashboardPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardPoint.Value(childComplexity), true
+
+	case "DashboardSummary.activeAffiliates":
+		if e.ComplexityRoot.DashboardSummary.ActiveAffiliates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.ActiveAffiliates(childComplexity), true
+	case "DashboardSummary.clicks":
+		if e.ComplexityRoot.DashboardSummary.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.Clicks(childComplexity), true
+	case "DashboardSummary.commissionCents":
+		if e.ComplexityRoot.DashboardSummary.CommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.CommissionCents(childComplexity), true
+	case "DashboardSummary.conversions":
+		if e.ComplexityRoot.DashboardSummary.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.Conversions(childComplexity), true
+	case "DashboardSummary.currency":
+		if e.ComplexityRoot.DashboardSummary.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.Currency(childComplexity), true
+	case "DashboardSummary.from":
+		if e.ComplexityRoot.DashboardSummary.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.From(childComplexity), true
+	case "DashboardSummary.leads":
+		if e.ComplexityRoot.DashboardSummary.Leads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.Leads(childComplexity), true
+	case "DashboardSummary.otherCurrencyConversions":
+		if e.ComplexityRoot.DashboardSummary.OtherCurrencyConversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.OtherCurrencyConversions(childComplexity), true
+	case "DashboardSummary.pendingApprovals":
+		if e.ComplexityRoot.DashboardSummary.PendingApprovals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.PendingApprovals(childComplexity), true
+	case "DashboardSummary.range":
+		if e.ComplexityRoot.DashboardSummary.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.Range(childComplexity), true
+	case "DashboardSummary.refundedCents":
+		if e.ComplexityRoot.DashboardSummary.RefundedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.RefundedCents(childComplexity), true
+	case "DashboardSummary.revenueCents":
+		if e.ComplexityRoot.DashboardSummary.RevenueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.RevenueCents(childComplexity), true
+	case "DashboardSummary.to":
+		if e.ComplexityRoot.DashboardSummary.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardSummary.To(childComplexity), true
+
+	case "DashboardTimeseries.currency":
+		if e.ComplexityRoot.DashboardTimeseries.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.Currency(childComplexity), true
+	case "DashboardTimeseries.from":
+		if e.ComplexityRoot.DashboardTimeseries.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.From(childComplexity), true
+	case "DashboardTimeseries.metric":
+		if e.ComplexityRoot.DashboardTimeseries.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.Metric(childComplexity), true
+	case "DashboardTimeseries.points":
+		if e.ComplexityRoot.DashboardTimeseries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.Points(childComplexity), true
+	case "DashboardTimeseries.range":
+		if e.ComplexityRoot.DashboardTimeseries.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.Range(childComplexity), true
+	case "DashboardTimeseries.to":
+		if e.ComplexityRoot.DashboardTimeseries.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.To(childComplexity), true
+	case "DashboardTimeseries.total":
+		if e.ComplexityRoot.DashboardTimeseries.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DashboardTimeseries.Total(childComplexity), true
+
+	case "EmbedToken.allowedOrigins":
+		if e.ComplexityRoot.EmbedToken.AllowedOrigins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.AllowedOrigins(childComplexity), true
+	case "EmbedToken.embedURL":
+		if e.ComplexityRoot.EmbedToken.EmbedURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.EmbedURL(childComplexity), true
+	case "EmbedToken.expiresAt":
+		if e.ComplexityRoot.EmbedToken.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.ExpiresAt(childComplexity), true
+	case "EmbedToken.revokedTokens":
+		if e.ComplexityRoot.EmbedToken.RevokedTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.RevokedTokens(childComplexity), true
+	case "EmbedToken.token":
+		if e.ComplexityRoot.EmbedToken.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.Token(childComplexity), true
+	case "EmbedToken.tokenId":
+		if e.ComplexityRoot.EmbedToken.TokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmbedToken.TokenID(childComplexity), true
+
+	case "HomeCurrencySettings.canChange":
+		if e.ComplexityRoot.HomeCurrencySettings.CanChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeCurrencySettings.CanChange(childComplexity), true
+	case "HomeCurrencySettings.homeCurrency":
+		if e.ComplexityRoot.HomeCurrencySettings.HomeCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeCurrencySettings.HomeCurrency(childComplexity), true
+	case "HomeCurrencySettings.reason":
+		if e.ComplexityRoot.HomeCurrencySettings.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeCurrencySettings.Reason(childComplexity), true
+	case "HomeCurrencySettings.requiredTier":
+		if e.ComplexityRoot.HomeCurrencySettings.RequiredTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeCurrencySettings.RequiredTier(childComplexity), true
+	case "HomeCurrencySettings.supported":
+		if e.ComplexityRoot.HomeCurrencySettings.Supported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HomeCurrencySettings.Supported(childComplexity), true
+
+	case "ImportBalance.amountCents":
+		if e.ComplexityRoot.ImportBalance.AmountCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportBalance.AmountCents(childComplexity), true
+	case "ImportBalance.commissionCents":
+		if e.ComplexityRoot.ImportBalance.CommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportBalance.CommissionCents(childComplexity), true
+	case "ImportBalance.currency":
+		if e.ComplexityRoot.ImportBalance.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportBalance.Currency(childComplexity), true
+	case "ImportBalance.rows":
+		if e.ComplexityRoot.ImportBalance.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportBalance.Rows(childComplexity), true
+
 	case "ImportJob.campaign":
 		if e.ComplexityRoot.ImportJob.Campaign == nil {
 			break
@@ -1845,6 +2871,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportJob.RevertedAt(childComplexity), true
+	case "ImportJob.rowReasons":
+		if e.ComplexityRoot.ImportJob.RowReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.RowReasons(childComplexity), true
 	case "ImportJob.rowsTotal":
 		if e.ComplexityRoot.ImportJob.RowsTotal == nil {
 			break
@@ -1907,6 +2939,310 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportJobEdge.Node(childComplexity), true
+
+	case "ImportKept.id":
+		if e.ComplexityRoot.ImportKept.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportKept.ID(childComplexity), true
+	case "ImportKept.reason":
+		if e.ComplexityRoot.ImportKept.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportKept.Reason(childComplexity), true
+
+	case "ImportResult.errored":
+		if e.ComplexityRoot.ImportResult.Errored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Errored(childComplexity), true
+	case "ImportResult.imported":
+		if e.ComplexityRoot.ImportResult.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Imported(childComplexity), true
+	case "ImportResult.jobID":
+		if e.ComplexityRoot.ImportResult.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.JobID(childComplexity), true
+	case "ImportResult.reasons":
+		if e.ComplexityRoot.ImportResult.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Reasons(childComplexity), true
+	case "ImportResult.rowsTotal":
+		if e.ComplexityRoot.ImportResult.RowsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.RowsTotal(childComplexity), true
+	case "ImportResult.skipped":
+		if e.ComplexityRoot.ImportResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Skipped(childComplexity), true
+
+	case "ImportReversal.alreadyReverted":
+		if e.ComplexityRoot.ImportReversal.AlreadyReverted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReversal.AlreadyReverted(childComplexity), true
+	case "ImportReversal.job":
+		if e.ComplexityRoot.ImportReversal.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReversal.Job(childComplexity), true
+	case "ImportReversal.kept":
+		if e.ComplexityRoot.ImportReversal.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReversal.Kept(childComplexity), true
+	case "ImportReversal.removed":
+		if e.ComplexityRoot.ImportReversal.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReversal.Removed(childComplexity), true
+
+	case "ImportRowReason.email":
+		if e.ComplexityRoot.ImportRowReason.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowReason.Email(childComplexity), true
+	case "ImportRowReason.outcome":
+		if e.ComplexityRoot.ImportRowReason.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowReason.Outcome(childComplexity), true
+	case "ImportRowReason.reason":
+		if e.ComplexityRoot.ImportRowReason.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowReason.Reason(childComplexity), true
+	case "ImportRowReason.row":
+		if e.ComplexityRoot.ImportRowReason.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowReason.Row(childComplexity), true
+
+	case "InstallPlatform.category":
+		if e.ComplexityRoot.InstallPlatform.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.Category(childComplexity), true
+	case "InstallPlatform.conversionFire":
+		if e.ComplexityRoot.InstallPlatform.ConversionFire == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.ConversionFire(childComplexity), true
+	case "InstallPlatform.displayName":
+		if e.ComplexityRoot.InstallPlatform.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.DisplayName(childComplexity), true
+	case "InstallPlatform.platformKey":
+		if e.ComplexityRoot.InstallPlatform.PlatformKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.PlatformKey(childComplexity), true
+	case "InstallPlatform.requiresApiKey":
+		if e.ComplexityRoot.InstallPlatform.RequiresAPIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.RequiresAPIKey(childComplexity), true
+	case "InstallPlatform.requiresStripeConnect":
+		if e.ComplexityRoot.InstallPlatform.RequiresStripeConnect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallPlatform.RequiresStripeConnect(childComplexity), true
+
+	case "InstallRecipe.category":
+		if e.ComplexityRoot.InstallRecipe.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.Category(childComplexity), true
+	case "InstallRecipe.conversionFire":
+		if e.ComplexityRoot.InstallRecipe.ConversionFire == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.ConversionFire(childComplexity), true
+	case "InstallRecipe.conversionFirePath":
+		if e.ComplexityRoot.InstallRecipe.ConversionFirePath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.ConversionFirePath(childComplexity), true
+	case "InstallRecipe.displayName":
+		if e.ComplexityRoot.InstallRecipe.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.DisplayName(childComplexity), true
+	case "InstallRecipe.docsURL":
+		if e.ComplexityRoot.InstallRecipe.DocsURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.DocsURL(childComplexity), true
+	case "InstallRecipe.fallback":
+		if e.ComplexityRoot.InstallRecipe.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.Fallback(childComplexity), true
+	case "InstallRecipe.gotchas":
+		if e.ComplexityRoot.InstallRecipe.Gotchas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.Gotchas(childComplexity), true
+	case "InstallRecipe.platformKey":
+		if e.ComplexityRoot.InstallRecipe.PlatformKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.PlatformKey(childComplexity), true
+	case "InstallRecipe.requiresApiKey":
+		if e.ComplexityRoot.InstallRecipe.RequiresAPIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.RequiresAPIKey(childComplexity), true
+	case "InstallRecipe.requiresStripeConnect":
+		if e.ComplexityRoot.InstallRecipe.RequiresStripeConnect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.RequiresStripeConnect(childComplexity), true
+	case "InstallRecipe.steps":
+		if e.ComplexityRoot.InstallRecipe.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.Steps(childComplexity), true
+	case "InstallRecipe.vendorDocsURL":
+		if e.ComplexityRoot.InstallRecipe.VendorDocsURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipe.VendorDocsURL(childComplexity), true
+
+	case "InstallRecipeStep.detail":
+		if e.ComplexityRoot.InstallRecipeStep.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipeStep.Detail(childComplexity), true
+	case "InstallRecipeStep.title":
+		if e.ComplexityRoot.InstallRecipeStep.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallRecipeStep.Title(childComplexity), true
+
+	case "InstallSnippet.campaignID":
+		if e.ComplexityRoot.InstallSnippet.CampaignID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.CampaignID(childComplexity), true
+	case "InstallSnippet.campaignName":
+		if e.ComplexityRoot.InstallSnippet.CampaignName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.CampaignName(childComplexity), true
+	case "InstallSnippet.html":
+		if e.ComplexityRoot.InstallSnippet.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.HTML(childComplexity), true
+	case "InstallSnippet.instructions":
+		if e.ComplexityRoot.InstallSnippet.Instructions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.Instructions(childComplexity), true
+	case "InstallSnippet.params":
+		if e.ComplexityRoot.InstallSnippet.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.Params(childComplexity), true
+	case "InstallSnippet.pixelKey":
+		if e.ComplexityRoot.InstallSnippet.PixelKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.PixelKey(childComplexity), true
+	case "InstallSnippet.scriptURL":
+		if e.ComplexityRoot.InstallSnippet.ScriptURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstallSnippet.ScriptURL(childComplexity), true
+
+	case "InviteRowError.email":
+		if e.ComplexityRoot.InviteRowError.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteRowError.Email(childComplexity), true
+	case "InviteRowError.reason":
+		if e.ComplexityRoot.InviteRowError.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteRowError.Reason(childComplexity), true
+
+	case "InviteSlugConflict.assignedSlug":
+		if e.ComplexityRoot.InviteSlugConflict.AssignedSlug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteSlugConflict.AssignedSlug(childComplexity), true
+	case "InviteSlugConflict.email":
+		if e.ComplexityRoot.InviteSlugConflict.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteSlugConflict.Email(childComplexity), true
+	case "InviteSlugConflict.reason":
+		if e.ComplexityRoot.InviteSlugConflict.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteSlugConflict.Reason(childComplexity), true
+	case "InviteSlugConflict.requestedSlug":
+		if e.ComplexityRoot.InviteSlugConflict.RequestedSlug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteSlugConflict.RequestedSlug(childComplexity), true
 
 	case "Lead.affiliate":
 		if e.ComplexityRoot.Lead.Affiliate == nil {
@@ -2199,6 +3535,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MembershipEdge.Node(childComplexity), true
 
+	case "Mutation.approveAffiliate":
+		if e.ComplexityRoot.Mutation.ApproveAffiliate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveAffiliate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveAffiliate(childComplexity, args["id"].(string)), true
+	case "Mutation.bulkInviteAffiliates":
+		if e.ComplexityRoot.Mutation.BulkInviteAffiliates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkInviteAffiliates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkInviteAffiliates(childComplexity, args["campaignID"].(string), args["recipients"].([]*enrollment.InviteRecipientInput), args["emails"].([]string), args["personalNoteHtml"].(*string), args["autoApprove"].(*bool)), true
 	case "Mutation.createAPIKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -2221,6 +3579,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAffiliate(childComplexity, args["input"].(ent.CreateAffiliateInput)), true
+	case "Mutation.createAffiliateInvite":
+		if e.ComplexityRoot.Mutation.CreateAffiliateInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAffiliateInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAffiliateInvite(childComplexity, args["campaignID"].(string), args["email"].(string), args["fullName"].(*string), args["slug"].(*string), args["personalNoteHtml"].(*string), args["customCommissionType"].(*affiliate.CustomCommissionType), args["customCommissionValue"].(*int), args["autoApprove"].(*bool)), true
 	case "Mutation.createCampaign":
 		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
 			break
@@ -2232,6 +3601,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(ent.CreateCampaignInput)), true
+	case "Mutation.createCampaignCoupon":
+		if e.ComplexityRoot.Mutation.CreateCampaignCoupon == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaignCoupon_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaignCoupon(childComplexity, args["programID"].(string), args["name"].(string), args["percentOff"].(*float64), args["amountOffCents"].(*int), args["currency"].(*string), args["duration"].(*coupon.Duration), args["durationInMonths"].(*int), args["maxRedemptions"].(*int), args["expiresAt"].(*time.Time), args["metadata"].(map[string]any), args["code"].(*string)), true
 	case "Mutation.createCoupon":
 		if e.ComplexityRoot.Mutation.CreateCoupon == nil {
 			break
@@ -2254,6 +3634,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMCPToken(childComplexity, args["input"].(account.CreateMCPTokenInput)), true
+	case "Mutation.createPixelKey":
+		if e.ComplexityRoot.Mutation.CreatePixelKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePixelKey(childComplexity), true
+	case "Mutation.createProgramCampaign":
+		if e.ComplexityRoot.Mutation.CreateProgramCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProgramCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProgramCampaign(childComplexity, args["name"].(string), args["slug"].(string), args["description"].(*string), args["termsUrl"].(*string), args["defaultCommissionType"].(*string), args["defaultCommissionValue"].(*float64), args["defaultCommissionModel"].(*string), args["cookieWindowDays"].(*int), args["attributionModel"].(*string), args["autoApprove"].(*bool), args["networkVisibility"].(*string)), true
+	case "Mutation.generateAffiliateCoupon":
+		if e.ComplexityRoot.Mutation.GenerateAffiliateCoupon == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateAffiliateCoupon_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateAffiliateCoupon(childComplexity, args["affiliateID"].(string), args["programID"].(string), args["vanity"].(*string)), true
+	case "Mutation.importAffiliates":
+		if e.ComplexityRoot.Mutation.ImportAffiliates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importAffiliates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportAffiliates(childComplexity, args["campaignID"].(string), args["affiliates"].([]*imports.ImportAffiliateRow), args["includeStatuses"].([]string), args["notifyAffiliates"].(*bool), args["notificationMessageHtml"].(*string)), true
+	case "Mutation.importConversions":
+		if e.ComplexityRoot.Mutation.ImportConversions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importConversions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportConversions(childComplexity, args["campaignID"].(string), args["conversions"].([]*imports.ImportConversionRow), args["confirmUnpaidPayout"].(*bool), args["excludePaid"].(*bool)), true
+	case "Mutation.mintEmbedToken":
+		if e.ComplexityRoot.Mutation.MintEmbedToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mintEmbedToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MintEmbedToken(childComplexity, args["affiliateID"].(string), args["expiresInHours"].(*int), args["allowedOrigins"].([]string), args["rotate"].(*bool)), true
+	case "Mutation.previewPayout":
+		if e.ComplexityRoot.Mutation.PreviewPayout == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_previewPayout_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PreviewPayout(childComplexity, args["campaignID"].(*string), args["since"].(*time.Time)), true
+	case "Mutation.recordConversion":
+		if e.ComplexityRoot.Mutation.RecordConversion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConversion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConversion(childComplexity, args["input"].(programs.RecordConversionInput)), true
+	case "Mutation.recordLead":
+		if e.ComplexityRoot.Mutation.RecordLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordLead(childComplexity, args["affiliateSlug"].(string), args["email"].(string), args["name"].(*string), args["campaignID"].(*string)), true
+	case "Mutation.rejectAffiliate":
+		if e.ComplexityRoot.Mutation.RejectAffiliate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectAffiliate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectAffiliate(childComplexity, args["id"].(string), args["reason"].(*string), args["notify"].(*bool)), true
 	case "Mutation.requestSignInLink":
 		if e.ComplexityRoot.Mutation.RequestSignInLink == nil {
 			break
@@ -2265,6 +3750,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSignInLink(childComplexity, args["email"].(string)), true
+	case "Mutation.revertImport":
+		if e.ComplexityRoot.Mutation.RevertImport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revertImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevertImport(childComplexity, args["jobID"].(string)), true
 	case "Mutation.revokeAPIKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -2276,6 +3772,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeAffiliateCoupon":
+		if e.ComplexityRoot.Mutation.RevokeAffiliateCoupon == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAffiliateCoupon_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAffiliateCoupon(childComplexity, args["couponID"].(string)), true
 	case "Mutation.revokeMCPToken":
 		if e.ComplexityRoot.Mutation.RevokeMCPToken == nil {
 			break
@@ -2370,6 +3877,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAffiliate(childComplexity, args["id"].(string), args["input"].(ent.UpdateAffiliateInput)), true
+	case "Mutation.updateAttributionParams":
+		if e.ComplexityRoot.Mutation.UpdateAttributionParams == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAttributionParams_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAttributionParams(childComplexity, args["custom"].(*string)), true
 	case "Mutation.updateCampaign":
 		if e.ComplexityRoot.Mutation.UpdateCampaign == nil {
 			break
@@ -2414,6 +3932,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
+
+	case "MyCoupons.affiliateID":
+		if e.ComplexityRoot.MyCoupons.AffiliateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyCoupons.AffiliateID(childComplexity), true
+	case "MyCoupons.coupons":
+		if e.ComplexityRoot.MyCoupons.Coupons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyCoupons.Coupons(childComplexity), true
+	case "MyCoupons.selfMintCampaigns":
+		if e.ComplexityRoot.MyCoupons.SelfMintCampaigns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyCoupons.SelfMintCampaigns(childComplexity), true
 
 	case "Organization.brandColor":
 		if e.ComplexityRoot.Organization.BrandColor == nil {
@@ -2831,6 +4368,202 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PayoutLineItemEdge.Node(childComplexity), true
 
+	case "PayoutPreview.affiliateCount":
+		if e.ComplexityRoot.PayoutPreview.AffiliateCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.AffiliateCount(childComplexity), true
+	case "PayoutPreview.affiliates":
+		if e.ComplexityRoot.PayoutPreview.Affiliates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Affiliates(childComplexity), true
+	case "PayoutPreview.campaignID":
+		if e.ComplexityRoot.PayoutPreview.CampaignID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.CampaignID(childComplexity), true
+	case "PayoutPreview.commissionCents":
+		if e.ComplexityRoot.PayoutPreview.CommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.CommissionCents(childComplexity), true
+	case "PayoutPreview.conversionCount":
+		if e.ComplexityRoot.PayoutPreview.ConversionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.ConversionCount(childComplexity), true
+	case "PayoutPreview.currency":
+		if e.ComplexityRoot.PayoutPreview.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Currency(childComplexity), true
+	case "PayoutPreview.cutoff":
+		if e.ComplexityRoot.PayoutPreview.Cutoff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Cutoff(childComplexity), true
+	case "PayoutPreview.excluded":
+		if e.ComplexityRoot.PayoutPreview.Excluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Excluded(childComplexity), true
+	case "PayoutPreview.graceDays":
+		if e.ComplexityRoot.PayoutPreview.GraceDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.GraceDays(childComplexity), true
+	case "PayoutPreview.overrideCents":
+		if e.ComplexityRoot.PayoutPreview.OverrideCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.OverrideCents(childComplexity), true
+	case "PayoutPreview.since":
+		if e.ComplexityRoot.PayoutPreview.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Since(childComplexity), true
+	case "PayoutPreview.totalCents":
+		if e.ComplexityRoot.PayoutPreview.TotalCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.TotalCents(childComplexity), true
+	case "PayoutPreview.truncated":
+		if e.ComplexityRoot.PayoutPreview.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreview.Truncated(childComplexity), true
+
+	case "PayoutPreviewAffiliate.affiliateID":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.AffiliateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.AffiliateID(childComplexity), true
+	case "PayoutPreviewAffiliate.commissionCents":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.CommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.CommissionCents(childComplexity), true
+	case "PayoutPreviewAffiliate.conversionCount":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.ConversionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.ConversionCount(childComplexity), true
+	case "PayoutPreviewAffiliate.email":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.Email(childComplexity), true
+	case "PayoutPreviewAffiliate.fullName":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.FullName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.FullName(childComplexity), true
+	case "PayoutPreviewAffiliate.overrideCents":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.OverrideCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.OverrideCents(childComplexity), true
+	case "PayoutPreviewAffiliate.paypalEmail":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.PaypalEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.PaypalEmail(childComplexity), true
+	case "PayoutPreviewAffiliate.status":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.Status(childComplexity), true
+	case "PayoutPreviewAffiliate.totalCents":
+		if e.ComplexityRoot.PayoutPreviewAffiliate.TotalCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewAffiliate.TotalCents(childComplexity), true
+
+	case "PayoutPreviewExcluded.otherCurrencyCount":
+		if e.ComplexityRoot.PayoutPreviewExcluded.OtherCurrencyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewExcluded.OtherCurrencyCount(childComplexity), true
+	case "PayoutPreviewExcluded.pendingCents":
+		if e.ComplexityRoot.PayoutPreviewExcluded.PendingCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewExcluded.PendingCents(childComplexity), true
+	case "PayoutPreviewExcluded.pendingCount":
+		if e.ComplexityRoot.PayoutPreviewExcluded.PendingCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewExcluded.PendingCount(childComplexity), true
+	case "PayoutPreviewExcluded.tooRecentCents":
+		if e.ComplexityRoot.PayoutPreviewExcluded.TooRecentCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewExcluded.TooRecentCents(childComplexity), true
+	case "PayoutPreviewExcluded.tooRecentCount":
+		if e.ComplexityRoot.PayoutPreviewExcluded.TooRecentCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPreviewExcluded.TooRecentCount(childComplexity), true
+
+	case "PlanFeature.available":
+		if e.ComplexityRoot.PlanFeature.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeature.Available(childComplexity), true
+	case "PlanFeature.description":
+		if e.ComplexityRoot.PlanFeature.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeature.Description(childComplexity), true
+	case "PlanFeature.key":
+		if e.ComplexityRoot.PlanFeature.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeature.Key(childComplexity), true
+	case "PlanFeature.paidSubscriptionRequired":
+		if e.ComplexityRoot.PlanFeature.PaidSubscriptionRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeature.PaidSubscriptionRequired(childComplexity), true
+	case "PlanFeature.requiredTier":
+		if e.ComplexityRoot.PlanFeature.RequiredTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeature.RequiredTier(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -2853,6 +4586,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Affiliate(childComplexity, args["id"].(string)), true
+	case "Query.affiliateCoupons":
+		if e.ComplexityRoot.Query.AffiliateCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_affiliateCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AffiliateCoupons(childComplexity, args["affiliateID"].(string), args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
+	case "Query.affiliateSubAffiliates":
+		if e.ComplexityRoot.Query.AffiliateSubAffiliates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_affiliateSubAffiliates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AffiliateSubAffiliates(childComplexity, args["affiliateID"].(string)), true
 	case "Query.affiliates":
 		if e.ComplexityRoot.Query.Affiliates == nil {
 			break
@@ -2864,6 +4619,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Affiliates(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AffiliateOrder), args["where"].(*ent.AffiliateWhereInput)), true
+	case "Query.attributionParams":
+		if e.ComplexityRoot.Query.AttributionParams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AttributionParams(childComplexity), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["page"].(*int), args["pageSize"].(*int), args["action"].(*string), args["entityType"].(*string), args["actorType"].(*auditlogentry.ActorType), args["since"].(*time.Time), args["until"].(*time.Time)), true
 	case "Query.auditLogEntries":
 		if e.ComplexityRoot.Query.AuditLogEntries == nil {
 			break
@@ -2875,6 +4647,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLogEntries(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AuditLogEntryOrder), args["where"].(*ent.AuditLogEntryWhereInput)), true
+	case "Query.billingState":
+		if e.ComplexityRoot.Query.BillingState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BillingState(childComplexity), true
 	case "Query.campaign":
 		if e.ComplexityRoot.Query.Campaign == nil {
 			break
@@ -2886,6 +4664,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Campaign(childComplexity, args["id"].(string)), true
+	case "Query.campaignCoupons":
+		if e.ComplexityRoot.Query.CampaignCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaignCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CampaignCoupons(childComplexity, args["programID"].(string), args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Query.campaigns":
 		if e.ComplexityRoot.Query.Campaigns == nil {
 			break
@@ -2930,6 +4719,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Coupons(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.CouponOrder), args["where"].(*ent.CouponWhereInput)), true
+	case "Query.dashboardSummary":
+		if e.ComplexityRoot.Query.DashboardSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboardSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DashboardSummary(childComplexity, args["range"].(*string)), true
+	case "Query.dashboardTimeseries":
+		if e.ComplexityRoot.Query.DashboardTimeseries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboardTimeseries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DashboardTimeseries(childComplexity, args["metric"].(string), args["range"].(*string)), true
+	case "Query.homeCurrencySettings":
+		if e.ComplexityRoot.Query.HomeCurrencySettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.HomeCurrencySettings(childComplexity), true
 	case "Query.importJobs":
 		if e.ComplexityRoot.Query.ImportJobs == nil {
 			break
@@ -2941,6 +4758,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ImportJobs(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ImportJobOrder), args["where"].(*ent.ImportJobWhereInput)), true
+	case "Query.installPlatforms":
+		if e.ComplexityRoot.Query.InstallPlatforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.InstallPlatforms(childComplexity), true
+	case "Query.installRecipe":
+		if e.ComplexityRoot.Query.InstallRecipe == nil {
+			break
+		}
+
+		args, err := ec.field_Query_installRecipe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InstallRecipe(childComplexity, args["platformKey"].(string)), true
+	case "Query.installSnippet":
+		if e.ComplexityRoot.Query.InstallSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Query_installSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InstallSnippet(childComplexity, args["campaignID"].(*string), args["withPixel"].(*bool)), true
 
 	case "Query.leads":
 		if e.ComplexityRoot.Query.Leads == nil {
@@ -2975,6 +4820,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Memberships(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.MembershipOrder), args["where"].(*ent.MembershipWhereInput)), true
+	case "Query.myCoupons":
+		if e.ComplexityRoot.Query.MyCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyCoupons(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3041,6 +4897,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PayoutLineItems(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PayoutLineItemOrder), args["where"].(*ent.PayoutLineItemWhereInput)), true
+	case "Query.previewConversionImport":
+		if e.ComplexityRoot.Query.PreviewConversionImport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewConversionImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewConversionImport(childComplexity, args["campaignID"].(string), args["conversions"].([]*imports.ImportConversionRow)), true
 	case "Query.supportedHomeCurrencies":
 		if e.ComplexityRoot.Query.SupportedHomeCurrencies == nil {
 			break
@@ -3064,6 +4931,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ViewerOrganization(childComplexity), true
+
+	case "RecordConversionPayload.conversion":
+		if e.ComplexityRoot.RecordConversionPayload.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConversionPayload.Conversion(childComplexity), true
+	case "RecordConversionPayload.created":
+		if e.ComplexityRoot.RecordConversionPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConversionPayload.Created(childComplexity), true
+
+	case "SubAffiliate.createdAt":
+		if e.ComplexityRoot.SubAffiliate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.CreatedAt(childComplexity), true
+	case "SubAffiliate.currency":
+		if e.ComplexityRoot.SubAffiliate.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.Currency(childComplexity), true
+	case "SubAffiliate.email":
+		if e.ComplexityRoot.SubAffiliate.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.Email(childComplexity), true
+	case "SubAffiliate.fullName":
+		if e.ComplexityRoot.SubAffiliate.FullName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.FullName(childComplexity), true
+	case "SubAffiliate.id":
+		if e.ComplexityRoot.SubAffiliate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.ID(childComplexity), true
+	case "SubAffiliate.overrideEarnedCents":
+		if e.ComplexityRoot.SubAffiliate.OverrideEarnedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.OverrideEarnedCents(childComplexity), true
+	case "SubAffiliate.slug":
+		if e.ComplexityRoot.SubAffiliate.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.Slug(childComplexity), true
+	case "SubAffiliate.status":
+		if e.ComplexityRoot.SubAffiliate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.Status(childComplexity), true
+	case "SubAffiliate.totalCommissionCents":
+		if e.ComplexityRoot.SubAffiliate.TotalCommissionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubAffiliate.TotalCommissionCents(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -3173,8 +5108,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCampaignInput", ec.unmarshalInputCreateCampaignInput),
 			graphql.NewInputUnmarshaler("CreateCouponInput", ec.unmarshalInputCreateCouponInput),
 			graphql.NewInputUnmarshaler("CreateMCPTokenInput", ec.unmarshalInputCreateMCPTokenInput),
+			graphql.NewInputUnmarshaler("ImportAffiliateRow", ec.unmarshalInputImportAffiliateRow),
+			graphql.NewInputUnmarshaler("ImportConversionRow", ec.unmarshalInputImportConversionRow),
 			graphql.NewInputUnmarshaler("ImportJobOrder", ec.unmarshalInputImportJobOrder),
 			graphql.NewInputUnmarshaler("ImportJobWhereInput", ec.unmarshalInputImportJobWhereInput),
+			graphql.NewInputUnmarshaler("InviteRecipientInput", ec.unmarshalInputInviteRecipientInput),
 			graphql.NewInputUnmarshaler("LeadOrder", ec.unmarshalInputLeadOrder),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
 			graphql.NewInputUnmarshaler("MCPTokenOrder", ec.unmarshalInputMCPTokenOrder),
@@ -3187,6 +5125,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PayoutBatchWhereInput", ec.unmarshalInputPayoutBatchWhereInput),
 			graphql.NewInputUnmarshaler("PayoutLineItemOrder", ec.unmarshalInputPayoutLineItemOrder),
 			graphql.NewInputUnmarshaler("PayoutLineItemWhereInput", ec.unmarshalInputPayoutLineItemWhereInput),
+			graphql.NewInputUnmarshaler("RecordConversionInput", ec.unmarshalInputRecordConversionInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("UpdateAffiliateInput", ec.unmarshalInputUpdateAffiliateInput),
 			graphql.NewInputUnmarshaler("UpdateCampaignInput", ec.unmarshalInputUpdateCampaignInput),
@@ -3310,6 +5249,13 @@ input CreateMCPTokenInput {
   A read-only token sees and calls only read operations.
   """
   readOnly: Boolean! = false
+  """
+  Scope the token to one Approved affiliate (aff_…): it then acts for that
+  affiliate, not the organization, and can use only the affiliate
+  operations (myCoupons, generateAffiliateCoupon for itself). It stops
+  working if the affiliate stops being Approved. Omit for a brand token.
+  """
+  affiliateID: ID
 }
 
 """
@@ -3377,7 +5323,8 @@ extend type Mutation {
   signOutEverywhere: Boolean!
 
   """
-  Mint an MCP connection token. Owner only, signed in to the dashboard.
+  Mint an MCP connection token, for the organization or (with affiliateID)
+  for one Approved affiliate. Owner only, signed in to the dashboard.
   An organization holds at most 10 active tokens: the 11th is refused with
   LIMIT_REACHED until one is revoked.
   """
@@ -3404,6 +5351,384 @@ extend type Mutation {
   Revoke an API key. Revoking a revoked key succeeds. Owner only.
   """
   revokeAPIKey(id: ID!): APIKey!
+}
+`, BuiltIn: false},
+	{Name: "../conversions.graphql", Input: `# Conversions a brand's server reports (the server-to-server path of the
+# install recipes, POST /api/v1/conversions). The rules live in package
+# programs (programs/conversions.go).
+
+"""
+A sale the brand's server reports. The REST body of POST /api/v1/conversions
+is this object as JSON.
+"""
+input RecordConversionInput {
+  """
+  The affiliate's referral slug (the slug in the tandem_ref cookie, saved
+  with the order). Optional when email is a lead an affiliate referred; one
+  of the two is required.
+  """
+  slug: String
+  """
+  The campaign. Defaults to the affiliate's campaign, which it must equal
+  when given; without a slug, only leads of this campaign are matched.
+  """
+  campaignId: ID
+  """
+  The sale amount in minor units of currency (4900 = 49.00), greater than 0.
+  """
+  amountCents: Int!
+  """
+  ISO 4217 code of amountCents, such as USD. Tandem records money in the
+  organization's home currency and refuses others for now.
+  """
+  currency: String!
+  """
+  Your order or invoice id (at most 255 bytes): the idempotency key. A repeat
+  returns the conversion already recorded, never a second commission.
+  """
+  orderId: String!
+  """
+  The customer's email. Links the sale to their lead; without a slug, the
+  sale is credited to the affiliate who referred this email as a lead.
+  """
+  email: String
+  """
+  The customer's name, at most 200 characters.
+  """
+  customerName: String
+  """
+  Sale (default), Subscription (a first subscription payment) or Renewal.
+  """
+  type: ConversionType
+  """
+  When the sale happened (RFC 3339). Default now; not in the future (a few
+  minutes of clock skew are tolerated and recorded as now).
+  """
+  occurredAt: Time
+}
+
+"""
+What recordConversion answers.
+"""
+type RecordConversionPayload {
+  """
+  The conversion: the new one, or the one already recorded for orderId.
+  """
+  conversion: Conversion!
+  """
+  True when this call recorded the conversion; false when orderId had been
+  recorded before and that conversion is returned unchanged.
+  """
+  created: Boolean!
+}
+
+extend type Mutation {
+  """
+  Record a sale reported by the brand's server, credited to the Approved
+  affiliate with the slug (or, without one, to the affiliate who referred the
+  customer's email as a lead) on its Active campaign, as a Pending conversion
+  with the commission the campaign's rules give and the recruiter's
+  sub-affiliate override. Idempotent on orderId: a repeat returns the
+  conversion already recorded with created false; the same orderId with
+  another amount or currency is CONFLICT order_id_reused.
+
+  Errors: BAD_USER_INPUT naming the field (slug when neither a slug nor a
+  lead's email names the affiliate; amountCents, currency, orderId, email,
+  type, occurredAt, campaignId); NOT_FOUND on slug or campaignId; CONFLICT
+  affiliate_not_approved or campaign_inactive.
+  """
+  recordConversion(input: RecordConversionInput!): RecordConversionPayload!
+}
+`, BuiltIn: false},
+	{Name: "../coupons.graphql", Input: `# Coupons: campaign-level codes, per-affiliate codes (which an affiliate may
+# mint for itself on a self-mint campaign), and the affiliate-scoped
+# principal's door into the API. The rules live in package coupons.
+
+"""
+An affiliate-scoped token (an MCP token minted with affiliateID) may call
+this root field. Every root field without it refuses such a token with
+FORBIDDEN, and beneath a field it may call, the token reads stored values
+only: a field that loads other rows (an edge, a resolver) refuses it too.
+A field someone forgets to mark is therefore closed to affiliates.
+"""
+directive @affiliateAccess on FIELD_DEFINITION
+
+"""
+What an affiliate-scoped token sees of its own coupon codes.
+"""
+type MyCoupons {
+  """
+  The calling affiliate: the affiliateID to pass to generateAffiliateCoupon.
+  """
+  affiliateID: ID!
+  """
+  The affiliate's campaigns where it may mint its own codes (Active, with
+  couponSelfMint on). Empty when the brand has not enabled self-minting.
+  """
+  selfMintCampaigns: [Campaign!]!
+  """
+  The affiliate's own per-affiliate codes, newest first, revoked ones
+  included (with revokedAt). Paged by myCoupons(after, first).
+  """
+  coupons: CouponConnection! @affiliateAccess
+}
+
+extend type Campaign {
+  """
+  The sub-affiliate override as a percentage (0–100) of each recruit's
+  commission: subAffiliateOverrideBps / 100.
+  """
+  subAffiliatePercent: Float!
+}
+
+extend type Query {
+  """
+  The campaign-level coupons (no affiliate) of a campaign, newest first,
+  revoked ones included. first: 1–200, default 50. NOT_FOUND for another
+  organization's or an unknown campaign.
+  """
+  campaignCoupons(programID: ID!, after: Cursor, first: Int = 50): CouponConnection!
+
+  """
+  An affiliate's per-affiliate coupon codes, newest first, revoked ones
+  included. first: 1–200, default 50. NOT_FOUND for an unknown affiliate.
+  """
+  affiliateCoupons(affiliateID: ID!, after: Cursor, first: Int = 50): CouponConnection!
+
+  """
+  The calling affiliate's self-mint campaigns and codes. Only for an
+  affiliate-scoped token; a brand viewer gets FORBIDDEN and uses
+  affiliateCoupons instead.
+  """
+  myCoupons(after: Cursor, first: Int = 50): MyCoupons! @affiliateAccess
+}
+
+extend type Mutation {
+  """
+  Create a campaign-level coupon: exactly one of percentOff (0.01–100, two
+  decimals) or amountOffCents (minor units, with currency). duration
+  defaults to once; repeating needs durationInMonths (1–36), which is
+  allowed only then. expiresAt must be in the future. metadata: at most 20
+  string values of at most 500 characters. code (A–Z, 0–9, _ and -, 2–64,
+  uppercased) is generated from the name when omitted; CONFLICT with reason
+  code_already_taken when the organization already has it.
+  """
+  createCampaignCoupon(
+    programID: ID!
+    name: String!
+    percentOff: Float
+    amountOffCents: Int
+    currency: String
+    duration: CouponDuration
+    durationInMonths: Int
+    maxRedemptions: Int
+    expiresAt: Time
+    metadata: Map
+    code: String
+  ): Coupon!
+
+  """
+  Mint a per-affiliate code on a campaign with couponSelfMint on, for an
+  Approved affiliate of that campaign. The code copies the discount and
+  expiry of the campaign's newest active campaign-level coupon (one must
+  exist). vanity is the code wanted (uppercased; A–Z, 0–9, _ and -);
+  without it the affiliate's slug plus a random suffix. An affiliate-scoped
+  token may call this for itself only. At most 10 active codes per affiliate.
+  """
+  generateAffiliateCoupon(affiliateID: ID!, programID: ID!, vanity: String): Coupon! @affiliateAccess
+
+  """
+  Revoke a per-affiliate code: it stops applying at checkout and its code
+  stays reserved. Revoking a revoked code changes nothing. A campaign-level
+  coupon is refused (BAD_USER_INPUT).
+  """
+  revokeAffiliateCoupon(couponID: ID!): Coupon!
+}
+`, BuiltIn: false},
+	{Name: "../enrollment.graphql", Input: `# Enrollment: moving affiliates into programs (invitations, approvals,
+# rejections, each with its branded email), leads recorded for them, and
+# the tokens that open an affiliate's own dashboard. The rules live in
+# package enrollment; these resolvers only call it.
+
+"""
+The result of createAffiliateInvite.
+"""
+type AffiliateInvite {
+  """
+  The invited affiliate: new, or the existing one when alreadyInvited.
+  """
+  affiliate: Affiliate!
+  """
+  The branded invitation email was queued.
+  """
+  inviteSent: Boolean!
+  """
+  The email already was an affiliate of the campaign: nothing was created
+  and its status and slug were left as they are; the invitation was sent again.
+  """
+  alreadyInvited: Boolean!
+}
+
+"""
+One person to invite in bulkInviteAffiliates.
+"""
+input InviteRecipientInput {
+  email: String!
+  """
+  The referral slug to keep from a previous platform (lowercase letters,
+  digits, single hyphens, at most 64). Taken or malformed: the row is
+  invited under a fresh slug and listed in slugConflicts.
+  """
+  slug: String
+  fullName: String
+}
+
+"""
+A bulk row invited under another slug than it asked for.
+"""
+type InviteSlugConflict {
+  email: String!
+  requestedSlug: String!
+  assignedSlug: String!
+  """
+  slug_already_taken (another affiliate of the organization has it) or
+  invalid_slug (not lowercase letters, digits and single hyphens, or too long).
+  """
+  reason: String!
+}
+
+"""
+A bulk row that was not invited.
+"""
+type InviteRowError {
+  email: String!
+  reason: String!
+}
+
+"""
+The result of bulkInviteAffiliates.
+"""
+type BulkInviteResult {
+  """
+  Affiliates created and invited.
+  """
+  invited: Int!
+  """
+  Rows whose email already was an affiliate of the campaign; they were sent
+  the invitation again, unchanged.
+  """
+  alreadyInvited: Int!
+  """
+  Rows invited under a fresh slug because the requested one could not be used.
+  """
+  slugConflicts: [InviteSlugConflict!]!
+  """
+  Rows not invited (an invalid email, a rejected or blocked affiliate).
+  """
+  errors: [InviteRowError!]!
+  """
+  The invited affiliates, new and existing, in input order.
+  """
+  affiliates: [Affiliate!]!
+}
+
+"""
+A freshly minted embed token for an affiliate's dashboard.
+"""
+type EmbedToken {
+  """
+  The token (rk_emb_…). Shown only now: it is stored hashed.
+  """
+  token: String!
+  """
+  The token's ID (atk_…).
+  """
+  tokenId: ID!
+  expiresAt: Time!
+  """
+  The origins allowed to frame the embed, normalized. Empty: any https site.
+  """
+  allowedOrigins: [String!]!
+  """
+  The iframe's src: the dashboard page with the token.
+  """
+  embedURL: String!
+  """
+  How many of the affiliate's earlier embed tokens rotate revoked.
+  """
+  revokedTokens: Int!
+}
+
+extend type Mutation {
+  """
+  Approve a pending (or rejected) affiliate and email it the welcome link to
+  its dashboard, valid 7 days. Approving an approved affiliate changes
+  nothing and sends nothing. A blocked affiliate is refused (CONFLICT
+  affiliate_blocked).
+  """
+  approveAffiliate(id: ID!): Affiliate!
+
+  """
+  Reject a pending application, keeping the reason (at most 1000
+  characters), and by default email the applicant, quoting the reason.
+  Rejecting a rejected affiliate changes nothing. An approved affiliate is
+  refused (CONFLICT affiliate_already_approved): block it instead.
+  """
+  rejectAffiliate(id: ID!, reason: String, notify: Boolean = true): Affiliate!
+
+  """
+  Invite one person to a campaign by email with a branded invitation: creates
+  the affiliate (Approved, or Pending when autoApprove is false) under slug
+  or a fresh readable one. The personal note is sanitized to a strict
+  allowlist. An email already on the campaign is invited again and returned
+  (alreadyInvited). A taken slug is refused: CONFLICT slug_already_taken.
+  customCommissionValue: basis points for Percentage (2000 = 20%), minor
+  units of the campaign currency for Fixed.
+  """
+  createAffiliateInvite(
+    campaignID: ID!
+    email: String!
+    fullName: String
+    slug: String
+    personalNoteHtml: String
+    customCommissionType: AffiliateCustomCommissionType
+    customCommissionValue: Int
+    autoApprove: Boolean = true
+  ): AffiliateInvite!
+
+  """
+  Invite 1 to 50 people at once, each as createAffiliateInvite does, in one
+  transaction. Pass recipients (preferred) or emails, not both. A taken or
+  malformed slug does not fail its row (see slugConflicts); invalid emails
+  are listed in errors; repeated emails count once.
+  """
+  bulkInviteAffiliates(
+    campaignID: ID!
+    recipients: [InviteRecipientInput!]
+    emails: [String!]
+    personalNoteHtml: String
+    autoApprove: Boolean = true
+  ): BulkInviteResult! @requiresPaidPlan(tier: Starter)
+
+  """
+  Issue a token that shows one affiliate's dashboard in an iframe on the
+  brand's site, for 1 to 720 hours. allowedOrigins (at most 10, https, or
+  http on localhost) may frame it; none means any https site. rotate revokes
+  the affiliate's active embed tokens first.
+  """
+  mintEmbedToken(
+    affiliateID: ID!
+    expiresInHours: Int = 24
+    allowedOrigins: [String!]
+    rotate: Boolean = false
+  ): EmbedToken! @requiresPlan(tier: Growth)
+
+  """
+  Record a signup as a lead of the affiliate with the slug, so a later sale
+  by that email is credited to it. The campaign is the affiliate's. An email
+  already a lead of the campaign is returned unchanged (idempotent).
+  """
+  recordLead(affiliateSlug: String!, email: String!, name: String, campaignID: ID): Lead!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -8510,6 +10835,801 @@ input UserWhereInput {
   hasMembershipsWith: [MembershipWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../imports.graphql", Input: `# Imports from other platforms (affiliate rosters, historical conversions),
+# the payout preview, and creating a campaign from the create_campaign
+# tool's inputs. The rules live in packages imports, payouts and programs;
+# these resolvers only call them.
+
+"""
+One affiliate of a roster being imported, in canonical fields: map any
+platform's export into these.
+"""
+input ImportAffiliateRow {
+  """
+  The affiliate's email address. Rows are deduplicated by email (any case)
+  within the campaign and within the batch.
+  """
+  email: String!
+  """
+  Full name, at most 200 characters.
+  """
+  fullName: String
+  """
+  pending, approved (the default), rejected or blocked, in any case.
+  """
+  status: String
+  """
+  The PayPal address payouts go to.
+  """
+  paypalEmail: String
+  """
+  The referral slug to keep from the old platform, so existing referral
+  links keep working: lowercase letters, digits and single hyphens. When it
+  is taken or malformed the affiliate is still imported, under a fresh
+  random slug, and its row says so in reasons.
+  """
+  slug: String
+}
+
+"""
+One historical conversion (a sale and the commission it earned) from
+another platform. Amounts are integers in minor units of currency (1999 = 19.99).
+"""
+input ImportConversionRow {
+  """
+  The affiliate who earned it, by email; give this or affiliateSlug. The
+  affiliate must already be in the campaign (import_affiliates first).
+  """
+  affiliateEmail: String
+  """
+  The affiliate who earned it, by referral slug; give this or affiliateEmail.
+  """
+  affiliateSlug: String
+  customerEmail: String
+  customerName: String
+  """
+  The sale amount in minor units (1999 = 19.99); 0 for a lead or a click.
+  """
+  amountCents: Int!
+  """
+  The affiliate's commission on it, in minor units.
+  """
+  commissionCents: Int!
+  """
+  ISO 4217 code of both amounts; it must be the organization's home currency.
+  """
+  currency: String!
+  """
+  When the sale happened (ISO 8601).
+  """
+  occurredAt: Time!
+  """
+  True when the commission was already paid on the old platform: it is
+  imported as settled, locked history and never paid again.
+  """
+  paid: Boolean!
+  """
+  sale (the default), subscription, renewal, lead or click.
+  """
+  type: String
+  stripeCustomerId: String
+  stripeSubscriptionId: String
+  """
+  The row's id on the old platform (an invoice or order id): the
+  idempotency key. Without it the key is a hash of campaign, affiliate,
+  occurredAt, amountCents, commissionCents and customerEmail.
+  """
+  externalId: String
+}
+
+"""
+Why one import row was skipped or errored, or what changed when it was imported.
+"""
+type ImportRowReason {
+  """
+  The row's 1-based position in the list sent.
+  """
+  row: Int!
+  """
+  imported (with a note, e.g. a fresh slug), skipped or errored.
+  """
+  outcome: String!
+  """
+  The row's affiliate email, when known.
+  """
+  email: String
+  reason: String!
+}
+
+"""
+What an affiliate import did.
+"""
+type ImportResult {
+  """
+  The import job; revertImport(jobID) undoes the import.
+  """
+  jobID: ID!
+  rowsTotal: Int!
+  imported: Int!
+  """
+  Rows left out on purpose: already in the campaign, a duplicate in the
+  batch, or a status not in includeStatuses. Re-running an import skips
+  every row it imported before.
+  """
+  skipped: Int!
+  """
+  Rows refused because they are wrong (an invalid email or status): fix and import them again.
+  """
+  errored: Int!
+  """
+  One entry per skipped or errored row, and per imported row with a note, in row order.
+  """
+  reasons: [ImportRowReason!]!
+}
+
+"""
+A sum of import rows' amounts, in the organization's home currency.
+"""
+type ImportBalance {
+  rows: Int!
+  """
+  The rows' sale amounts, in minor units of currency.
+  """
+  amountCents: Int!
+  """
+  The rows' commissions, in minor units of currency.
+  """
+  commissionCents: Int!
+  currency: String!
+}
+
+"""
+What importing a set of conversion rows would do. Nothing was written.
+"""
+type ConversionImportPreview {
+  rowsTotal: Int!
+  wouldImport: Int!
+  wouldSkip: Int!
+  wouldError: Int!
+  """
+  Why each skipped row would be skipped (already imported, a duplicate in the batch).
+  """
+  skipReasons: [ImportRowReason!]!
+  """
+  Why each errored row would be refused.
+  """
+  errors: [ImportRowReason!]!
+  """
+  Commission already paid on the old platform: imported as settled history, never payable.
+  """
+  paidBalance: ImportBalance!
+  """
+  Commission not yet paid: it becomes payable only if importConversions is
+  run with confirmUnpaidPayout: true. Show it to the user before confirming.
+  """
+  unpaidBalance: ImportBalance!
+}
+
+"""
+What a conversion import did. Amounts are minor units of currency.
+"""
+type ConversionImportResult {
+  """
+  The import job; revertImport(jobID) undoes the import.
+  """
+  jobID: ID!
+  rowsTotal: Int!
+  imported: Int!
+  skipped: Int!
+  errored: Int!
+  reasons: [ImportRowReason!]!
+  """
+  Commission of unpaid rows imported as Approved: payable once the payout
+  grace period after each sale has passed.
+  """
+  unpaidConfirmedCents: Int!
+  """
+  Commission of unpaid rows imported as Pending because confirmUnpaidPayout
+  was false: recorded, not payable.
+  """
+  unpaidHeldCents: Int!
+  """
+  Commission of paid rows, imported as settled, locked history.
+  """
+  paidSettledCents: Int!
+  currency: String!
+}
+
+"""
+A row an import created that revertImport kept, and why.
+"""
+type ImportKept {
+  id: ID!
+  reason: String!
+}
+
+"""
+What revertImport did.
+"""
+type ImportReversal {
+  job: ImportJob!
+  """
+  Affiliates or conversions deleted.
+  """
+  removed: Int!
+  """
+  Rows kept because something depends on them (an affiliate with
+  conversions, clicks or leads; a conversion in a payout).
+  """
+  kept: [ImportKept!]!
+  """
+  The job was reverted before; this call changed nothing.
+  """
+  alreadyReverted: Boolean!
+}
+
+extend type ImportJob {
+  """
+  Why each row was skipped or errored, or what changed when it was imported.
+  """
+  rowReasons: [ImportRowReason!]!
+}
+
+"""
+What a payout batch run now would pay. Nothing was written. Amounts are
+minor units of currency, the organization's home currency.
+"""
+type PayoutPreview {
+  currency: String!
+  """
+  Now minus the organization's payout grace period: approved commissions on
+  sales at or before it are payable.
+  """
+  cutoff: Time!
+  graceDays: Int!
+  campaignID: ID
+  since: Time
+  totalCents: Int!
+  commissionCents: Int!
+  """
+  Sub-affiliate overrides recruiters earn on their recruits' payable conversions.
+  """
+  overrideCents: Int!
+  conversionCount: Int!
+  """
+  How many affiliates would be paid.
+  """
+  affiliateCount: Int!
+  """
+  True when affiliates lists only the first 1000 (largest totals first).
+  """
+  truncated: Boolean!
+  affiliates: [PayoutPreviewAffiliate!]!
+  excluded: PayoutPreviewExcluded!
+}
+
+"""
+One affiliate's share of a payout preview.
+"""
+type PayoutPreviewAffiliate {
+  affiliateID: ID!
+  fullName: String!
+  email: String!
+  paypalEmail: String!
+  status: AffiliateStatus!
+  """
+  The affiliate's own payable conversions.
+  """
+  conversionCount: Int!
+  commissionCents: Int!
+  """
+  Overrides earned as a recruiter.
+  """
+  overrideCents: Int!
+  totalCents: Int!
+}
+
+"""
+Unpaid commissions a payout preview leaves out, and why.
+"""
+type PayoutPreviewExcluded {
+  """
+  Conversions awaiting approval (including imported ones held without confirmUnpaidPayout).
+  """
+  pendingCount: Int!
+  pendingCents: Int!
+  """
+  Approved conversions still inside the payout grace period.
+  """
+  tooRecentCount: Int!
+  tooRecentCents: Int!
+  """
+  Payable conversions recorded in another home currency than the current one.
+  """
+  otherCurrencyCount: Int!
+}
+
+extend type Query {
+  """
+  Dry-run a historical conversion import: the same checks as
+  importConversions, writing nothing. 1 to 1000 rows.
+  """
+  previewConversionImport(campaignID: ID!, conversions: [ImportConversionRow!]!): ConversionImportPreview!
+}
+
+extend type Mutation {
+  """
+  Create a campaign from the create_campaign tool's inputs.
+  defaultCommissionValue is a percentage (20 = 20%) for a Percentage
+  commission and minor units of the home currency (500 = 5.00) for a Fixed
+  one. defaultCommissionModel is Cps, Cpc or Cpl; legacy Cpa and Hybrid
+  become Cps, RevShare becomes Cps with a Percentage commission. Cpc and Cpl
+  need Fixed. A slug in use is refused with CONFLICT slug_already_taken.
+  """
+  createProgramCampaign(
+    name: String!
+    slug: String!
+    description: String
+    termsUrl: String
+    defaultCommissionType: String
+    defaultCommissionValue: Float
+    defaultCommissionModel: String
+    cookieWindowDays: Int
+    attributionModel: String
+    autoApprove: Boolean
+    networkVisibility: String
+  ): Campaign!
+
+  """
+  Import an affiliate roster into a campaign (1 to 1000 rows), deduplicated
+  by email. API keys need Starter or higher; notifyAffiliates needs Growth or
+  higher with an active subscription.
+  """
+  importAffiliates(
+    campaignID: ID!
+    affiliates: [ImportAffiliateRow!]!
+    includeStatuses: [String!]
+    notifyAffiliates: Boolean = false
+    notificationMessageHtml: String
+  ): ImportResult!
+
+  """
+  Import historical conversions (1 to 1000 rows), idempotently. Paid rows
+  become locked, settled history; unpaid rows become payable (Approved) only
+  with confirmUnpaidPayout, else they are held as Pending. API keys need
+  Starter or higher.
+  """
+  importConversions(
+    campaignID: ID!
+    conversions: [ImportConversionRow!]!
+    confirmUnpaidPayout: Boolean = false
+    excludePaid: Boolean = false
+  ): ConversionImportResult!
+
+  """
+  Undo an import: delete what it created, except rows something depends on.
+  Owner or admin. Reverting twice changes nothing.
+  """
+  revertImport(jobID: ID!): ImportReversal!
+
+  """
+  Compute a payout batch's per-affiliate breakdown without running it:
+  writes nothing, safe to call repeatedly.
+  """
+  previewPayout(campaignID: ID, since: Time): PayoutPreview!
+}
+`, BuiltIn: false},
+	{Name: "../install.graphql", Input: `# Installing Tandem on a brand's site: the referral URL parameters the
+# tracking script reads, the pixel public key, and the ready-to-paste snippet.
+
+"""
+The referral URL parameters the tracking script reads, in the order it
+tries them: the brand's custom ones, then the canonical defaults.
+"""
+type AttributionParams {
+  "The organization's custom parameters, tried first (at most 10)."
+  custom: [String!]!
+  "The 16 canonical parameters that cover the major affiliate platforms' links."
+  defaults: [String!]!
+  "Every parameter in the order the script tries them: custom first, then the defaults not already listed."
+  effectiveOrder: [String!]!
+}
+
+"""
+The tag that puts Tandem's tracking on a brand's site, ready to paste.
+"""
+type InstallSnippet {
+  "The campaign whose id is embedded (data-program)."
+  campaignID: ID!
+  campaignName: String!
+  "The snippet: paste it verbatim into the <head> of every page."
+  html: String!
+  "Where the tracking script is served."
+  scriptURL: String!
+  "The attribution parameters embedded, in the order tried."
+  params: [String!]!
+  "The pixel public key embedded (data-pixel), when the pixel was asked for."
+  pixelKey: String
+  "How to install it, in one paragraph."
+  instructions: String!
+}
+
+extend type Query {
+  """
+  The organization's custom attribution parameters, the 16 canonical
+  defaults, and the effective order the tracking script tries them in.
+  """
+  attributionParams: AttributionParams!
+
+  """
+  The ready-to-paste install snippet with the campaign id, the attribution
+  parameters and, with withPixel, the pixel public key embedded. campaignID
+  defaults to the newest active campaign. withPixel without a pixel key is
+  refused with CONFLICT, reason pixel_key_missing.
+  """
+  installSnippet(campaignID: ID, withPixel: Boolean = false): InstallSnippet!
+}
+
+extend type Mutation {
+  """
+  Set the organization's custom attribution parameters from a
+  comma-separated list: each entry [a-z0-9_-]{2,32} (lowercase: URL
+  parameters are matched exactly), at most 10 entries and 256 characters in
+  all; repeats are dropped. Empty or omitted clears them. Owner only.
+  """
+  updateAttributionParams(custom: String): AttributionParams! @ownerOnly
+
+  """
+  Create the organization's pixel public key (pk_…), which lets the snippet
+  record conversions and leads from the brand's pages, or replace it: pages
+  carrying the old key stop recording until their snippet is updated. The
+  key is public by design. Owner only.
+  """
+  createPixelKey: Organization! @ownerOnly
+}
+`, BuiltIn: false},
+	{Name: "../install_recipes.graphql", Input: `# Install recipes: how to put Tandem on a brand's site, per platform. The
+# recipes are content embedded in package install; these fields only read it.
+
+"""
+A platform Tandem has an install recipe for.
+"""
+type InstallPlatform {
+  """
+  The key installRecipe takes: a lowercase slug such as shopify, woocommerce or nextjs.
+  """
+  platformKey: String!
+  """
+  The platform's name as people write it, e.g. WooCommerce.
+  """
+  displayName: String!
+  """
+  One of ecommerce, website-builder, payments, course-platform, membership,
+  framework, cms.
+  """
+  category: String!
+  """
+  How a sale on this platform reaches Tandem: stripe-webhook (the org's
+  connected Stripe account reports it), paddle-webhook (Paddle Billing
+  notifications), pixel (tandem.conversion on the thank-you page), s2s-api
+  (the brand's server posts it to /api/v1 with an API key) or coupon (the
+  affiliate's discount code names who gets the credit).
+  """
+  conversionFire: String!
+  """
+  The recipe needs the organization's Stripe account connected (Stripe Connect).
+  """
+  requiresStripeConnect: Boolean!
+  """
+  The recipe needs an rk_live_ API key and its rks_ signing secret, which only
+  a person can create, under Settings → API keys.
+  """
+  requiresApiKey: Boolean!
+}
+
+"""
+One step of an install recipe, in order.
+"""
+type InstallRecipeStep {
+  title: String!
+  detail: String!
+}
+
+"""
+The full install recipe for one platform, or, when fallback is true, the
+generic recipe describing the three ways any site can report sales.
+"""
+type InstallRecipe {
+  """
+  The recipe's platform key; for a fallback, the key that was asked for.
+  """
+  platformKey: String!
+  displayName: String!
+  """
+  As on InstallPlatform; other for a fallback.
+  """
+  category: String!
+  """
+  As on InstallPlatform; any for a fallback, whose steps describe each path.
+  """
+  conversionFire: String!
+  requiresStripeConnect: Boolean!
+  requiresApiKey: Boolean!
+  """
+  The recipe's page in Tandem's docs.
+  """
+  docsURL: String!
+  """
+  The platform's own developer documentation, when the recipe names it.
+  """
+  vendorDocsURL: String
+  steps: [InstallRecipeStep!]!
+  """
+  Common pitfalls, to tell the user before they hit them.
+  """
+  gotchas: [String!]!
+  """
+  Exactly how a sale on this platform gets attributed to an affiliate.
+  """
+  conversionFirePath: String!
+  """
+  True when Tandem has no recipe for the key asked for and this is the
+  generic one.
+  """
+  fallback: Boolean!
+}
+
+extend type Query {
+  """
+  Every platform with an install recipe, sorted by display name.
+  """
+  installPlatforms: [InstallPlatform!]!
+
+  """
+  The install recipe for a platform. The key matches case-insensitively and
+  accepts common aliases (woo, wp, next.js); an unknown key returns the
+  generic fallback recipe (fallback: true) instead of failing.
+  BAD_USER_INPUT (field platformKey) when it is empty or longer than 64
+  characters.
+  """
+  installRecipe(platformKey: String!): InstallRecipe!
+}
+`, BuiltIn: false},
+	{Name: "../reports.graphql", Input: `# Reports: the dashboard's figures and series, the audit log, per-affiliate
+# and per-campaign totals, sub-affiliates, and the billing state. The
+# resolvers call package reports. Money is in minor units (cents) of the
+# organization's home currency; days and times are UTC.
+
+extend type Query {
+  """
+  The program's at-a-glance figures over a range: 7d, 30d or 90d (that many
+  UTC days, today included), ytd (since January 1, UTC) or all. Money sums
+  Pending, Approved and Paid conversions recorded in the home currency.
+  """
+  dashboardSummary(range: String = "30d"): DashboardSummary!
+
+  """
+  One metric (revenue, conversions, leads or clicks) per UTC day over a
+  range (7d, 30d, 90d or ytd), oldest first, zero-filled: at most 366 points.
+  """
+  dashboardTimeseries(metric: String!, range: String = "30d"): DashboardTimeseries!
+
+  """
+  The audit log, newest first, in offset pages (page counts from 1;
+  pageSize 1–100). since is inclusive, until exclusive.
+  """
+  auditLog(
+    page: Int = 1
+    pageSize: Int = 50
+    action: String
+    entityType: String
+    actorType: AuditLogEntryActorType
+    since: Time
+    until: Time
+  ): AuditLogPage!
+
+  """
+  The affiliates an affiliate recruited (sub-affiliates), oldest first, with
+  the commission each generated and the override the recruiter earned on it.
+  NOT_FOUND for an affiliate of another organization.
+  """
+  affiliateSubAffiliates(affiliateID: ID!): [SubAffiliate!]!
+
+  """
+  The organization's plan, subscription and payment links, with the limits
+  and plan-gated features the platform enforces.
+  """
+  billingState: BillingState!
+
+  """
+  The organization's home currency, the currencies it may switch to, and
+  whether the viewer may switch.
+  """
+  homeCurrencySettings: HomeCurrencySettings!
+}
+
+extend type Affiliate {
+  """
+  The affiliate's all-time clicks, leads, conversions and commissions.
+  """
+  totals: AffiliateTotals!
+}
+
+extend type Campaign {
+  """
+  How many affiliates the campaign has, of every status.
+  """
+  affiliateCount: Int!
+
+  """
+  The campaign's clicks, leads, conversions and money over a range (as
+  dashboardSummary's: 7d, 30d, 90d, ytd or all).
+  """
+  stats(range: String = "30d"): CampaignStats!
+}
+
+extend input PayoutBatchWhereInput {
+  """
+  Only batches that pay this affiliate (have a line item for it).
+  """
+  affiliateID: ID
+}
+
+type DashboardSummary {
+  "7d, 30d, 90d, ytd or all."
+  range: String!
+  "Start of the range (midnight UTC of its first day); null for all time."
+  from: Time
+  "End of the range: now."
+  to: Time!
+  "The home currency (ISO 4217) every amount is in."
+  currency: String!
+  "Sales of Pending, Approved and Paid conversions, in minor units of currency."
+  revenueCents: Int!
+  "Commissions of Pending, Approved and Paid conversions, in minor units of currency."
+  commissionCents: Int!
+  "Sales of refunded conversions, in minor units of currency."
+  refundedCents: Int!
+  "Pending, Approved and Paid conversions, in any currency."
+  conversions: Int!
+  """
+  Of those, conversions recorded in an earlier home currency: counted in
+  conversions, left out of the money figures.
+  """
+  otherCurrencyConversions: Int!
+  leads: Int!
+  clicks: Int!
+  "Approved affiliates with at least one click, lead or conversion in the range."
+  activeAffiliates: Int!
+  "Affiliates waiting for approval now, whatever the range."
+  pendingApprovals: Int!
+}
+
+type DashboardTimeseries {
+  "revenue, conversions, leads or clicks."
+  metric: String!
+  "7d, 30d, 90d or ytd."
+  range: String!
+  "Midnight UTC of the first day."
+  from: Time!
+  "Now."
+  to: Time!
+  "For revenue, the home currency its minor units are in; null for counts."
+  currency: String
+  "The sum of the points' values."
+  total: Int!
+  "One point per UTC day, oldest first, zero when nothing happened."
+  points: [DashboardPoint!]!
+}
+
+type DashboardPoint {
+  "The UTC day, YYYY-MM-DD."
+  date: String!
+  value: Int!
+}
+
+type AuditLogPage {
+  page: Int!
+  pageSize: Int!
+  "Entries matching the filters, across all pages."
+  total: Int!
+  items: [AuditLogEntry!]!
+}
+
+type AffiliateTotals {
+  clicks: Int!
+  leads: Int!
+  "Pending, Approved and Paid conversions, in any currency."
+  conversions: Int!
+  "Conversions recorded in an earlier home currency, left out of the money figures."
+  otherCurrencyConversions: Int!
+  "Sales of Pending, Approved and Paid conversions, in minor units of currency."
+  revenueCents: Int!
+  pendingCommissionCents: Int!
+  approvedCommissionCents: Int!
+  paidCommissionCents: Int!
+  "The home currency (ISO 4217) every amount is in."
+  currency: String!
+}
+
+type CampaignStats {
+  range: String!
+  "Start of the range; null for all time."
+  from: Time
+  to: Time!
+  "Pending, Approved and Paid conversions."
+  conversions: Int!
+  revenueCents: Int!
+  commissionCents: Int!
+  leads: Int!
+  clicks: Int!
+  "The home currency (ISO 4217) every amount is in."
+  currency: String!
+}
+
+type SubAffiliate {
+  id: ID!
+  fullName: String
+  email: String!
+  slug: String!
+  status: AffiliateStatus!
+  createdAt: Time!
+  "Commission the recruit's own Pending, Approved and Paid conversions earned, in minor units of currency."
+  totalCommissionCents: Int!
+  "The recruiter's override on those conversions, in minor units of currency."
+  overrideEarnedCents: Int!
+  "The home currency (ISO 4217) the amounts are in."
+  currency: String!
+}
+
+type BillingState {
+  planTier: OrganizationPlanTier!
+  subscriptionStatus: OrganizationSubscriptionStatus!
+  trialEndsAt: Time
+  "The organization pays for Tandem through Stripe."
+  stripeCustomerLinked: Boolean!
+  """
+  The organization's own Stripe account is connected, so sales can be
+  tracked from Stripe webhooks; otherwise use the pixel or server-to-server.
+  """
+  stripeConnectLinked: Boolean!
+  "Caps the platform enforces."
+  limits: [BillingLimit!]!
+  "Features behind a plan gate, and whether the current plan passes it."
+  features: [PlanFeature!]!
+}
+
+type BillingLimit {
+  key: String!
+  description: String!
+  limit: Int!
+  "How much of the cap is in use; null for a cap on each call."
+  used: Int
+}
+
+type PlanFeature {
+  "The operation behind the gate (e.g. setHomeCurrency)."
+  key: String!
+  description: String!
+  requiredTier: OrganizationPlanTier!
+  "Also needs an active paid subscription (not a trial)."
+  paidSubscriptionRequired: Boolean!
+  "The organization's current plan and subscription pass the gate."
+  available: Boolean!
+}
+
+type HomeCurrencySettings {
+  "ISO 4217 code reports and payouts are expressed in."
+  homeCurrency: String!
+  "The codes setHomeCurrency accepts."
+  supported: [String!]!
+  "The viewer's plan and role allow changing it."
+  canChange: Boolean!
+  requiredTier: OrganizationPlanTier!
+  "Why canChange is false; null when it is true."
+  reason: String
+}
+`, BuiltIn: false},
 	{Name: "../schema.graphql", Input: `# The hand-written part of Tandem's GraphQL schema. graph/ent.graphql is
 # generated from the ent schema; extend its types and inputs here.
 
@@ -8759,6 +11879,8 @@ func (ec *executionContext) childFields_Affiliate(ctx context.Context, field gra
 		return ec.fieldContext_Affiliate_conversions(ctx, field)
 	case "coupons":
 		return ec.fieldContext_Affiliate_coupons(ctx, field)
+	case "totals":
+		return ec.fieldContext_Affiliate_totals(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Affiliate", field.Name)
 }
@@ -8783,6 +11905,54 @@ func (ec *executionContext) childFields_AffiliateEdge(ctx context.Context, field
 		return ec.fieldContext_AffiliateEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AffiliateEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AffiliateInvite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "affiliate":
+		return ec.fieldContext_AffiliateInvite_affiliate(ctx, field)
+	case "inviteSent":
+		return ec.fieldContext_AffiliateInvite_inviteSent(ctx, field)
+	case "alreadyInvited":
+		return ec.fieldContext_AffiliateInvite_alreadyInvited(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AffiliateInvite", field.Name)
+}
+
+func (ec *executionContext) childFields_AffiliateTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clicks":
+		return ec.fieldContext_AffiliateTotals_clicks(ctx, field)
+	case "leads":
+		return ec.fieldContext_AffiliateTotals_leads(ctx, field)
+	case "conversions":
+		return ec.fieldContext_AffiliateTotals_conversions(ctx, field)
+	case "otherCurrencyConversions":
+		return ec.fieldContext_AffiliateTotals_otherCurrencyConversions(ctx, field)
+	case "revenueCents":
+		return ec.fieldContext_AffiliateTotals_revenueCents(ctx, field)
+	case "pendingCommissionCents":
+		return ec.fieldContext_AffiliateTotals_pendingCommissionCents(ctx, field)
+	case "approvedCommissionCents":
+		return ec.fieldContext_AffiliateTotals_approvedCommissionCents(ctx, field)
+	case "paidCommissionCents":
+		return ec.fieldContext_AffiliateTotals_paidCommissionCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_AffiliateTotals_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AffiliateTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_AttributionParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "custom":
+		return ec.fieldContext_AttributionParams_custom(ctx, field)
+	case "defaults":
+		return ec.fieldContext_AttributionParams_defaults(ctx, field)
+	case "effectiveOrder":
+		return ec.fieldContext_AttributionParams_effectiveOrder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttributionParams", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8839,6 +12009,20 @@ func (ec *executionContext) childFields_AuditLogEntryEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type AuditLogEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditLogPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "page":
+		return ec.fieldContext_AuditLogPage_page(ctx, field)
+	case "pageSize":
+		return ec.fieldContext_AuditLogPage_pageSize(ctx, field)
+	case "total":
+		return ec.fieldContext_AuditLogPage_total(ctx, field)
+	case "items":
+		return ec.fieldContext_AuditLogPage_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogPage", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "session":
@@ -8849,6 +12033,56 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_BillingLimit_key(ctx, field)
+	case "description":
+		return ec.fieldContext_BillingLimit_description(ctx, field)
+	case "limit":
+		return ec.fieldContext_BillingLimit_limit(ctx, field)
+	case "used":
+		return ec.fieldContext_BillingLimit_used(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingLimit", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "planTier":
+		return ec.fieldContext_BillingState_planTier(ctx, field)
+	case "subscriptionStatus":
+		return ec.fieldContext_BillingState_subscriptionStatus(ctx, field)
+	case "trialEndsAt":
+		return ec.fieldContext_BillingState_trialEndsAt(ctx, field)
+	case "stripeCustomerLinked":
+		return ec.fieldContext_BillingState_stripeCustomerLinked(ctx, field)
+	case "stripeConnectLinked":
+		return ec.fieldContext_BillingState_stripeConnectLinked(ctx, field)
+	case "limits":
+		return ec.fieldContext_BillingState_limits(ctx, field)
+	case "features":
+		return ec.fieldContext_BillingState_features(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingState", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkInviteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invited":
+		return ec.fieldContext_BulkInviteResult_invited(ctx, field)
+	case "alreadyInvited":
+		return ec.fieldContext_BulkInviteResult_alreadyInvited(ctx, field)
+	case "slugConflicts":
+		return ec.fieldContext_BulkInviteResult_slugConflicts(ctx, field)
+	case "errors":
+		return ec.fieldContext_BulkInviteResult_errors(ctx, field)
+	case "affiliates":
+		return ec.fieldContext_BulkInviteResult_affiliates(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkInviteResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8897,6 +12131,12 @@ func (ec *executionContext) childFields_Campaign(ctx context.Context, field grap
 		return ec.fieldContext_Campaign_affiliates(ctx, field)
 	case "coupons":
 		return ec.fieldContext_Campaign_coupons(ctx, field)
+	case "subAffiliatePercent":
+		return ec.fieldContext_Campaign_subAffiliatePercent(ctx, field)
+	case "affiliateCount":
+		return ec.fieldContext_Campaign_affiliateCount(ctx, field)
+	case "stats":
+		return ec.fieldContext_Campaign_stats(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
 }
@@ -8921,6 +12161,30 @@ func (ec *executionContext) childFields_CampaignEdge(ctx context.Context, field 
 		return ec.fieldContext_CampaignEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "range":
+		return ec.fieldContext_CampaignStats_range(ctx, field)
+	case "from":
+		return ec.fieldContext_CampaignStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CampaignStats_to(ctx, field)
+	case "conversions":
+		return ec.fieldContext_CampaignStats_conversions(ctx, field)
+	case "revenueCents":
+		return ec.fieldContext_CampaignStats_revenueCents(ctx, field)
+	case "commissionCents":
+		return ec.fieldContext_CampaignStats_commissionCents(ctx, field)
+	case "leads":
+		return ec.fieldContext_CampaignStats_leads(ctx, field)
+	case "clicks":
+		return ec.fieldContext_CampaignStats_clicks(ctx, field)
+	case "currency":
+		return ec.fieldContext_CampaignStats_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignStats", field.Name)
 }
 
 func (ec *executionContext) childFields_Click(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9077,6 +12341,54 @@ func (ec *executionContext) childFields_ConversionEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ConversionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversionImportPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rowsTotal":
+		return ec.fieldContext_ConversionImportPreview_rowsTotal(ctx, field)
+	case "wouldImport":
+		return ec.fieldContext_ConversionImportPreview_wouldImport(ctx, field)
+	case "wouldSkip":
+		return ec.fieldContext_ConversionImportPreview_wouldSkip(ctx, field)
+	case "wouldError":
+		return ec.fieldContext_ConversionImportPreview_wouldError(ctx, field)
+	case "skipReasons":
+		return ec.fieldContext_ConversionImportPreview_skipReasons(ctx, field)
+	case "errors":
+		return ec.fieldContext_ConversionImportPreview_errors(ctx, field)
+	case "paidBalance":
+		return ec.fieldContext_ConversionImportPreview_paidBalance(ctx, field)
+	case "unpaidBalance":
+		return ec.fieldContext_ConversionImportPreview_unpaidBalance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversionImportPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversionImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jobID":
+		return ec.fieldContext_ConversionImportResult_jobID(ctx, field)
+	case "rowsTotal":
+		return ec.fieldContext_ConversionImportResult_rowsTotal(ctx, field)
+	case "imported":
+		return ec.fieldContext_ConversionImportResult_imported(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ConversionImportResult_skipped(ctx, field)
+	case "errored":
+		return ec.fieldContext_ConversionImportResult_errored(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ConversionImportResult_reasons(ctx, field)
+	case "unpaidConfirmedCents":
+		return ec.fieldContext_ConversionImportResult_unpaidConfirmedCents(ctx, field)
+	case "unpaidHeldCents":
+		return ec.fieldContext_ConversionImportResult_unpaidHeldCents(ctx, field)
+	case "paidSettledCents":
+		return ec.fieldContext_ConversionImportResult_paidSettledCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_ConversionImportResult_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversionImportResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Coupon(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9167,6 +12479,116 @@ func (ec *executionContext) childFields_CreatedMCPToken(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CreatedMCPToken", field.Name)
 }
 
+func (ec *executionContext) childFields_DashboardPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_DashboardPoint_date(ctx, field)
+	case "value":
+		return ec.fieldContext_DashboardPoint_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "range":
+		return ec.fieldContext_DashboardSummary_range(ctx, field)
+	case "from":
+		return ec.fieldContext_DashboardSummary_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DashboardSummary_to(ctx, field)
+	case "currency":
+		return ec.fieldContext_DashboardSummary_currency(ctx, field)
+	case "revenueCents":
+		return ec.fieldContext_DashboardSummary_revenueCents(ctx, field)
+	case "commissionCents":
+		return ec.fieldContext_DashboardSummary_commissionCents(ctx, field)
+	case "refundedCents":
+		return ec.fieldContext_DashboardSummary_refundedCents(ctx, field)
+	case "conversions":
+		return ec.fieldContext_DashboardSummary_conversions(ctx, field)
+	case "otherCurrencyConversions":
+		return ec.fieldContext_DashboardSummary_otherCurrencyConversions(ctx, field)
+	case "leads":
+		return ec.fieldContext_DashboardSummary_leads(ctx, field)
+	case "clicks":
+		return ec.fieldContext_DashboardSummary_clicks(ctx, field)
+	case "activeAffiliates":
+		return ec.fieldContext_DashboardSummary_activeAffiliates(ctx, field)
+	case "pendingApprovals":
+		return ec.fieldContext_DashboardSummary_pendingApprovals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_DashboardTimeseries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_DashboardTimeseries_metric(ctx, field)
+	case "range":
+		return ec.fieldContext_DashboardTimeseries_range(ctx, field)
+	case "from":
+		return ec.fieldContext_DashboardTimeseries_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DashboardTimeseries_to(ctx, field)
+	case "currency":
+		return ec.fieldContext_DashboardTimeseries_currency(ctx, field)
+	case "total":
+		return ec.fieldContext_DashboardTimeseries_total(ctx, field)
+	case "points":
+		return ec.fieldContext_DashboardTimeseries_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DashboardTimeseries", field.Name)
+}
+
+func (ec *executionContext) childFields_EmbedToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_EmbedToken_token(ctx, field)
+	case "tokenId":
+		return ec.fieldContext_EmbedToken_tokenId(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_EmbedToken_expiresAt(ctx, field)
+	case "allowedOrigins":
+		return ec.fieldContext_EmbedToken_allowedOrigins(ctx, field)
+	case "embedURL":
+		return ec.fieldContext_EmbedToken_embedURL(ctx, field)
+	case "revokedTokens":
+		return ec.fieldContext_EmbedToken_revokedTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmbedToken", field.Name)
+}
+
+func (ec *executionContext) childFields_HomeCurrencySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "homeCurrency":
+		return ec.fieldContext_HomeCurrencySettings_homeCurrency(ctx, field)
+	case "supported":
+		return ec.fieldContext_HomeCurrencySettings_supported(ctx, field)
+	case "canChange":
+		return ec.fieldContext_HomeCurrencySettings_canChange(ctx, field)
+	case "requiredTier":
+		return ec.fieldContext_HomeCurrencySettings_requiredTier(ctx, field)
+	case "reason":
+		return ec.fieldContext_HomeCurrencySettings_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HomeCurrencySettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rows":
+		return ec.fieldContext_ImportBalance_rows(ctx, field)
+	case "amountCents":
+		return ec.fieldContext_ImportBalance_amountCents(ctx, field)
+	case "commissionCents":
+		return ec.fieldContext_ImportBalance_commissionCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_ImportBalance_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportBalance", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9199,6 +12621,8 @@ func (ec *executionContext) childFields_ImportJob(ctx context.Context, field gra
 		return ec.fieldContext_ImportJob_campaign(ctx, field)
 	case "conversions":
 		return ec.fieldContext_ImportJob_conversions(ctx, field)
+	case "rowReasons":
+		return ec.fieldContext_ImportJob_rowReasons(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportJob", field.Name)
 }
@@ -9223,6 +12647,164 @@ func (ec *executionContext) childFields_ImportJobEdge(ctx context.Context, field
 		return ec.fieldContext_ImportJobEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportKept(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ImportKept_id(ctx, field)
+	case "reason":
+		return ec.fieldContext_ImportKept_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportKept", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jobID":
+		return ec.fieldContext_ImportResult_jobID(ctx, field)
+	case "rowsTotal":
+		return ec.fieldContext_ImportResult_rowsTotal(ctx, field)
+	case "imported":
+		return ec.fieldContext_ImportResult_imported(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ImportResult_skipped(ctx, field)
+	case "errored":
+		return ec.fieldContext_ImportResult_errored(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ImportResult_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportReversal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "job":
+		return ec.fieldContext_ImportReversal_job(ctx, field)
+	case "removed":
+		return ec.fieldContext_ImportReversal_removed(ctx, field)
+	case "kept":
+		return ec.fieldContext_ImportReversal_kept(ctx, field)
+	case "alreadyReverted":
+		return ec.fieldContext_ImportReversal_alreadyReverted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportReversal", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRowReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportRowReason_row(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ImportRowReason_outcome(ctx, field)
+	case "email":
+		return ec.fieldContext_ImportRowReason_email(ctx, field)
+	case "reason":
+		return ec.fieldContext_ImportRowReason_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRowReason", field.Name)
+}
+
+func (ec *executionContext) childFields_InstallPlatform(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platformKey":
+		return ec.fieldContext_InstallPlatform_platformKey(ctx, field)
+	case "displayName":
+		return ec.fieldContext_InstallPlatform_displayName(ctx, field)
+	case "category":
+		return ec.fieldContext_InstallPlatform_category(ctx, field)
+	case "conversionFire":
+		return ec.fieldContext_InstallPlatform_conversionFire(ctx, field)
+	case "requiresStripeConnect":
+		return ec.fieldContext_InstallPlatform_requiresStripeConnect(ctx, field)
+	case "requiresApiKey":
+		return ec.fieldContext_InstallPlatform_requiresApiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstallPlatform", field.Name)
+}
+
+func (ec *executionContext) childFields_InstallRecipe(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platformKey":
+		return ec.fieldContext_InstallRecipe_platformKey(ctx, field)
+	case "displayName":
+		return ec.fieldContext_InstallRecipe_displayName(ctx, field)
+	case "category":
+		return ec.fieldContext_InstallRecipe_category(ctx, field)
+	case "conversionFire":
+		return ec.fieldContext_InstallRecipe_conversionFire(ctx, field)
+	case "requiresStripeConnect":
+		return ec.fieldContext_InstallRecipe_requiresStripeConnect(ctx, field)
+	case "requiresApiKey":
+		return ec.fieldContext_InstallRecipe_requiresApiKey(ctx, field)
+	case "docsURL":
+		return ec.fieldContext_InstallRecipe_docsURL(ctx, field)
+	case "vendorDocsURL":
+		return ec.fieldContext_InstallRecipe_vendorDocsURL(ctx, field)
+	case "steps":
+		return ec.fieldContext_InstallRecipe_steps(ctx, field)
+	case "gotchas":
+		return ec.fieldContext_InstallRecipe_gotchas(ctx, field)
+	case "conversionFirePath":
+		return ec.fieldContext_InstallRecipe_conversionFirePath(ctx, field)
+	case "fallback":
+		return ec.fieldContext_InstallRecipe_fallback(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstallRecipe", field.Name)
+}
+
+func (ec *executionContext) childFields_InstallRecipeStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_InstallRecipeStep_title(ctx, field)
+	case "detail":
+		return ec.fieldContext_InstallRecipeStep_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstallRecipeStep", field.Name)
+}
+
+func (ec *executionContext) childFields_InstallSnippet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaignID":
+		return ec.fieldContext_InstallSnippet_campaignID(ctx, field)
+	case "campaignName":
+		return ec.fieldContext_InstallSnippet_campaignName(ctx, field)
+	case "html":
+		return ec.fieldContext_InstallSnippet_html(ctx, field)
+	case "scriptURL":
+		return ec.fieldContext_InstallSnippet_scriptURL(ctx, field)
+	case "params":
+		return ec.fieldContext_InstallSnippet_params(ctx, field)
+	case "pixelKey":
+		return ec.fieldContext_InstallSnippet_pixelKey(ctx, field)
+	case "instructions":
+		return ec.fieldContext_InstallSnippet_instructions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstallSnippet", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteRowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_InviteRowError_email(ctx, field)
+	case "reason":
+		return ec.fieldContext_InviteRowError_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteRowError", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteSlugConflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_InviteSlugConflict_email(ctx, field)
+	case "requestedSlug":
+		return ec.fieldContext_InviteSlugConflict_requestedSlug(ctx, field)
+	case "assignedSlug":
+		return ec.fieldContext_InviteSlugConflict_assignedSlug(ctx, field)
+	case "reason":
+		return ec.fieldContext_InviteSlugConflict_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteSlugConflict", field.Name)
 }
 
 func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9371,6 +12953,18 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 		return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MyCoupons(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "affiliateID":
+		return ec.fieldContext_MyCoupons_affiliateID(ctx, field)
+	case "selfMintCampaigns":
+		return ec.fieldContext_MyCoupons_selfMintCampaigns(ctx, field)
+	case "coupons":
+		return ec.fieldContext_MyCoupons_coupons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MyCoupons", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9563,6 +13157,128 @@ func (ec *executionContext) childFields_PayoutLineItemEdge(ctx context.Context, 
 		return ec.fieldContext_PayoutLineItemEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PayoutLineItemEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_PayoutPreview_currency(ctx, field)
+	case "cutoff":
+		return ec.fieldContext_PayoutPreview_cutoff(ctx, field)
+	case "graceDays":
+		return ec.fieldContext_PayoutPreview_graceDays(ctx, field)
+	case "campaignID":
+		return ec.fieldContext_PayoutPreview_campaignID(ctx, field)
+	case "since":
+		return ec.fieldContext_PayoutPreview_since(ctx, field)
+	case "totalCents":
+		return ec.fieldContext_PayoutPreview_totalCents(ctx, field)
+	case "commissionCents":
+		return ec.fieldContext_PayoutPreview_commissionCents(ctx, field)
+	case "overrideCents":
+		return ec.fieldContext_PayoutPreview_overrideCents(ctx, field)
+	case "conversionCount":
+		return ec.fieldContext_PayoutPreview_conversionCount(ctx, field)
+	case "affiliateCount":
+		return ec.fieldContext_PayoutPreview_affiliateCount(ctx, field)
+	case "truncated":
+		return ec.fieldContext_PayoutPreview_truncated(ctx, field)
+	case "affiliates":
+		return ec.fieldContext_PayoutPreview_affiliates(ctx, field)
+	case "excluded":
+		return ec.fieldContext_PayoutPreview_excluded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutPreviewAffiliate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "affiliateID":
+		return ec.fieldContext_PayoutPreviewAffiliate_affiliateID(ctx, field)
+	case "fullName":
+		return ec.fieldContext_PayoutPreviewAffiliate_fullName(ctx, field)
+	case "email":
+		return ec.fieldContext_PayoutPreviewAffiliate_email(ctx, field)
+	case "paypalEmail":
+		return ec.fieldContext_PayoutPreviewAffiliate_paypalEmail(ctx, field)
+	case "status":
+		return ec.fieldContext_PayoutPreviewAffiliate_status(ctx, field)
+	case "conversionCount":
+		return ec.fieldContext_PayoutPreviewAffiliate_conversionCount(ctx, field)
+	case "commissionCents":
+		return ec.fieldContext_PayoutPreviewAffiliate_commissionCents(ctx, field)
+	case "overrideCents":
+		return ec.fieldContext_PayoutPreviewAffiliate_overrideCents(ctx, field)
+	case "totalCents":
+		return ec.fieldContext_PayoutPreviewAffiliate_totalCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutPreviewAffiliate", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutPreviewExcluded(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pendingCount":
+		return ec.fieldContext_PayoutPreviewExcluded_pendingCount(ctx, field)
+	case "pendingCents":
+		return ec.fieldContext_PayoutPreviewExcluded_pendingCents(ctx, field)
+	case "tooRecentCount":
+		return ec.fieldContext_PayoutPreviewExcluded_tooRecentCount(ctx, field)
+	case "tooRecentCents":
+		return ec.fieldContext_PayoutPreviewExcluded_tooRecentCents(ctx, field)
+	case "otherCurrencyCount":
+		return ec.fieldContext_PayoutPreviewExcluded_otherCurrencyCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutPreviewExcluded", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanFeature(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PlanFeature_key(ctx, field)
+	case "description":
+		return ec.fieldContext_PlanFeature_description(ctx, field)
+	case "requiredTier":
+		return ec.fieldContext_PlanFeature_requiredTier(ctx, field)
+	case "paidSubscriptionRequired":
+		return ec.fieldContext_PlanFeature_paidSubscriptionRequired(ctx, field)
+	case "available":
+		return ec.fieldContext_PlanFeature_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanFeature", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordConversionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversion":
+		return ec.fieldContext_RecordConversionPayload_conversion(ctx, field)
+	case "created":
+		return ec.fieldContext_RecordConversionPayload_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConversionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SubAffiliate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SubAffiliate_id(ctx, field)
+	case "fullName":
+		return ec.fieldContext_SubAffiliate_fullName(ctx, field)
+	case "email":
+		return ec.fieldContext_SubAffiliate_email(ctx, field)
+	case "slug":
+		return ec.fieldContext_SubAffiliate_slug(ctx, field)
+	case "status":
+		return ec.fieldContext_SubAffiliate_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SubAffiliate_createdAt(ctx, field)
+	case "totalCommissionCents":
+		return ec.fieldContext_SubAffiliate_totalCommissionCents(ctx, field)
+	case "overrideEarnedCents":
+		return ec.fieldContext_SubAffiliate_overrideEarnedCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_SubAffiliate_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubAffiliate", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10021,6 +13737,20 @@ func (ec *executionContext) field_Campaign_coupons_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Campaign_stats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_ImportJob_conversions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10075,6 +13805,66 @@ func (ec *executionContext) field_ImportJob_conversions_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveAffiliate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bulkInviteAffiliates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recipients",
+		func(ctx context.Context, v any) ([]*enrollment.InviteRecipientInput, error) {
+			return ec.unmarshalOInviteRecipientInput2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRecipientInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recipients"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "emails",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["emails"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "personalNoteHtml",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personalNoteHtml"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "autoApprove",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["autoApprove"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10089,6 +13879,76 @@ func (ec *executionContext) field_Mutation_createAPIKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAffiliateInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fullName",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fullName"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "personalNoteHtml",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personalNoteHtml"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "customCommissionType",
+		func(ctx context.Context, v any) (*affiliate.CustomCommissionType, error) {
+			return ec.unmarshalOAffiliateCustomCommissionType2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋaffiliateᚐCustomCommissionType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customCommissionType"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "customCommissionValue",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customCommissionValue"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "autoApprove",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["autoApprove"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAffiliate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10100,6 +13960,100 @@ func (ec *executionContext) field_Mutation_createAffiliate_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCampaignCoupon_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "percentOff",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["percentOff"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "amountOffCents",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amountOffCents"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "duration",
+		func(ctx context.Context, v any) (*coupon.Duration, error) {
+			return ec.unmarshalOCouponDuration2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋcouponᚐDuration(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["duration"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "durationInMonths",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["durationInMonths"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "maxRedemptions",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxRedemptions"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "expiresAt",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expiresAt"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalOMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["metadata"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg10
 	return args, nil
 }
 
@@ -10145,6 +14099,356 @@ func (ec *executionContext) field_Mutation_createMCPToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createProgramCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "description",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["description"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "termsUrl",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["termsUrl"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "defaultCommissionType",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultCommissionType"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "defaultCommissionValue",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultCommissionValue"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "defaultCommissionModel",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultCommissionModel"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "cookieWindowDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cookieWindowDays"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "attributionModel",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attributionModel"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "autoApprove",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["autoApprove"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "networkVisibility",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["networkVisibility"] = arg10
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_generateAffiliateCoupon_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "affiliateID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliateID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "vanity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vanity"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importAffiliates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "affiliates",
+		func(ctx context.Context, v any) ([]*imports.ImportAffiliateRow, error) {
+			return ec.unmarshalNImportAffiliateRow2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportAffiliateRowᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliates"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeStatuses",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeStatuses"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "notifyAffiliates",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notifyAffiliates"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "notificationMessageHtml",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notificationMessageHtml"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importConversions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversions",
+		func(ctx context.Context, v any) ([]*imports.ImportConversionRow, error) {
+			return ec.unmarshalNImportConversionRow2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportConversionRowᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversions"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "confirmUnpaidPayout",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirmUnpaidPayout"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "excludePaid",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["excludePaid"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_mintEmbedToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "affiliateID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliateID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expiresInHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expiresInHours"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "allowedOrigins",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["allowedOrigins"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "rotate",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rotate"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_previewPayout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordConversion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (programs.RecordConversionInput, error) {
+			return ec.unmarshalNRecordConversionInput2githubᚗcomᚋtandemhqᚋtandemᚋprogramsᚐRecordConversionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "affiliateSlug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliateSlug"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectAffiliate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "notify",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notify"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestSignInLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10159,6 +14463,20 @@ func (ec *executionContext) field_Mutation_requestSignInLink_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revertImport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "jobID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["jobID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10170,6 +14488,20 @@ func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeAffiliateCoupon_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "couponID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["couponID"] = arg0
 	return args, nil
 }
 
@@ -10314,6 +14646,20 @@ func (ec *executionContext) field_Mutation_updateAffiliate_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAttributionParams_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "custom",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["custom"] = arg0
 	return args, nil
 }
 
@@ -10511,6 +14857,50 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_affiliateCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "affiliateID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliateID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_affiliateSubAffiliates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "affiliateID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["affiliateID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_affiliate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10684,6 +15074,98 @@ func (ec *executionContext) field_Query_auditLogEntries_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "pageSize",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pageSize"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "entityType",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entityType"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "actorType",
+		func(ctx context.Context, v any) (*auditlogentry.ActorType, error) {
+			return ec.unmarshalOAuditLogEntryActorType2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋauditlogentryᚐActorType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actorType"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaignCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -10917,6 +15399,42 @@ func (ec *executionContext) field_Query_coupons_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dashboardSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dashboardTimeseries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "metric",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["metric"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_importJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10968,6 +15486,42 @@ func (ec *executionContext) field_Query_importJobs_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_installRecipe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platformKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platformKey"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_installSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "withPixel",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withPixel"] = arg1
 	return args, nil
 }
 
@@ -11130,6 +15684,28 @@ func (ec *executionContext) field_Query_memberships_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -11334,6 +15910,28 @@ func (ec *executionContext) field_Query_payoutLineItems_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewConversionImport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversions",
+		func(ctx context.Context, v any) ([]*imports.ImportConversionRow, error) {
+			return ec.unmarshalNImportConversionRow2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportConversionRowᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversions"] = arg1
 	return args, nil
 }
 
@@ -12546,6 +17144,38 @@ func (ec *executionContext) fieldContext_Affiliate_coupons(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Affiliate_totals(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Affiliate().Totals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.AffiliateTotals) graphql.Marshaler {
+			return ec.marshalNAffiliateTotals2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐAffiliateTotals(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Affiliate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AffiliateTotals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AffiliateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AffiliateConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12686,6 +17316,360 @@ func (ec *executionContext) _AffiliateEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_AffiliateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AffiliateEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AffiliateInvite_affiliate(ctx context.Context, field graphql.CollectedField, obj *enrollment.AffiliateInvite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateInvite_affiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
+			return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateInvite_affiliate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AffiliateInvite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AffiliateInvite_inviteSent(ctx context.Context, field graphql.CollectedField, obj *enrollment.AffiliateInvite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateInvite_inviteSent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InviteSent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateInvite_inviteSent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateInvite", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AffiliateInvite_alreadyInvited(ctx context.Context, field graphql.CollectedField, obj *enrollment.AffiliateInvite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateInvite_alreadyInvited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlreadyInvited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateInvite_alreadyInvited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateInvite", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AffiliateTotals_clicks(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_leads(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_leads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_conversions(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_otherCurrencyConversions(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_otherCurrencyConversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtherCurrencyConversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_otherCurrencyConversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_revenueCents(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_revenueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_revenueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_pendingCommissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_pendingCommissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingCommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_pendingCommissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_approvedCommissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_approvedCommissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovedCommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_approvedCommissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_paidCommissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_paidCommissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidCommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_paidCommissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AffiliateTotals_currency(ctx context.Context, field graphql.CollectedField, obj *reports.AffiliateTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliateTotals_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliateTotals_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffiliateTotals", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributionParams_custom(ctx context.Context, field graphql.CollectedField, obj *install.AttributionParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributionParams_custom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Custom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributionParams_custom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributionParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributionParams_defaults(ctx context.Context, field graphql.CollectedField, obj *install.AttributionParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributionParams_defaults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Defaults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributionParams_defaults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributionParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttributionParams_effectiveOrder(ctx context.Context, field graphql.CollectedField, obj *install.AttributionParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttributionParams_effectiveOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttributionParams_effectiveOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttributionParams", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditLogEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogEntry) (ret graphql.Marshaler) {
@@ -13138,6 +18122,107 @@ func (ec *executionContext) fieldContext_AuditLogEntryEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("AuditLogEntryEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _AuditLogPage_page(ctx context.Context, field graphql.CollectedField, obj *reports.AuditLogPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogPage_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogPage_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditLogPage_pageSize(ctx context.Context, field graphql.CollectedField, obj *reports.AuditLogPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogPage_pageSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogPage_pageSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditLogPage_total(ctx context.Context, field graphql.CollectedField, obj *reports.AuditLogPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogPage_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogPage_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditLogPage_items(ctx context.Context, field graphql.CollectedField, obj *reports.AuditLogPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogPage_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditLogEntry) graphql.Marshaler {
+			return ec.marshalNAuditLogEntry2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAuditLogEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogPage_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthPayload_session(ctx context.Context, field graphql.CollectedField, obj *account.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13211,6 +18296,419 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingLimit_key(ctx context.Context, field graphql.CollectedField, obj *reports.BillingLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLimit_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLimit_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLimit", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLimit_description(ctx context.Context, field graphql.CollectedField, obj *reports.BillingLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLimit_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLimit_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLimit", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLimit_limit(ctx context.Context, field graphql.CollectedField, obj *reports.BillingLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLimit_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLimit_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLimit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingLimit_used(ctx context.Context, field graphql.CollectedField, obj *reports.BillingLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLimit_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLimit_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLimit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingState_planTier(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_planTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlanTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organization.PlanTier) graphql.Marshaler {
+			return ec.marshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_planTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingState", field, false, false, "OrganizationPlanTier")
+}
+
+func (ec *executionContext) _BillingState_subscriptionStatus(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_subscriptionStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organization.SubscriptionStatus) graphql.Marshaler {
+			return ec.marshalNOrganizationSubscriptionStatus2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐSubscriptionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_subscriptionStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingState", field, false, false, "OrganizationSubscriptionStatus")
+}
+
+func (ec *executionContext) _BillingState_trialEndsAt(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_trialEndsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialEndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_trialEndsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingState", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingState_stripeCustomerLinked(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_stripeCustomerLinked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StripeCustomerLinked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_stripeCustomerLinked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingState", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _BillingState_stripeConnectLinked(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_stripeConnectLinked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StripeConnectLinked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_stripeConnectLinked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingState", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _BillingState_limits(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_limits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []reports.BillingLimit) graphql.Marshaler {
+			return ec.marshalNBillingLimit2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingLimitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_limits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingState",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingState_features(ctx context.Context, field graphql.CollectedField, obj *reports.BillingState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingState_features(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Features, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []reports.PlanFeature) graphql.Marshaler {
+			return ec.marshalNPlanFeature2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐPlanFeatureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingState_features(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingState",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanFeature(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkInviteResult_invited(ctx context.Context, field graphql.CollectedField, obj *enrollment.BulkInviteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkInviteResult_invited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkInviteResult_invited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkInviteResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkInviteResult_alreadyInvited(ctx context.Context, field graphql.CollectedField, obj *enrollment.BulkInviteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkInviteResult_alreadyInvited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlreadyInvited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkInviteResult_alreadyInvited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkInviteResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkInviteResult_slugConflicts(ctx context.Context, field graphql.CollectedField, obj *enrollment.BulkInviteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkInviteResult_slugConflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlugConflicts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*enrollment.InviteSlugConflict) graphql.Marshaler {
+			return ec.marshalNInviteSlugConflict2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteSlugConflictᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkInviteResult_slugConflicts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkInviteResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteSlugConflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkInviteResult_errors(ctx context.Context, field graphql.CollectedField, obj *enrollment.BulkInviteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkInviteResult_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*enrollment.InviteRowError) graphql.Marshaler {
+			return ec.marshalNInviteRowError2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRowErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkInviteResult_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkInviteResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteRowError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkInviteResult_affiliates(ctx context.Context, field graphql.CollectedField, obj *enrollment.BulkInviteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkInviteResult_affiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Affiliate) graphql.Marshaler {
+			return ec.marshalNAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkInviteResult_affiliates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkInviteResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13773,6 +19271,96 @@ func (ec *executionContext) fieldContext_Campaign_coupons(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Campaign_subAffiliatePercent(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_subAffiliatePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().SubAffiliatePercent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_subAffiliatePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Campaign_affiliateCount(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_affiliateCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().AffiliateCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_affiliateCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Campaign_stats(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Campaign().Stats(ctx, obj, fc.Args["range"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.CampaignStats) graphql.Marshaler {
+			return ec.marshalNCampaignStats2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐCampaignStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Campaign_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CampaignConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13913,6 +19501,213 @@ func (ec *executionContext) _CampaignEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CampaignEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CampaignEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CampaignStats_range(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _CampaignStats_from(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignStats_to(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignStats_conversions(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CampaignStats_revenueCents(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_revenueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_revenueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CampaignStats_commissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_commissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_commissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CampaignStats_leads(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_leads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CampaignStats_clicks(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CampaignStats_currency(ctx context.Context, field graphql.CollectedField, obj *reports.CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "String")
 }
 
 func (ec *executionContext) _Click_id(ctx context.Context, field graphql.CollectedField, obj *ent.Click) (ret graphql.Marshaler) {
@@ -15416,6 +21211,465 @@ func (ec *executionContext) fieldContext_ConversionEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("ConversionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ConversionImportPreview_rowsTotal(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_rowsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowsTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_rowsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportPreview_wouldImport(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_wouldImport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldImport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_wouldImport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportPreview_wouldSkip(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_wouldSkip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldSkip, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_wouldSkip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportPreview_wouldError(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_wouldError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_wouldError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportPreview_skipReasons(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_skipReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkipReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+			return ec.marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_skipReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversionImportPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversionImportPreview_errors(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+			return ec.marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversionImportPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversionImportPreview_paidBalance(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_paidBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ImportBalance) graphql.Marshaler {
+			return ec.marshalNImportBalance2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_paidBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversionImportPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversionImportPreview_unpaidBalance(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportPreview_unpaidBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpaidBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ImportBalance) graphql.Marshaler {
+			return ec.marshalNImportBalance2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportPreview_unpaidBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversionImportPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversionImportResult_jobID(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_jobID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_jobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversionImportResult_rowsTotal(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_rowsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowsTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_rowsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_imported(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_skipped(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_errored(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_errored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_errored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_reasons(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+			return ec.marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversionImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversionImportResult_unpaidConfirmedCents(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_unpaidConfirmedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpaidConfirmedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_unpaidConfirmedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_unpaidHeldCents(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_unpaidHeldCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpaidHeldCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_unpaidHeldCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_paidSettledCents(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_paidSettledCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidSettledCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_paidSettledCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversionImportResult_currency(ctx context.Context, field graphql.CollectedField, obj *imports.ConversionImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversionImportResult_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversionImportResult_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversionImportResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16178,6 +22432,866 @@ func (ec *executionContext) fieldContext_CreatedMCPToken_mcpToken(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _DashboardPoint_date(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardPoint_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardPoint_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardPoint_value(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardPoint_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_range(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardSummary_from(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DashboardSummary_to(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DashboardSummary_currency(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardSummary_revenueCents(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_revenueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_revenueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_commissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_commissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_commissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_refundedCents(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_refundedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_refundedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_conversions(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_otherCurrencyConversions(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_otherCurrencyConversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtherCurrencyConversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_otherCurrencyConversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_leads(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_leads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_clicks(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_activeAffiliates(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_activeAffiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveAffiliates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_activeAffiliates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardSummary_pendingApprovals(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardSummary_pendingApprovals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApprovals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardSummary_pendingApprovals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardTimeseries_metric(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_metric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metric, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_metric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardTimeseries_range(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardTimeseries_from(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DashboardTimeseries_to(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DashboardTimeseries_currency(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "String")
+}
+
+func (ec *executionContext) _DashboardTimeseries_total(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DashboardTimeseries", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DashboardTimeseries_points(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardTimeseries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DashboardTimeseries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []reports.DashboardPoint) graphql.Marshaler {
+			return ec.marshalNDashboardPoint2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DashboardTimeseries_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DashboardTimeseries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmbedToken_token(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmbedToken_tokenId(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_tokenId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_tokenId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EmbedToken_expiresAt(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmbedToken_allowedOrigins(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_allowedOrigins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedOrigins, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_allowedOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmbedToken_embedURL(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_embedURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmbedURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_embedURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmbedToken_revokedTokens(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmbedToken_revokedTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmbedToken_revokedTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HomeCurrencySettings_homeCurrency(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HomeCurrencySettings_homeCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HomeCurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HomeCurrencySettings_homeCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HomeCurrencySettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _HomeCurrencySettings_supported(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HomeCurrencySettings_supported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Supported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HomeCurrencySettings_supported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HomeCurrencySettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _HomeCurrencySettings_canChange(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HomeCurrencySettings_canChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HomeCurrencySettings_canChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HomeCurrencySettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HomeCurrencySettings_requiredTier(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HomeCurrencySettings_requiredTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organization.PlanTier) graphql.Marshaler {
+			return ec.marshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HomeCurrencySettings_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HomeCurrencySettings", field, false, false, "OrganizationPlanTier")
+}
+
+func (ec *executionContext) _HomeCurrencySettings_reason(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HomeCurrencySettings_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HomeCurrencySettings_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HomeCurrencySettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportBalance_rows(ctx context.Context, field graphql.CollectedField, obj *imports.ImportBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportBalance_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportBalance_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportBalance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportBalance_amountCents(ctx context.Context, field graphql.CollectedField, obj *imports.ImportBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportBalance_amountCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportBalance_amountCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportBalance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportBalance_commissionCents(ctx context.Context, field graphql.CollectedField, obj *imports.ImportBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportBalance_commissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportBalance_commissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportBalance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportBalance_currency(ctx context.Context, field graphql.CollectedField, obj *imports.ImportBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportBalance_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportBalance_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportBalance", field, false, false, "String")
+}
+
 func (ec *executionContext) _ImportJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16562,6 +23676,38 @@ func (ec *executionContext) fieldContext_ImportJob_conversions(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ImportJob_rowReasons(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportJob_rowReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportJob().RowReasons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+			return ec.marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportJob_rowReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ImportJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJobConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16702,6 +23848,1169 @@ func (ec *executionContext) _ImportJobEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ImportJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportJobEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ImportKept_id(ctx context.Context, field graphql.CollectedField, obj *imports.ImportKept) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportKept_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportKept_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportKept", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportKept_reason(ctx context.Context, field graphql.CollectedField, obj *imports.ImportKept) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportKept_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportKept_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportKept", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportResult_jobID(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_jobID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_jobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportResult_rowsTotal(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_rowsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowsTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_rowsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_imported(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_skipped(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_errored(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_errored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_errored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_reasons(ctx context.Context, field graphql.CollectedField, obj *imports.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+			return ec.marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRowReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportReversal_job(ctx context.Context, field graphql.CollectedField, obj *imports.ImportReversal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReversal_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ImportJob) graphql.Marshaler {
+			return ec.marshalNImportJob2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐImportJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReversal_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportReversal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportReversal_removed(ctx context.Context, field graphql.CollectedField, obj *imports.ImportReversal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReversal_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReversal_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReversal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportReversal_kept(ctx context.Context, field graphql.CollectedField, obj *imports.ImportReversal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReversal_kept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*imports.ImportKept) graphql.Marshaler {
+			return ec.marshalNImportKept2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportKeptᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReversal_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportReversal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportKept(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportReversal_alreadyReverted(ctx context.Context, field graphql.CollectedField, obj *imports.ImportReversal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReversal_alreadyReverted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlreadyReverted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReversal_alreadyReverted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReversal", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportRowReason_row(ctx context.Context, field graphql.CollectedField, obj *imports.ImportRowReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowReason_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowReason_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowReason", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRowReason_outcome(ctx context.Context, field graphql.CollectedField, obj *imports.ImportRowReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowReason_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowReason_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRowReason_email(ctx context.Context, field graphql.CollectedField, obj *imports.ImportRowReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowReason_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowReason_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRowReason_reason(ctx context.Context, field graphql.CollectedField, obj *imports.ImportRowReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRowReason_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRowReason_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRowReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallPlatform_platformKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_platformKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_platformKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallPlatform_displayName(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallPlatform_category(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallPlatform_conversionFire(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_conversionFire(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionFire, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_conversionFire(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallPlatform_requiresStripeConnect(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_requiresStripeConnect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresStripeConnect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_requiresStripeConnect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstallPlatform_requiresApiKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallPlatform_requiresApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresAPIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallPlatform_requiresApiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallPlatform", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstallRecipe_platformKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_platformKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_platformKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_displayName(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_category(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_conversionFire(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_conversionFire(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionFire, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_conversionFire(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_requiresStripeConnect(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_requiresStripeConnect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresStripeConnect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_requiresStripeConnect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstallRecipe_requiresApiKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_requiresApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresAPIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_requiresApiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstallRecipe_docsURL(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_docsURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocsURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_docsURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_vendorDocsURL(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_vendorDocsURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VendorDocsURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_vendorDocsURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_steps(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []install.InstallRecipeStep) graphql.Marshaler {
+			return ec.marshalNInstallRecipeStep2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipeStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstallRecipe",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstallRecipeStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InstallRecipe_gotchas(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_gotchas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gotchas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_gotchas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_conversionFirePath(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_conversionFirePath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionFirePath, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_conversionFirePath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipe_fallback(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipe) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipe_fallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fallback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipe_fallback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipe", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstallRecipeStep_title(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipeStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipeStep_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipeStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipeStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallRecipeStep_detail(ctx context.Context, field graphql.CollectedField, obj *install.InstallRecipeStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallRecipeStep_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallRecipeStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallRecipeStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_campaignID(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_campaignID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_campaignID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InstallSnippet_campaignName(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_campaignName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_campaignName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_html(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_scriptURL(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_scriptURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScriptURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_scriptURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_params(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_pixelKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_pixelKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PixelKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_pixelKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstallSnippet_instructions(ctx context.Context, field graphql.CollectedField, obj *install.InstallSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstallSnippet_instructions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instructions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstallSnippet_instructions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstallSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteRowError_email(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteRowError_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteRowError_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteRowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteRowError_reason(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteRowError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteRowError_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteRowError_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteRowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteSlugConflict_email(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteSlugConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteSlugConflict_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteSlugConflict_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteSlugConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteSlugConflict_requestedSlug(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteSlugConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteSlugConflict_requestedSlug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedSlug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteSlugConflict_requestedSlug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteSlugConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteSlugConflict_assignedSlug(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteSlugConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteSlugConflict_assignedSlug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedSlug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteSlugConflict_assignedSlug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteSlugConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteSlugConflict_reason(ctx context.Context, field graphql.CollectedField, obj *enrollment.InviteSlugConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteSlugConflict_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteSlugConflict_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteSlugConflict", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
@@ -18847,6 +27156,917 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordConversion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConversion(ctx, fc.Args["input"].(programs.RecordConversionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *programs.RecordConversionPayload) graphql.Marshaler {
+			return ec.marshalNRecordConversionPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋprogramsᚐRecordConversionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConversion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConversionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCampaignCoupon(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCampaignCoupon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCampaignCoupon(ctx, fc.Args["programID"].(string), fc.Args["name"].(string), fc.Args["percentOff"].(*float64), fc.Args["amountOffCents"].(*int), fc.Args["currency"].(*string), fc.Args["duration"].(*coupon.Duration), fc.Args["durationInMonths"].(*int), fc.Args["maxRedemptions"].(*int), fc.Args["expiresAt"].(*time.Time), fc.Args["metadata"].(map[string]any), fc.Args["code"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCoupon(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCampaignCoupon(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Coupon(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCampaignCoupon_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_generateAffiliateCoupon(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_generateAffiliateCoupon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GenerateAffiliateCoupon(ctx, fc.Args["affiliateID"].(string), fc.Args["programID"].(string), fc.Args["vanity"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.AffiliateAccess == nil {
+					var zeroVal *ent.Coupon
+					return zeroVal, errors.New("directive affiliateAccess is not implemented")
+				}
+				return ec.Directives.AffiliateAccess(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCoupon(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_generateAffiliateCoupon(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Coupon(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_generateAffiliateCoupon_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeAffiliateCoupon(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAffiliateCoupon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAffiliateCoupon(ctx, fc.Args["couponID"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCoupon(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAffiliateCoupon(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Coupon(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAffiliateCoupon_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveAffiliate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveAffiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveAffiliate(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
+			return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveAffiliate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveAffiliate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectAffiliate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectAffiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectAffiliate(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string), fc.Args["notify"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
+			return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectAffiliate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectAffiliate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAffiliateInvite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAffiliateInvite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAffiliateInvite(ctx, fc.Args["campaignID"].(string), fc.Args["email"].(string), fc.Args["fullName"].(*string), fc.Args["slug"].(*string), fc.Args["personalNoteHtml"].(*string), fc.Args["customCommissionType"].(*affiliate.CustomCommissionType), fc.Args["customCommissionValue"].(*int), fc.Args["autoApprove"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *enrollment.AffiliateInvite) graphql.Marshaler {
+			return ec.marshalNAffiliateInvite2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐAffiliateInvite(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAffiliateInvite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AffiliateInvite(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAffiliateInvite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bulkInviteAffiliates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkInviteAffiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkInviteAffiliates(ctx, fc.Args["campaignID"].(string), fc.Args["recipients"].([]*enrollment.InviteRecipientInput), fc.Args["emails"].([]string), fc.Args["personalNoteHtml"].(*string), fc.Args["autoApprove"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				tier, err := ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, "Starter")
+				if err != nil {
+					var zeroVal *enrollment.BulkInviteResult
+					return zeroVal, err
+				}
+				if ec.Directives.RequiresPaidPlan == nil {
+					var zeroVal *enrollment.BulkInviteResult
+					return zeroVal, errors.New("directive requiresPaidPlan is not implemented")
+				}
+				return ec.Directives.RequiresPaidPlan(ctx, nil, directive0, tier)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *enrollment.BulkInviteResult) graphql.Marshaler {
+			return ec.marshalNBulkInviteResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐBulkInviteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkInviteAffiliates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkInviteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkInviteAffiliates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mintEmbedToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mintEmbedToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MintEmbedToken(ctx, fc.Args["affiliateID"].(string), fc.Args["expiresInHours"].(*int), fc.Args["allowedOrigins"].([]string), fc.Args["rotate"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				tier, err := ec.unmarshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, "Growth")
+				if err != nil {
+					var zeroVal *enrollment.EmbedToken
+					return zeroVal, err
+				}
+				if ec.Directives.RequiresPlan == nil {
+					var zeroVal *enrollment.EmbedToken
+					return zeroVal, errors.New("directive requiresPlan is not implemented")
+				}
+				return ec.Directives.RequiresPlan(ctx, nil, directive0, tier)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *enrollment.EmbedToken) graphql.Marshaler {
+			return ec.marshalNEmbedToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐEmbedToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mintEmbedToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmbedToken(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mintEmbedToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordLead(ctx, fc.Args["affiliateSlug"].(string), fc.Args["email"].(string), fc.Args["name"].(*string), fc.Args["campaignID"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProgramCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProgramCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProgramCampaign(ctx, fc.Args["name"].(string), fc.Args["slug"].(string), fc.Args["description"].(*string), fc.Args["termsUrl"].(*string), fc.Args["defaultCommissionType"].(*string), fc.Args["defaultCommissionValue"].(*float64), fc.Args["defaultCommissionModel"].(*string), fc.Args["cookieWindowDays"].(*int), fc.Args["attributionModel"].(*string), fc.Args["autoApprove"].(*bool), fc.Args["networkVisibility"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProgramCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProgramCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importAffiliates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importAffiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportAffiliates(ctx, fc.Args["campaignID"].(string), fc.Args["affiliates"].([]*imports.ImportAffiliateRow), fc.Args["includeStatuses"].([]string), fc.Args["notifyAffiliates"].(*bool), fc.Args["notificationMessageHtml"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importAffiliates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importAffiliates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importConversions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importConversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportConversions(ctx, fc.Args["campaignID"].(string), fc.Args["conversions"].([]*imports.ImportConversionRow), fc.Args["confirmUnpaidPayout"].(*bool), fc.Args["excludePaid"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ConversionImportResult) graphql.Marshaler {
+			return ec.marshalNConversionImportResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐConversionImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importConversions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversionImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importConversions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revertImport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revertImport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevertImport(ctx, fc.Args["jobID"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ImportReversal) graphql.Marshaler {
+			return ec.marshalNImportReversal2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportReversal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revertImport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReversal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revertImport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_previewPayout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_previewPayout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PreviewPayout(ctx, fc.Args["campaignID"].(*string), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *payouts.PayoutPreview) graphql.Marshaler {
+			return ec.marshalNPayoutPreview2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_previewPayout(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_previewPayout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAttributionParams(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAttributionParams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAttributionParams(ctx, fc.Args["custom"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OwnerOnly == nil {
+					var zeroVal *install.AttributionParams
+					return zeroVal, errors.New("directive ownerOnly is not implemented")
+				}
+				return ec.Directives.OwnerOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *install.AttributionParams) graphql.Marshaler {
+			return ec.marshalNAttributionParams2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐAttributionParams(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAttributionParams(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributionParams(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAttributionParams_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createPixelKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPixelKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CreatePixelKey(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OwnerOnly == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive ownerOnly is not implemented")
+				}
+				return ec.Directives.OwnerOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPixelKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MyCoupons_affiliateID(ctx context.Context, field graphql.CollectedField, obj *coupons.MyCoupons) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyCoupons_affiliateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffiliateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MyCoupons_affiliateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MyCoupons", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MyCoupons_selfMintCampaigns(ctx context.Context, field graphql.CollectedField, obj *coupons.MyCoupons) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyCoupons_selfMintCampaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelfMintCampaigns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaignᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MyCoupons_selfMintCampaigns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MyCoupons",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MyCoupons_coupons(ctx context.Context, field graphql.CollectedField, obj *coupons.MyCoupons) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyCoupons_coupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coupons(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.AffiliateAccess == nil {
+					var zeroVal *ent.CouponConnection
+					return zeroVal, errors.New("directive affiliateAccess is not implemented")
+				}
+				return ec.Directives.AffiliateAccess(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CouponConnection) graphql.Marshaler {
+			return ec.marshalNCouponConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCouponConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MyCoupons_coupons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MyCoupons",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponConnection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20533,6 +29753,760 @@ func (ec *executionContext) fieldContext_PayoutLineItemEdge_cursor(_ context.Con
 	return graphql.NewScalarFieldContext("PayoutLineItemEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PayoutPreview_currency(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutPreview_cutoff(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_cutoff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cutoff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_cutoff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PayoutPreview_graceDays(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_graceDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GraceDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_graceDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_campaignID(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_campaignID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_campaignID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PayoutPreview_since(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PayoutPreview_totalCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_totalCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_totalCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_commissionCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_commissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_commissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_overrideCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_overrideCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverrideCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_overrideCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_conversionCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_conversionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_conversionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_affiliateCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_affiliateCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffiliateCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_affiliateCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreview_truncated(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_truncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Truncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_truncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreview", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PayoutPreview_affiliates(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_affiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*payouts.PayoutPreviewAffiliate) graphql.Marshaler {
+			return ec.marshalNPayoutPreviewAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewAffiliateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_affiliates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutPreviewAffiliate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutPreview_excluded(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreview_excluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Excluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *payouts.PayoutPreviewExcluded) graphql.Marshaler {
+			return ec.marshalNPayoutPreviewExcluded2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewExcluded(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreview_excluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutPreviewExcluded(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_affiliateID(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_affiliateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffiliateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_affiliateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_fullName(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_fullName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FullName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_fullName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_email(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_paypalEmail(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_paypalEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaypalEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_paypalEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_status(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v affiliate.Status) graphql.Marshaler {
+			return ec.marshalNAffiliateStatus2githubᚗcomᚋtandemhqᚋtandemᚋentᚋaffiliateᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "AffiliateStatus")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_conversionCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_conversionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversionCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_conversionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_commissionCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_commissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_commissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_overrideCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_overrideCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverrideCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_overrideCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewAffiliate_totalCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewAffiliate_totalCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewAffiliate_totalCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewExcluded_pendingCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewExcluded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewExcluded_pendingCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewExcluded_pendingCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewExcluded", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewExcluded_pendingCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewExcluded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewExcluded_pendingCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewExcluded_pendingCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewExcluded", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewExcluded_tooRecentCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewExcluded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewExcluded_tooRecentCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TooRecentCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewExcluded_tooRecentCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewExcluded", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewExcluded_tooRecentCents(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewExcluded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewExcluded_tooRecentCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TooRecentCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewExcluded_tooRecentCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewExcluded", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutPreviewExcluded_otherCurrencyCount(ctx context.Context, field graphql.CollectedField, obj *payouts.PayoutPreviewExcluded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPreviewExcluded_otherCurrencyCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtherCurrencyCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPreviewExcluded_otherCurrencyCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutPreviewExcluded", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFeature_key(ctx context.Context, field graphql.CollectedField, obj *reports.PlanFeature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeature_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeature_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlanFeature_description(ctx context.Context, field graphql.CollectedField, obj *reports.PlanFeature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeature_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlanFeature_requiredTier(ctx context.Context, field graphql.CollectedField, obj *reports.PlanFeature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeature_requiredTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organization.PlanTier) graphql.Marshaler {
+			return ec.marshalNOrganizationPlanTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋorganizationᚐPlanTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeature_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "OrganizationPlanTier")
+}
+
+func (ec *executionContext) _PlanFeature_paidSubscriptionRequired(ctx context.Context, field graphql.CollectedField, obj *reports.PlanFeature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeature_paidSubscriptionRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidSubscriptionRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeature_paidSubscriptionRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PlanFeature_available(ctx context.Context, field graphql.CollectedField, obj *reports.PlanFeature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeature_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeature_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21281,6 +31255,587 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_campaignCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaignCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CampaignCoupons(ctx, fc.Args["programID"].(string), fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CouponConnection) graphql.Marshaler {
+			return ec.marshalNCouponConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCouponConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaignCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaignCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_affiliateCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_affiliateCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AffiliateCoupons(ctx, fc.Args["affiliateID"].(string), fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CouponConnection) graphql.Marshaler {
+			return ec.marshalNCouponConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCouponConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_affiliateCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_affiliateCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyCoupons(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.AffiliateAccess == nil {
+					var zeroVal *coupons.MyCoupons
+					return zeroVal, errors.New("directive affiliateAccess is not implemented")
+				}
+				return ec.Directives.AffiliateAccess(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *coupons.MyCoupons) graphql.Marshaler {
+			return ec.marshalNMyCoupons2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋcouponsᚐMyCoupons(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MyCoupons(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewConversionImport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewConversionImport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewConversionImport(ctx, fc.Args["campaignID"].(string), fc.Args["conversions"].([]*imports.ImportConversionRow))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *imports.ConversionImportPreview) graphql.Marshaler {
+			return ec.marshalNConversionImportPreview2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐConversionImportPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewConversionImport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversionImportPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewConversionImport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_attributionParams(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_attributionParams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AttributionParams(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *install.AttributionParams) graphql.Marshaler {
+			return ec.marshalNAttributionParams2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐAttributionParams(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_attributionParams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttributionParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_installSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_installSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InstallSnippet(ctx, fc.Args["campaignID"].(*string), fc.Args["withPixel"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *install.InstallSnippet) graphql.Marshaler {
+			return ec.marshalNInstallSnippet2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallSnippet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_installSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstallSnippet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_installSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_installPlatforms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_installPlatforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().InstallPlatforms(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*install.InstallPlatform) graphql.Marshaler {
+			return ec.marshalNInstallPlatform2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallPlatformᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_installPlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstallPlatform(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_installRecipe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_installRecipe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InstallRecipe(ctx, fc.Args["platformKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *install.InstallRecipe) graphql.Marshaler {
+			return ec.marshalNInstallRecipe2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipe(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_installRecipe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstallRecipe(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_installRecipe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboardSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboardSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DashboardSummary(ctx, fc.Args["range"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.DashboardSummary) graphql.Marshaler {
+			return ec.marshalNDashboardSummary2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboardSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboardSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboardTimeseries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboardTimeseries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DashboardTimeseries(ctx, fc.Args["metric"].(string), fc.Args["range"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.DashboardTimeseries) graphql.Marshaler {
+			return ec.marshalNDashboardTimeseries2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardTimeseries(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboardTimeseries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DashboardTimeseries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboardTimeseries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["page"].(*int), fc.Args["pageSize"].(*int), fc.Args["action"].(*string), fc.Args["entityType"].(*string), fc.Args["actorType"].(*auditlogentry.ActorType), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.AuditLogPage) graphql.Marshaler {
+			return ec.marshalNAuditLogPage2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐAuditLogPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_affiliateSubAffiliates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_affiliateSubAffiliates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AffiliateSubAffiliates(ctx, fc.Args["affiliateID"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*reports.SubAffiliate) graphql.Marshaler {
+			return ec.marshalNSubAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐSubAffiliateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_affiliateSubAffiliates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubAffiliate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_affiliateSubAffiliates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_billingState(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_billingState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BillingState(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.BillingState) graphql.Marshaler {
+			return ec.marshalNBillingState2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_billingState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingState(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_homeCurrencySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_homeCurrencySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().HomeCurrencySettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reports.HomeCurrencySettings) graphql.Marshaler {
+			return ec.marshalNHomeCurrencySettings2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐHomeCurrencySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_homeCurrencySettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HomeCurrencySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewerOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21542,6 +32097,268 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RecordConversionPayload_conversion(ctx context.Context, field graphql.CollectedField, obj *programs.RecordConversionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConversionPayload_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
+			return ec.marshalNConversion2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConversionPayload_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConversionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConversionPayload_created(ctx context.Context, field graphql.CollectedField, obj *programs.RecordConversionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConversionPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConversionPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConversionPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SubAffiliate_id(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SubAffiliate_fullName(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_fullName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FullName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_fullName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubAffiliate_email(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubAffiliate_slug(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubAffiliate_status(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v affiliate.Status) graphql.Marshaler {
+			return ec.marshalNAffiliateStatus2githubᚗcomᚋtandemhqᚋtandemᚋentᚋaffiliateᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "AffiliateStatus")
+}
+
+func (ec *executionContext) _SubAffiliate_createdAt(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SubAffiliate_totalCommissionCents(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_totalCommissionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCommissionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_totalCommissionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubAffiliate_overrideEarnedCents(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_overrideEarnedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverrideEarnedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_overrideEarnedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubAffiliate_currency(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubAffiliate_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubAffiliate_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -32392,7 +43209,7 @@ func (ec *executionContext) unmarshalInputCreateMCPTokenInput(ctx context.Contex
 		asMap["readOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"name", "readOnly"}
+	fieldsInOrder := [...]string{"name", "readOnly", "affiliateID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32413,6 +43230,13 @@ func (ec *executionContext) unmarshalInputCreateMCPTokenInput(ctx context.Contex
 				return it, err
 			}
 			it.ReadOnly = data
+		case "affiliateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateID = data
 		}
 	}
 	return it, nil
@@ -32427,6 +43251,202 @@ func (ec *executionContext) unmarshalInputCreateMCPTokenInput(ctx context.Contex
 func UnmarshalCreateMCPTokenInput(ctx context.Context, raw any) (account.CreateMCPTokenInput, error) {
 	var out account.CreateMCPTokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateMCPTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportAffiliateRow(ctx context.Context, obj any) (imports.ImportAffiliateRow, error) {
+	var it imports.ImportAffiliateRow
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "fullName", "status", "paypalEmail", "slug"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "fullName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fullName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FullName = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "paypalEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paypalEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaypalEmail = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportAffiliateRow unmarshals raw into the ImportAffiliateRow input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportAffiliateRow(ctx context.Context, raw any) (imports.ImportAffiliateRow, error) {
+	var out imports.ImportAffiliateRow
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportAffiliateRow", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportConversionRow(ctx context.Context, obj any) (imports.ImportConversionRow, error) {
+	var it imports.ImportConversionRow
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"affiliateEmail", "affiliateSlug", "customerEmail", "customerName", "amountCents", "commissionCents", "currency", "occurredAt", "paid", "type", "stripeCustomerId", "stripeSubscriptionId", "externalId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "affiliateEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateEmail = data
+		case "affiliateSlug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateSlug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffiliateSlug = data
+		case "customerEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerEmail = data
+		case "customerName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerName = data
+		case "amountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountCents"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountCents = data
+		case "commissionCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commissionCents"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommissionCents = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "stripeCustomerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stripeCustomerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StripeCustomerID = data
+		case "stripeSubscriptionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stripeSubscriptionId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StripeSubscriptionID = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportConversionRow unmarshals raw into the ImportConversionRow input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportConversionRow(ctx context.Context, raw any) (imports.ImportConversionRow, error) {
+	var out imports.ImportConversionRow
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportConversionRow", raw, &out)
 	return out, err
 }
 
@@ -33243,6 +44263,62 @@ func (ec *executionContext) unmarshalInputImportJobWhereInput(ctx context.Contex
 func UnmarshalImportJobWhereInput(ctx context.Context, raw any) (ent.ImportJobWhereInput, error) {
 	var out ent.ImportJobWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportJobWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInviteRecipientInput(ctx context.Context, obj any) (enrollment.InviteRecipientInput, error) {
+	var it enrollment.InviteRecipientInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "slug", "fullName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "fullName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fullName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FullName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteRecipientInput unmarshals raw into the InviteRecipientInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteRecipientInput(ctx context.Context, raw any) (enrollment.InviteRecipientInput, error) {
+	var out enrollment.InviteRecipientInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteRecipientInput", raw, &out)
 	return out, err
 }
 
@@ -36917,7 +47993,7 @@ func (ec *executionContext) unmarshalInputPayoutBatchWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "totalCents", "totalCentsNEQ", "totalCentsIn", "totalCentsNotIn", "totalCentsGT", "totalCentsGTE", "totalCentsLT", "totalCentsLTE", "lineCount", "lineCountNEQ", "lineCountIn", "lineCountNotIn", "lineCountGT", "lineCountGTE", "lineCountLT", "lineCountLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDIsNil", "campaignIDNotNil", "campaignIDEqualFold", "campaignIDContainsFold", "paidAt", "paidAtNEQ", "paidAtIn", "paidAtNotIn", "paidAtGT", "paidAtGTE", "paidAtLT", "paidAtLTE", "paidAtIsNil", "paidAtNotNil", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonIsNil", "failureReasonNotNil", "failureReasonEqualFold", "failureReasonContainsFold", "hasLineItems", "hasLineItemsWith", "hasCampaign", "hasCampaignWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "totalCents", "totalCentsNEQ", "totalCentsIn", "totalCentsNotIn", "totalCentsGT", "totalCentsGTE", "totalCentsLT", "totalCentsLTE", "lineCount", "lineCountNEQ", "lineCountIn", "lineCountNotIn", "lineCountGT", "lineCountGTE", "lineCountLT", "lineCountLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDIsNil", "campaignIDNotNil", "campaignIDEqualFold", "campaignIDContainsFold", "paidAt", "paidAtNEQ", "paidAtIn", "paidAtNotIn", "paidAtGT", "paidAtGTE", "paidAtLT", "paidAtLTE", "paidAtIsNil", "paidAtNotNil", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonIsNil", "failureReasonNotNil", "failureReasonEqualFold", "failureReasonContainsFold", "hasLineItems", "hasLineItemsWith", "hasCampaign", "hasCampaignWith", "affiliateID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37666,6 +48742,15 @@ func (ec *executionContext) unmarshalInputPayoutBatchWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.HasCampaignWith = data
+		case "affiliateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affiliateID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.PayoutBatchWhereInput().AffiliateID(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -38636,6 +49721,104 @@ func (ec *executionContext) unmarshalInputPayoutLineItemWhereInput(ctx context.C
 func UnmarshalPayoutLineItemWhereInput(ctx context.Context, raw any) (ent.PayoutLineItemWhereInput, error) {
 	var out ent.PayoutLineItemWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayoutLineItemWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordConversionInput(ctx context.Context, obj any) (programs.RecordConversionInput, error) {
+	var it programs.RecordConversionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "campaignId", "amountCents", "currency", "orderId", "email", "customerName", "type", "occurredAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "campaignId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("campaignId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CampaignID = data
+		case "amountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountCents"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountCents = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "customerName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerName = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOConversionType2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋconversionᚐType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordConversionInput unmarshals raw into the RecordConversionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordConversionInput(ctx context.Context, raw any) (programs.RecordConversionInput, error) {
+	var out programs.RecordConversionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConversionInput", raw, &out)
 	return out, err
 }
 
@@ -40193,6 +51376,12 @@ func (ec *executionContext) _Affiliate(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Affiliate_coupons(ctx, field, obj)
 				})
+		case "totals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Affiliate_totals(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40271,6 +51460,165 @@ func (ec *executionContext) _AffiliateEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "cursor":
 			out.Values[i] = ec._AffiliateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var affiliateInviteImplementors = []string{"AffiliateInvite"}
+
+func (ec *executionContext) _AffiliateInvite(ctx context.Context, sel ast.SelectionSet, obj *enrollment.AffiliateInvite) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affiliateInviteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AffiliateInvite")
+		case "affiliate":
+			out.Values[i] = ec._AffiliateInvite_affiliate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteSent":
+			out.Values[i] = ec._AffiliateInvite_inviteSent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alreadyInvited":
+			out.Values[i] = ec._AffiliateInvite_alreadyInvited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var affiliateTotalsImplementors = []string{"AffiliateTotals"}
+
+func (ec *executionContext) _AffiliateTotals(ctx context.Context, sel ast.SelectionSet, obj *reports.AffiliateTotals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affiliateTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AffiliateTotals")
+		case "clicks":
+			out.Values[i] = ec._AffiliateTotals_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leads":
+			out.Values[i] = ec._AffiliateTotals_leads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._AffiliateTotals_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otherCurrencyConversions":
+			out.Values[i] = ec._AffiliateTotals_otherCurrencyConversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueCents":
+			out.Values[i] = ec._AffiliateTotals_revenueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingCommissionCents":
+			out.Values[i] = ec._AffiliateTotals_pendingCommissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvedCommissionCents":
+			out.Values[i] = ec._AffiliateTotals_approvedCommissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidCommissionCents":
+			out.Values[i] = ec._AffiliateTotals_paidCommissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._AffiliateTotals_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attributionParamsImplementors = []string{"AttributionParams"}
+
+func (ec *executionContext) _AttributionParams(ctx context.Context, sel ast.SelectionSet, obj *install.AttributionParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributionParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttributionParams")
+		case "custom":
+			out.Values[i] = ec._AttributionParams_custom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaults":
+			out.Values[i] = ec._AttributionParams_defaults(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveOrder":
+			out.Values[i] = ec._AttributionParams_effectiveOrder(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40466,6 +51814,54 @@ func (ec *executionContext) _AuditLogEntryEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var auditLogPageImplementors = []string{"AuditLogPage"}
+
+func (ec *executionContext) _AuditLogPage(ctx context.Context, sel ast.SelectionSet, obj *reports.AuditLogPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLogPage")
+		case "page":
+			out.Values[i] = ec._AuditLogPage_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageSize":
+			out.Values[i] = ec._AuditLogPage_pageSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._AuditLogPage_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._AuditLogPage_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *account.AuthPayload) graphql.Marshaler {
@@ -40489,6 +51885,170 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "user":
 			out.Values[i] = ec._AuthPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingLimitImplementors = []string{"BillingLimit"}
+
+func (ec *executionContext) _BillingLimit(ctx context.Context, sel ast.SelectionSet, obj *reports.BillingLimit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingLimitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingLimit")
+		case "key":
+			out.Values[i] = ec._BillingLimit_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._BillingLimit_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._BillingLimit_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._BillingLimit_used(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingStateImplementors = []string{"BillingState"}
+
+func (ec *executionContext) _BillingState(ctx context.Context, sel ast.SelectionSet, obj *reports.BillingState) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingStateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingState")
+		case "planTier":
+			out.Values[i] = ec._BillingState_planTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriptionStatus":
+			out.Values[i] = ec._BillingState_subscriptionStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trialEndsAt":
+			out.Values[i] = ec._BillingState_trialEndsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stripeCustomerLinked":
+			out.Values[i] = ec._BillingState_stripeCustomerLinked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stripeConnectLinked":
+			out.Values[i] = ec._BillingState_stripeConnectLinked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limits":
+			out.Values[i] = ec._BillingState_limits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "features":
+			out.Values[i] = ec._BillingState_features(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bulkInviteResultImplementors = []string{"BulkInviteResult"}
+
+func (ec *executionContext) _BulkInviteResult(ctx context.Context, sel ast.SelectionSet, obj *enrollment.BulkInviteResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkInviteResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkInviteResult")
+		case "invited":
+			out.Values[i] = ec._BulkInviteResult_invited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alreadyInvited":
+			out.Values[i] = ec._BulkInviteResult_alreadyInvited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slugConflicts":
+			out.Values[i] = ec._BulkInviteResult_slugConflicts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._BulkInviteResult_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "affiliates":
+			out.Values[i] = ec._BulkInviteResult_affiliates(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40633,6 +52193,24 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Campaign_coupons(ctx, field, obj)
 				})
+		case "subAffiliatePercent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_subAffiliatePercent(ctx, field, obj)
+				})
+		case "affiliateCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_affiliateCount(ctx, field, obj)
+				})
+		case "stats":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_stats(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40711,6 +52289,79 @@ func (ec *executionContext) _CampaignEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._CampaignEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignStatsImplementors = []string{"CampaignStats"}
+
+func (ec *executionContext) _CampaignStats(ctx context.Context, sel ast.SelectionSet, obj *reports.CampaignStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignStats")
+		case "range":
+			out.Values[i] = ec._CampaignStats_range(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._CampaignStats_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CampaignStats_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._CampaignStats_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueCents":
+			out.Values[i] = ec._CampaignStats_revenueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionCents":
+			out.Values[i] = ec._CampaignStats_commissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leads":
+			out.Values[i] = ec._CampaignStats_leads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._CampaignStats_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._CampaignStats_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41204,6 +52855,152 @@ func (ec *executionContext) _ConversionEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var conversionImportPreviewImplementors = []string{"ConversionImportPreview"}
+
+func (ec *executionContext) _ConversionImportPreview(ctx context.Context, sel ast.SelectionSet, obj *imports.ConversionImportPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImportPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversionImportPreview")
+		case "rowsTotal":
+			out.Values[i] = ec._ConversionImportPreview_rowsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldImport":
+			out.Values[i] = ec._ConversionImportPreview_wouldImport(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldSkip":
+			out.Values[i] = ec._ConversionImportPreview_wouldSkip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldError":
+			out.Values[i] = ec._ConversionImportPreview_wouldError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipReasons":
+			out.Values[i] = ec._ConversionImportPreview_skipReasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._ConversionImportPreview_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidBalance":
+			out.Values[i] = ec._ConversionImportPreview_paidBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpaidBalance":
+			out.Values[i] = ec._ConversionImportPreview_unpaidBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversionImportResultImplementors = []string{"ConversionImportResult"}
+
+func (ec *executionContext) _ConversionImportResult(ctx context.Context, sel ast.SelectionSet, obj *imports.ConversionImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImportResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversionImportResult")
+		case "jobID":
+			out.Values[i] = ec._ConversionImportResult_jobID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rowsTotal":
+			out.Values[i] = ec._ConversionImportResult_rowsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imported":
+			out.Values[i] = ec._ConversionImportResult_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ConversionImportResult_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errored":
+			out.Values[i] = ec._ConversionImportResult_errored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._ConversionImportResult_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpaidConfirmedCents":
+			out.Values[i] = ec._ConversionImportResult_unpaidConfirmedCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpaidHeldCents":
+			out.Values[i] = ec._ConversionImportResult_unpaidHeldCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidSettledCents":
+			out.Values[i] = ec._ConversionImportResult_paidSettledCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._ConversionImportResult_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var couponImplementors = []string{"Coupon", "Node"}
 
 func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *ent.Coupon) graphql.Marshaler {
@@ -41497,6 +53294,359 @@ func (ec *executionContext) _CreatedMCPToken(ctx context.Context, sel ast.Select
 	return out
 }
 
+var dashboardPointImplementors = []string{"DashboardPoint"}
+
+func (ec *executionContext) _DashboardPoint(ctx context.Context, sel ast.SelectionSet, obj *reports.DashboardPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardPoint")
+		case "date":
+			out.Values[i] = ec._DashboardPoint_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._DashboardPoint_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardSummaryImplementors = []string{"DashboardSummary"}
+
+func (ec *executionContext) _DashboardSummary(ctx context.Context, sel ast.SelectionSet, obj *reports.DashboardSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardSummary")
+		case "range":
+			out.Values[i] = ec._DashboardSummary_range(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._DashboardSummary_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DashboardSummary_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._DashboardSummary_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueCents":
+			out.Values[i] = ec._DashboardSummary_revenueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionCents":
+			out.Values[i] = ec._DashboardSummary_commissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundedCents":
+			out.Values[i] = ec._DashboardSummary_refundedCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._DashboardSummary_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otherCurrencyConversions":
+			out.Values[i] = ec._DashboardSummary_otherCurrencyConversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leads":
+			out.Values[i] = ec._DashboardSummary_leads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._DashboardSummary_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeAffiliates":
+			out.Values[i] = ec._DashboardSummary_activeAffiliates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingApprovals":
+			out.Values[i] = ec._DashboardSummary_pendingApprovals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardTimeseriesImplementors = []string{"DashboardTimeseries"}
+
+func (ec *executionContext) _DashboardTimeseries(ctx context.Context, sel ast.SelectionSet, obj *reports.DashboardTimeseries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardTimeseriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DashboardTimeseries")
+		case "metric":
+			out.Values[i] = ec._DashboardTimeseries_metric(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "range":
+			out.Values[i] = ec._DashboardTimeseries_range(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._DashboardTimeseries_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DashboardTimeseries_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._DashboardTimeseries_currency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._DashboardTimeseries_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._DashboardTimeseries_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var embedTokenImplementors = []string{"EmbedToken"}
+
+func (ec *executionContext) _EmbedToken(ctx context.Context, sel ast.SelectionSet, obj *enrollment.EmbedToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, embedTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmbedToken")
+		case "token":
+			out.Values[i] = ec._EmbedToken_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokenId":
+			out.Values[i] = ec._EmbedToken_tokenId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._EmbedToken_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowedOrigins":
+			out.Values[i] = ec._EmbedToken_allowedOrigins(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "embedURL":
+			out.Values[i] = ec._EmbedToken_embedURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokedTokens":
+			out.Values[i] = ec._EmbedToken_revokedTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var homeCurrencySettingsImplementors = []string{"HomeCurrencySettings"}
+
+func (ec *executionContext) _HomeCurrencySettings(ctx context.Context, sel ast.SelectionSet, obj *reports.HomeCurrencySettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, homeCurrencySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HomeCurrencySettings")
+		case "homeCurrency":
+			out.Values[i] = ec._HomeCurrencySettings_homeCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supported":
+			out.Values[i] = ec._HomeCurrencySettings_supported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canChange":
+			out.Values[i] = ec._HomeCurrencySettings_canChange(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredTier":
+			out.Values[i] = ec._HomeCurrencySettings_requiredTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._HomeCurrencySettings_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importBalanceImplementors = []string{"ImportBalance"}
+
+func (ec *executionContext) _ImportBalance(ctx context.Context, sel ast.SelectionSet, obj *imports.ImportBalance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importBalanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportBalance")
+		case "rows":
+			out.Values[i] = ec._ImportBalance_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountCents":
+			out.Values[i] = ec._ImportBalance_amountCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionCents":
+			out.Values[i] = ec._ImportBalance_commissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._ImportBalance_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var importJobImplementors = []string{"ImportJob", "Node"}
 
 func (ec *executionContext) _ImportJob(ctx context.Context, sel ast.SelectionSet, obj *ent.ImportJob) graphql.Marshaler {
@@ -41586,6 +53736,12 @@ func (ec *executionContext) _ImportJob(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ImportJob_conversions(ctx, field, obj)
 				})
+		case "rowReasons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportJob_rowReasons(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41664,6 +53820,531 @@ func (ec *executionContext) _ImportJobEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "cursor":
 			out.Values[i] = ec._ImportJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importKeptImplementors = []string{"ImportKept"}
+
+func (ec *executionContext) _ImportKept(ctx context.Context, sel ast.SelectionSet, obj *imports.ImportKept) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importKeptImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportKept")
+		case "id":
+			out.Values[i] = ec._ImportKept_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ImportKept_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importResultImplementors = []string{"ImportResult"}
+
+func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.SelectionSet, obj *imports.ImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportResult")
+		case "jobID":
+			out.Values[i] = ec._ImportResult_jobID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rowsTotal":
+			out.Values[i] = ec._ImportResult_rowsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imported":
+			out.Values[i] = ec._ImportResult_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ImportResult_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errored":
+			out.Values[i] = ec._ImportResult_errored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._ImportResult_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importReversalImplementors = []string{"ImportReversal"}
+
+func (ec *executionContext) _ImportReversal(ctx context.Context, sel ast.SelectionSet, obj *imports.ImportReversal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importReversalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportReversal")
+		case "job":
+			out.Values[i] = ec._ImportReversal_job(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._ImportReversal_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kept":
+			out.Values[i] = ec._ImportReversal_kept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alreadyReverted":
+			out.Values[i] = ec._ImportReversal_alreadyReverted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRowReasonImplementors = []string{"ImportRowReason"}
+
+func (ec *executionContext) _ImportRowReason(ctx context.Context, sel ast.SelectionSet, obj *imports.ImportRowReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRowReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRowReason")
+		case "row":
+			out.Values[i] = ec._ImportRowReason_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._ImportRowReason_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._ImportRowReason_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ImportRowReason_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var installPlatformImplementors = []string{"InstallPlatform"}
+
+func (ec *executionContext) _InstallPlatform(ctx context.Context, sel ast.SelectionSet, obj *install.InstallPlatform) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, installPlatformImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstallPlatform")
+		case "platformKey":
+			out.Values[i] = ec._InstallPlatform_platformKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._InstallPlatform_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._InstallPlatform_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionFire":
+			out.Values[i] = ec._InstallPlatform_conversionFire(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresStripeConnect":
+			out.Values[i] = ec._InstallPlatform_requiresStripeConnect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresApiKey":
+			out.Values[i] = ec._InstallPlatform_requiresApiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var installRecipeImplementors = []string{"InstallRecipe"}
+
+func (ec *executionContext) _InstallRecipe(ctx context.Context, sel ast.SelectionSet, obj *install.InstallRecipe) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, installRecipeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstallRecipe")
+		case "platformKey":
+			out.Values[i] = ec._InstallRecipe_platformKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._InstallRecipe_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._InstallRecipe_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionFire":
+			out.Values[i] = ec._InstallRecipe_conversionFire(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresStripeConnect":
+			out.Values[i] = ec._InstallRecipe_requiresStripeConnect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresApiKey":
+			out.Values[i] = ec._InstallRecipe_requiresApiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docsURL":
+			out.Values[i] = ec._InstallRecipe_docsURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vendorDocsURL":
+			out.Values[i] = ec._InstallRecipe_vendorDocsURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._InstallRecipe_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gotchas":
+			out.Values[i] = ec._InstallRecipe_gotchas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionFirePath":
+			out.Values[i] = ec._InstallRecipe_conversionFirePath(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fallback":
+			out.Values[i] = ec._InstallRecipe_fallback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var installRecipeStepImplementors = []string{"InstallRecipeStep"}
+
+func (ec *executionContext) _InstallRecipeStep(ctx context.Context, sel ast.SelectionSet, obj *install.InstallRecipeStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, installRecipeStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstallRecipeStep")
+		case "title":
+			out.Values[i] = ec._InstallRecipeStep_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._InstallRecipeStep_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var installSnippetImplementors = []string{"InstallSnippet"}
+
+func (ec *executionContext) _InstallSnippet(ctx context.Context, sel ast.SelectionSet, obj *install.InstallSnippet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, installSnippetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstallSnippet")
+		case "campaignID":
+			out.Values[i] = ec._InstallSnippet_campaignID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaignName":
+			out.Values[i] = ec._InstallSnippet_campaignName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "html":
+			out.Values[i] = ec._InstallSnippet_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scriptURL":
+			out.Values[i] = ec._InstallSnippet_scriptURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "params":
+			out.Values[i] = ec._InstallSnippet_params(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pixelKey":
+			out.Values[i] = ec._InstallSnippet_pixelKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "instructions":
+			out.Values[i] = ec._InstallSnippet_instructions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteRowErrorImplementors = []string{"InviteRowError"}
+
+func (ec *executionContext) _InviteRowError(ctx context.Context, sel ast.SelectionSet, obj *enrollment.InviteRowError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteRowErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteRowError")
+		case "email":
+			out.Values[i] = ec._InviteRowError_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._InviteRowError_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteSlugConflictImplementors = []string{"InviteSlugConflict"}
+
+func (ec *executionContext) _InviteSlugConflict(ctx context.Context, sel ast.SelectionSet, obj *enrollment.InviteSlugConflict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteSlugConflictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteSlugConflict")
+		case "email":
+			out.Values[i] = ec._InviteSlugConflict_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedSlug":
+			out.Values[i] = ec._InviteSlugConflict_requestedSlug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignedSlug":
+			out.Values[i] = ec._InviteSlugConflict_assignedSlug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._InviteSlugConflict_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42338,6 +55019,169 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordConversion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConversion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCampaignCoupon":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCampaignCoupon(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generateAffiliateCoupon":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_generateAffiliateCoupon(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeAffiliateCoupon":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAffiliateCoupon(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveAffiliate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveAffiliate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectAffiliate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectAffiliate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAffiliateInvite":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAffiliateInvite(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bulkInviteAffiliates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkInviteAffiliates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mintEmbedToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mintEmbedToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProgramCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProgramCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importAffiliates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importAffiliates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importConversions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importConversions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revertImport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revertImport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previewPayout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_previewPayout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAttributionParams":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAttributionParams(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createPixelKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPixelKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var myCouponsImplementors = []string{"MyCoupons"}
+
+func (ec *executionContext) _MyCoupons(ctx context.Context, sel ast.SelectionSet, obj *coupons.MyCoupons) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, myCouponsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MyCoupons")
+		case "affiliateID":
+			out.Values[i] = ec._MyCoupons_affiliateID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "selfMintCampaigns":
+			out.Values[i] = ec._MyCoupons_selfMintCampaigns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "coupons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MyCoupons_coupons(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42972,6 +55816,278 @@ func (ec *executionContext) _PayoutLineItemEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var payoutPreviewImplementors = []string{"PayoutPreview"}
+
+func (ec *executionContext) _PayoutPreview(ctx context.Context, sel ast.SelectionSet, obj *payouts.PayoutPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutPreview")
+		case "currency":
+			out.Values[i] = ec._PayoutPreview_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cutoff":
+			out.Values[i] = ec._PayoutPreview_cutoff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "graceDays":
+			out.Values[i] = ec._PayoutPreview_graceDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaignID":
+			out.Values[i] = ec._PayoutPreview_campaignID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._PayoutPreview_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalCents":
+			out.Values[i] = ec._PayoutPreview_totalCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionCents":
+			out.Values[i] = ec._PayoutPreview_commissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrideCents":
+			out.Values[i] = ec._PayoutPreview_overrideCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionCount":
+			out.Values[i] = ec._PayoutPreview_conversionCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "affiliateCount":
+			out.Values[i] = ec._PayoutPreview_affiliateCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "truncated":
+			out.Values[i] = ec._PayoutPreview_truncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "affiliates":
+			out.Values[i] = ec._PayoutPreview_affiliates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excluded":
+			out.Values[i] = ec._PayoutPreview_excluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var payoutPreviewAffiliateImplementors = []string{"PayoutPreviewAffiliate"}
+
+func (ec *executionContext) _PayoutPreviewAffiliate(ctx context.Context, sel ast.SelectionSet, obj *payouts.PayoutPreviewAffiliate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutPreviewAffiliateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutPreviewAffiliate")
+		case "affiliateID":
+			out.Values[i] = ec._PayoutPreviewAffiliate_affiliateID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fullName":
+			out.Values[i] = ec._PayoutPreviewAffiliate_fullName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._PayoutPreviewAffiliate_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paypalEmail":
+			out.Values[i] = ec._PayoutPreviewAffiliate_paypalEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PayoutPreviewAffiliate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversionCount":
+			out.Values[i] = ec._PayoutPreviewAffiliate_conversionCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionCents":
+			out.Values[i] = ec._PayoutPreviewAffiliate_commissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrideCents":
+			out.Values[i] = ec._PayoutPreviewAffiliate_overrideCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCents":
+			out.Values[i] = ec._PayoutPreviewAffiliate_totalCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var payoutPreviewExcludedImplementors = []string{"PayoutPreviewExcluded"}
+
+func (ec *executionContext) _PayoutPreviewExcluded(ctx context.Context, sel ast.SelectionSet, obj *payouts.PayoutPreviewExcluded) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutPreviewExcludedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutPreviewExcluded")
+		case "pendingCount":
+			out.Values[i] = ec._PayoutPreviewExcluded_pendingCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingCents":
+			out.Values[i] = ec._PayoutPreviewExcluded_pendingCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tooRecentCount":
+			out.Values[i] = ec._PayoutPreviewExcluded_tooRecentCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tooRecentCents":
+			out.Values[i] = ec._PayoutPreviewExcluded_tooRecentCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otherCurrencyCount":
+			out.Values[i] = ec._PayoutPreviewExcluded_otherCurrencyCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var planFeatureImplementors = []string{"PlanFeature"}
+
+func (ec *executionContext) _PlanFeature(ctx context.Context, sel ast.SelectionSet, obj *reports.PlanFeature) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planFeatureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlanFeature")
+		case "key":
+			out.Values[i] = ec._PlanFeature_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PlanFeature_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredTier":
+			out.Values[i] = ec._PlanFeature_requiredTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidSubscriptionRequired":
+			out.Values[i] = ec._PlanFeature_paidSubscriptionRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._PlanFeature_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -43093,6 +56209,90 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "campaignCoupons":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaignCoupons(ctx, field)
+				})
+		case "affiliateCoupons":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_affiliateCoupons(ctx, field)
+				})
+		case "myCoupons":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myCoupons(ctx, field)
+				})
+		case "previewConversionImport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewConversionImport(ctx, field)
+				})
+		case "attributionParams":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_attributionParams(ctx, field)
+				})
+		case "installSnippet":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_installSnippet(ctx, field)
+				})
+		case "installPlatforms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_installPlatforms(ctx, field)
+				})
+		case "installRecipe":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_installRecipe(ctx, field)
+				})
+		case "dashboardSummary":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboardSummary(ctx, field)
+				})
+		case "dashboardTimeseries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboardTimeseries(ctx, field)
+				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
+		case "affiliateSubAffiliates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_affiliateSubAffiliates(ctx, field)
+				})
+		case "billingState":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_billingState(ctx, field)
+				})
+		case "homeCurrencySettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_homeCurrencySettings(ctx, field)
+				})
 		case "viewerOrganization":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -43136,6 +56336,117 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordConversionPayloadImplementors = []string{"RecordConversionPayload"}
+
+func (ec *executionContext) _RecordConversionPayload(ctx context.Context, sel ast.SelectionSet, obj *programs.RecordConversionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConversionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConversionPayload")
+		case "conversion":
+			out.Values[i] = ec._RecordConversionPayload_conversion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._RecordConversionPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subAffiliateImplementors = []string{"SubAffiliate"}
+
+func (ec *executionContext) _SubAffiliate(ctx context.Context, sel ast.SelectionSet, obj *reports.SubAffiliate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subAffiliateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubAffiliate")
+		case "id":
+			out.Values[i] = ec._SubAffiliate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fullName":
+			out.Values[i] = ec._SubAffiliate_fullName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._SubAffiliate_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slug":
+			out.Values[i] = ec._SubAffiliate_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SubAffiliate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SubAffiliate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCommissionCents":
+			out.Values[i] = ec._SubAffiliate_totalCommissionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrideEarnedCents":
+			out.Values[i] = ec._SubAffiliate_overrideEarnedCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._SubAffiliate_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -43696,6 +57007,22 @@ func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖgithubᚗcomᚋtandemh
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Affiliate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliate(ctx context.Context, sel ast.SelectionSet, v *ent.Affiliate) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Affiliate!")
@@ -43722,6 +57049,14 @@ func (ec *executionContext) marshalNAffiliateCustomCommissionType2githubᚗcom�
 	return v
 }
 
+func (ec *executionContext) marshalNAffiliateInvite2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐAffiliateInvite(ctx context.Context, sel ast.SelectionSet, v *enrollment.AffiliateInvite) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AffiliateInvite!")
+		return graphql.Null
+	}
+	return ec._AffiliateInvite(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAffiliateOrderField2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateOrderField(ctx context.Context, v any) (*ent.AffiliateOrderField, error) {
 	var res = new(ent.AffiliateOrderField)
 	err := res.UnmarshalGQL(v)
@@ -43746,9 +57081,49 @@ func (ec *executionContext) marshalNAffiliateStatus2githubᚗcomᚋtandemhqᚋta
 	return v
 }
 
+func (ec *executionContext) marshalNAffiliateTotals2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐAffiliateTotals(ctx context.Context, sel ast.SelectionSet, v *reports.AffiliateTotals) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AffiliateTotals!")
+		return graphql.Null
+	}
+	return ec._AffiliateTotals(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAffiliateWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAffiliateWhereInput(ctx context.Context, v any) (*ent.AffiliateWhereInput, error) {
 	res, err := ec.unmarshalInputAffiliateWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttributionParams2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐAttributionParams(ctx context.Context, sel ast.SelectionSet, v *install.AttributionParams) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AttributionParams!")
+		return graphql.Null
+	}
+	return ec._AttributionParams(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditLogEntry2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAuditLogEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditLogEntry2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAuditLogEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditLogEntry2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐAuditLogEntry(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLogEntry!")
+		return graphql.Null
+	}
+	return ec._AuditLogEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNAuditLogEntryActorType2githubᚗcomᚋtandemhqᚋtandemᚋentᚋauditlogentryᚐActorType(ctx context.Context, v any) (auditlogentry.ActorType, error) {
@@ -43788,12 +57163,48 @@ func (ec *executionContext) unmarshalNAuditLogEntryWhereInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAuditLogPage2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐAuditLogPage(ctx context.Context, sel ast.SelectionSet, v *reports.AuditLogPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLogPage!")
+		return graphql.Null
+	}
+	return ec._AuditLogPage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋaccountᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *account.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBillingLimit2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingLimit(ctx context.Context, sel ast.SelectionSet, v reports.BillingLimit) graphql.Marshaler {
+	return ec._BillingLimit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBillingLimit2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []reports.BillingLimit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBillingLimit2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingLimit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBillingState2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingState(ctx context.Context, sel ast.SelectionSet, v *reports.BillingState) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BillingState!")
+		return graphql.Null
+	}
+	return ec._BillingState(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -43808,6 +57219,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNBulkInviteResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐBulkInviteResult(ctx context.Context, sel ast.SelectionSet, v *enrollment.BulkInviteResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkInviteResult!")
+		return graphql.Null
+	}
+	return ec._BulkInviteResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaign2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaignᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Campaign) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaign2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaign(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCampaign2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
@@ -43880,6 +57315,14 @@ func (ec *executionContext) marshalNCampaignOrderField2ᚖgithubᚗcomᚋtandemh
 	return v
 }
 
+func (ec *executionContext) marshalNCampaignStats2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐCampaignStats(ctx context.Context, sel ast.SelectionSet, v *reports.CampaignStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CampaignStats!")
+		return graphql.Null
+	}
+	return ec._CampaignStats(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCampaignStatus2githubᚗcomᚋtandemhqᚋtandemᚋentᚋcampaignᚐStatus(ctx context.Context, v any) (campaign.Status, error) {
 	var res campaign.Status
 	err := res.UnmarshalGQL(v)
@@ -43922,12 +57365,36 @@ func (ec *executionContext) unmarshalNClickWhereInput2ᚖgithubᚗcomᚋtandemhq
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConversion2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversion(ctx context.Context, sel ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversion!")
+		return graphql.Null
+	}
+	return ec._Conversion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConversionConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConversionConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConversionConnection!")
 		return graphql.Null
 	}
 	return ec._ConversionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversionImportPreview2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐConversionImportPreview(ctx context.Context, sel ast.SelectionSet, v *imports.ConversionImportPreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversionImportPreview!")
+		return graphql.Null
+	}
+	return ec._ConversionImportPreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversionImportResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐConversionImportResult(ctx context.Context, sel ast.SelectionSet, v *imports.ConversionImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversionImportResult!")
+		return graphql.Null
+	}
+	return ec._ConversionImportResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNConversionOrderField2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐConversionOrderField(ctx context.Context, v any) (*ent.ConversionOrderField, error) {
@@ -44065,6 +57532,50 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNDashboardPoint2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardPoint(ctx context.Context, sel ast.SelectionSet, v reports.DashboardPoint) graphql.Marshaler {
+	return ec._DashboardPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDashboardPoint2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardPointᚄ(ctx context.Context, sel ast.SelectionSet, v []reports.DashboardPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDashboardPoint2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDashboardSummary2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardSummary(ctx context.Context, sel ast.SelectionSet, v *reports.DashboardSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardSummary!")
+		return graphql.Null
+	}
+	return ec._DashboardSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDashboardTimeseries2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐDashboardTimeseries(ctx context.Context, sel ast.SelectionSet, v *reports.DashboardTimeseries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DashboardTimeseries!")
+		return graphql.Null
+	}
+	return ec._DashboardTimeseries(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEmbedToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐEmbedToken(ctx context.Context, sel ast.SelectionSet, v *enrollment.EmbedToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmbedToken!")
+		return graphql.Null
+	}
+	return ec._EmbedToken(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44077,6 +57588,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNHomeCurrencySettings2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐHomeCurrencySettings(ctx context.Context, sel ast.SelectionSet, v *reports.HomeCurrencySettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HomeCurrencySettings!")
+		return graphql.Null
+	}
+	return ec._HomeCurrencySettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -44120,6 +57639,60 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNImportAffiliateRow2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportAffiliateRowᚄ(ctx context.Context, v any) ([]*imports.ImportAffiliateRow, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*imports.ImportAffiliateRow, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportAffiliateRow2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportAffiliateRow(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNImportAffiliateRow2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportAffiliateRow(ctx context.Context, v any) (*imports.ImportAffiliateRow, error) {
+	res, err := ec.unmarshalInputImportAffiliateRow(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportBalance2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportBalance(ctx context.Context, sel ast.SelectionSet, v *imports.ImportBalance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportBalance!")
+		return graphql.Null
+	}
+	return ec._ImportBalance(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNImportConversionRow2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportConversionRowᚄ(ctx context.Context, v any) ([]*imports.ImportConversionRow, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*imports.ImportConversionRow, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportConversionRow2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportConversionRow(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNImportConversionRow2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportConversionRow(ctx context.Context, v any) (*imports.ImportConversionRow, error) {
+	res, err := ec.unmarshalInputImportConversionRow(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportJob2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐImportJob(ctx context.Context, sel ast.SelectionSet, v *ent.ImportJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportJob!")
+		return graphql.Null
+	}
+	return ec._ImportJob(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNImportJobConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐImportJobConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ImportJobConnection) graphql.Marshaler {
@@ -44169,6 +57742,130 @@ func (ec *executionContext) unmarshalNImportJobWhereInput2ᚖgithubᚗcomᚋtand
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNImportKept2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportKeptᚄ(ctx context.Context, sel ast.SelectionSet, v []*imports.ImportKept) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportKept2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportKept(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportKept2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportKept(ctx context.Context, sel ast.SelectionSet, v *imports.ImportKept) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportKept!")
+		return graphql.Null
+	}
+	return ec._ImportKept(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *imports.ImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportResult!")
+		return graphql.Null
+	}
+	return ec._ImportResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportReversal2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportReversal(ctx context.Context, sel ast.SelectionSet, v *imports.ImportReversal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportReversal!")
+		return graphql.Null
+	}
+	return ec._ImportReversal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRowReason2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*imports.ImportRowReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportRowReason2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportRowReason2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋimportsᚐImportRowReason(ctx context.Context, sel ast.SelectionSet, v *imports.ImportRowReason) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRowReason!")
+		return graphql.Null
+	}
+	return ec._ImportRowReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstallPlatform2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []*install.InstallPlatform) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstallPlatform2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallPlatform(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstallPlatform2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallPlatform(ctx context.Context, sel ast.SelectionSet, v *install.InstallPlatform) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstallPlatform!")
+		return graphql.Null
+	}
+	return ec._InstallPlatform(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstallRecipe2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipe(ctx context.Context, sel ast.SelectionSet, v *install.InstallRecipe) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstallRecipe!")
+		return graphql.Null
+	}
+	return ec._InstallRecipe(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstallRecipeStep2githubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipeStep(ctx context.Context, sel ast.SelectionSet, v install.InstallRecipeStep) graphql.Marshaler {
+	return ec._InstallRecipeStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInstallRecipeStep2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipeStepᚄ(ctx context.Context, sel ast.SelectionSet, v []install.InstallRecipeStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstallRecipeStep2githubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallRecipeStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstallSnippet2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallSnippet(ctx context.Context, sel ast.SelectionSet, v *install.InstallSnippet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstallSnippet!")
+		return graphql.Null
+	}
+	return ec._InstallSnippet(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44195,6 +57892,67 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInviteRecipientInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRecipientInput(ctx context.Context, v any) (*enrollment.InviteRecipientInput, error) {
+	res, err := ec.unmarshalInputInviteRecipientInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteRowError2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRowErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*enrollment.InviteRowError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInviteRowError2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRowError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInviteRowError2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRowError(ctx context.Context, sel ast.SelectionSet, v *enrollment.InviteRowError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteRowError!")
+		return graphql.Null
+	}
+	return ec._InviteRowError(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInviteSlugConflict2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteSlugConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []*enrollment.InviteSlugConflict) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInviteSlugConflict2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteSlugConflict(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInviteSlugConflict2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteSlugConflict(ctx context.Context, sel ast.SelectionSet, v *enrollment.InviteSlugConflict) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteSlugConflict!")
+		return graphql.Null
+	}
+	return ec._InviteSlugConflict(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLead2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐLead(ctx context.Context, sel ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Lead!")
+		return graphql.Null
+	}
+	return ec._Lead(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLeadConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐLeadConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
@@ -44304,6 +58062,14 @@ func (ec *executionContext) marshalNMembershipRole2githubᚗcomᚋtandemhqᚋtan
 func (ec *executionContext) unmarshalNMembershipWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐMembershipWhereInput(ctx context.Context, v any) (*ent.MembershipWhereInput, error) {
 	res, err := ec.unmarshalInputMembershipWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMyCoupons2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋcouponsᚐMyCoupons(ctx context.Context, sel ast.SelectionSet, v *coupons.MyCoupons) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MyCoupons!")
+		return graphql.Null
+	}
+	return ec._MyCoupons(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -44467,6 +58233,79 @@ func (ec *executionContext) unmarshalNPayoutLineItemWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPayoutPreview2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreview(ctx context.Context, sel ast.SelectionSet, v *payouts.PayoutPreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PayoutPreview!")
+		return graphql.Null
+	}
+	return ec._PayoutPreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayoutPreviewAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewAffiliateᚄ(ctx context.Context, sel ast.SelectionSet, v []*payouts.PayoutPreviewAffiliate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayoutPreviewAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewAffiliate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPayoutPreviewAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewAffiliate(ctx context.Context, sel ast.SelectionSet, v *payouts.PayoutPreviewAffiliate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PayoutPreviewAffiliate!")
+		return graphql.Null
+	}
+	return ec._PayoutPreviewAffiliate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayoutPreviewExcluded2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpayoutsᚐPayoutPreviewExcluded(ctx context.Context, sel ast.SelectionSet, v *payouts.PayoutPreviewExcluded) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PayoutPreviewExcluded!")
+		return graphql.Null
+	}
+	return ec._PayoutPreviewExcluded(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlanFeature2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐPlanFeature(ctx context.Context, sel ast.SelectionSet, v reports.PlanFeature) graphql.Marshaler {
+	return ec._PlanFeature(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlanFeature2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐPlanFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []reports.PlanFeature) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlanFeature2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐPlanFeature(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRecordConversionInput2githubᚗcomᚋtandemhqᚋtandemᚋprogramsᚐRecordConversionInput(ctx context.Context, v any) (programs.RecordConversionInput, error) {
+	res, err := ec.unmarshalInputRecordConversionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordConversionPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋprogramsᚐRecordConversionPayload(ctx context.Context, sel ast.SelectionSet, v *programs.RecordConversionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordConversionPayload!")
+		return graphql.Null
+	}
+	return ec._RecordConversionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋtandemhqᚋtandemᚋaccountᚐSignUpInput(ctx context.Context, v any) (account.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44513,6 +58352,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSubAffiliate2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐSubAffiliateᚄ(ctx context.Context, sel ast.SelectionSet, v []*reports.SubAffiliate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐSubAffiliate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubAffiliate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐSubAffiliate(ctx context.Context, sel ast.SelectionSet, v *reports.SubAffiliate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubAffiliate!")
+		return graphql.Null
+	}
+	return ec._SubAffiliate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -46149,6 +60012,23 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalInt64(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInviteRecipientInput2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRecipientInputᚄ(ctx context.Context, v any) ([]*enrollment.InviteRecipientInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*enrollment.InviteRecipientInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInviteRecipientInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRecipientInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOLead2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐLead(ctx context.Context, sel ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
