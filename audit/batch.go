@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/tandemhq/tandem/ent"
@@ -75,29 +76,38 @@ func (b *Batcher) run() {
 				break more
 			}
 		}
-		err := b.write(batch)
+		b.write(batch)
+	}
+}
+
+// write stores the batch one chunk (one INSERT) at a time and answers each
+// caller with its own chunk's outcome, so a failed chunk refuses only its
+// own reads. A panic fails the chunk instead of stopping the writer.
+func (b *Batcher) write(batch []*queued) {
+	// The rows belong to many requests; none of their contexts may cancel
+	// the others' rows, so the batch is written on its own context.
+	ctx := systemCtx(context.Background())
+	for start := 0; start < len(batch); start += writeChunk {
+		chunk := batch[start:min(start+writeChunk, len(batch))]
+		err := b.insert(ctx, chunk)
 		if err != nil {
-			b.log.Error("audit: writing a batch of reads failed", "rows", len(batch), "err", err)
+			b.log.Error("audit: writing a batch of reads failed", "rows", len(chunk), "err", err)
 		}
-		for _, q := range batch {
+		for _, q := range chunk {
 			q.done <- err
 		}
 	}
 }
 
-func (b *Batcher) write(batch []*queued) error {
-	// The rows belong to many requests; none of their contexts may cancel
-	// the others' rows, so the batch is written on its own context.
-	ctx := context.Background()
-	for start := 0; start < len(batch); start += writeChunk {
-		chunk := batch[start:min(start+writeChunk, len(batch))]
-		builders := make([]*ent.AuditLogEntryCreate, len(chunk))
-		for i, q := range chunk {
-			builders[i] = create(b.client, q.v, q.e)
+func (b *Batcher) insert(ctx context.Context, chunk []*queued) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: writing reads panicked: %v", p)
 		}
-		if err := b.client.AuditLogEntry.CreateBulk(builders...).Exec(systemCtx(ctx)); err != nil {
-			return err
-		}
+	}()
+	builders := make([]*ent.AuditLogEntryCreate, len(chunk))
+	for i, q := range chunk {
+		builders[i] = create(b.client, q.v, q.e)
 	}
-	return nil
+	return b.client.AuditLogEntry.CreateBulk(builders...).Exec(ctx)
 }

@@ -72,8 +72,11 @@ var (
 		"rk_mcp_ tokens work only through the MCP endpoint /api/mcp: point your AI client there"}
 	errRelayInvalid = &Error{http.StatusUnauthorized, "unauthorized",
 		"the relay identity header did not verify (stale relay secret, clock skew or a replay); contact support"}
-	errSession    = &Error{http.StatusUnauthorized, "unauthorized", "your session expired or was signed out: sign in again"}
-	errAPIKeyHere = &Error{http.StatusUnauthorized, "unauthorized",
+	// relayInvalidNext is what the MCP relay tells an agent: the token is
+	// fine, so minting another would not help.
+	relayInvalidNext = "The MCP relay and the API disagree on the relay secret or the time: the operator must give both the same TANDEM_RELAY_SECRET and synchronized clocks; a new token will not help."
+	errSession       = &Error{http.StatusUnauthorized, "unauthorized", "your session expired or was signed out: sign in again"}
+	errAPIKeyHere    = &Error{http.StatusUnauthorized, "unauthorized",
 		"rk_live_ API keys authenticate /api/v1 requests; the dashboard API takes a session"}
 	errSuspended = &Error{http.StatusForbidden, "account_suspended",
 		"this organization is suspended: its owner should contact support"}
@@ -110,7 +113,11 @@ func WriteError(w http.ResponseWriter, e *Error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tandem"`)
 	}
 	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Code, "message": e.Message})
+	body := map[string]string{"error": e.Code, "message": e.Message}
+	if e == errRelayInvalid {
+		body["next"] = relayInvalidNext
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 func (a *Authenticator) log() *slog.Logger {
@@ -210,7 +217,7 @@ func (a *Authenticator) loadMCPToken(ctx context.Context, hash string) (*princip
 			WithUser().Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			role = viewer.RoleMember // the person left: the token may still read
+			return nil, nil // the person who minted it left the organization: the token stops
 		case err != nil:
 			return nil, err
 		default:

@@ -201,6 +201,22 @@ func TestListMyCouponsWithAnAffiliateToken(t *testing.T) {
 	if out["affiliateID"] != f.approved {
 		t.Errorf("list_my_coupons = %v", out)
 	}
+	// It is shown, and may call, the affiliate tools only.
+	tools, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range tools.Tools {
+		names = append(names, tool.Name)
+	}
+	if want := []string{"generate_affiliate_coupon", "list_my_coupons"}; !slices.Equal(slices.Sorted(slices.Values(names)), want) {
+		t.Errorf("an affiliate token sees %v, want %v", names, want)
+	}
+	coupon, errText := call(t, s, "generate_affiliate_coupon", map[string]any{"affiliateId": f.approved, "programId": f.campaign})
+	if errText != "" || coupon["affiliateID"] != f.approved {
+		t.Errorf("affiliate minting its own coupon: %v %s", coupon, errText)
+	}
 	if _, errText := call(t, s, "list_affiliates", nil); !strings.Contains(errText, "only the affiliate tools") {
 		t.Errorf("an affiliate token listing the brand's affiliates: %q", errText)
 	}

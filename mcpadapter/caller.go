@@ -50,10 +50,13 @@ func (c *Caller) Call(ctx context.Context, token, tool string, args map[string]a
 	if args == nil {
 		args = map[string]any{}
 	}
-	body, err := json.Marshal(callRequest{Arguments: args, CallID: callID()})
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" stays one byte: a note of HTML must not grow past the body limit
+	if err := enc.Encode(callRequest{Arguments: args, CallID: callID()}); err != nil {
 		return nil, nil, fmt.Errorf("encode arguments: %w", err)
 	}
+	body := buf.Bytes()
 	var out callResponse
 	if err := c.do(ctx, http.MethodPost, OperationsPath+tool, token, body, &out); err != nil {
 		return nil, nil, err

@@ -41,15 +41,9 @@ func newStack(t *testing.T, b storetest.Backend, plan string) *stack {
 	db := b.Open(t)
 	k := keys.Random()
 	st := &stack{db: db, keys: k}
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	h, err := server.New(context.Background(), server.Config{DB: db, Keys: k, PublicURL: srv.URL, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = h
-	st.url = srv.URL
+	st.url = serve(t, func(url string) server.Config {
+		return server.Config{DB: db, Keys: k, PublicURL: url, Logger: quiet}
+	})
 	org, err := provision.CreateOrg(context.Background(), db.Client, provision.OrgInput{
 		Name: "Acme", Slug: "acme", OwnerEmail: "owner@acme.test", Plan: plan})
 	if err != nil {
@@ -68,6 +62,22 @@ func (st *stack) mintToken(t *testing.T, readOnly bool) string {
 		t.Fatal(err)
 	}
 	return res.Token
+}
+
+// serve starts a server built by cfg, which is given the server's URL; the
+// handler is in place before the first request can arrive.
+func serve(t *testing.T, cfg func(url string) server.Config) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	url := "http://" + srv.Listener.Addr().String()
+	h, err := server.New(context.Background(), cfg(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return url
 }
 
 // bearerTransport adds the seed's one header to every request, as a client
@@ -139,8 +149,9 @@ func TestMCPServesToolsToTheOfficialClient(t *testing.T) {
 				t.Errorf("%s: annotations, description and output schema are required", tool.Name)
 			}
 		}
-		if !slices.Contains(names, "get_org_profile") {
-			t.Fatalf("tools/list misses get_org_profile: %v", names)
+		want := slices.Sorted(slices.Values(append(append([]string{}, seedReads...), seedWrites...)))
+		if got := slices.Sorted(slices.Values(names)); !slices.Equal(got, want) {
+			t.Fatalf("tools/list:\n got  %v\n want the seed's 39: %v", got, want)
 		}
 
 		profile, errText := call(t, s, "get_org_profile", nil)
@@ -165,6 +176,20 @@ func TestMCPServesToolsToTheOfficialClient(t *testing.T) {
 		_, errText = call(t, s, "list_campaigns", map[string]any{"bogus": 1})
 		if !strings.Contains(errText, "unknown argument bogus") {
 			t.Errorf("bogus argument: %s", errText)
+		}
+		// Arguments that are not an object are refused, never read as {}:
+		// this tool would otherwise clear the attribution settings.
+		_, errText = call(t, s, "update_attribution_params", nil)
+		if errText != "" {
+			t.Fatalf("update_attribution_params without arguments: %s", errText)
+		}
+		res, err := s.CallTool(context.Background(), &sdk.CallToolParams{Name: "update_attribution_params", Arguments: "partner,promo"})
+		if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*sdk.TextContent).Text, "must be a JSON object") {
+			t.Errorf("string arguments: %v %+v", err, res)
+		}
+		// null for an optional argument means "not given".
+		if _, errText = call(t, s, "list_campaigns", map[string]any{"cursor": nil, "take": 5}); errText != "" {
+			t.Errorf("null cursor: %s", errText)
 		}
 	})
 }
@@ -324,23 +349,15 @@ func TestMCPSplitRelayAndAPI(t *testing.T) {
 	b := storetest.Backends(t)[0]
 	db := b.Open(t)
 	k := keys.Random()
-	api := httptest.NewServer(nil)
-	t.Cleanup(api.Close)
-	h, err := server.New(context.Background(), server.Config{DB: db, Keys: k, Role: server.RoleAPI, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api.Config.Handler = h
-	up, _ := url.Parse(api.URL)
-	relaySrv := httptest.NewServer(nil)
-	t.Cleanup(relaySrv.Close)
-	rh, err := server.New(context.Background(), server.Config{Keys: k, Role: server.RoleRelay, Upstream: up, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	relaySrv.Config.Handler = rh
+	apiURL := serve(t, func(string) server.Config {
+		return server.Config{DB: db, Keys: k, Role: server.RoleAPI, Logger: quiet}
+	})
+	up, _ := url.Parse(apiURL)
+	relayURL := serve(t, func(string) server.Config {
+		return server.Config{Keys: k, Role: server.RoleRelay, Upstream: up, Logger: quiet}
+	})
 	// The API instance serves no MCP endpoint of its own.
-	if resp, err := http.Get(api.URL + "/api/mcp"); err != nil || resp.StatusCode != 404 {
+	if resp, err := http.Get(apiURL + "/api/mcp"); err != nil || resp.StatusCode != 404 {
 		t.Errorf("api role GET /api/mcp = %v %v, want 404", resp.StatusCode, err)
 	}
 	org, err := provision.CreateOrg(context.Background(), db.Client, provision.OrgInput{Name: "Split", Slug: "split", OwnerEmail: "o@split.test", Plan: "growth"})
@@ -351,7 +368,7 @@ func TestMCPSplitRelayAndAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{url: relaySrv.URL}
+	st := &stack{url: relayURL}
 	s := st.connect(t, res.Token)
 	out, errText := call(t, s, "get_org_profile", nil)
 	if errText != "" || out["slug"] != "split" {
@@ -359,14 +376,10 @@ func TestMCPSplitRelayAndAPI(t *testing.T) {
 	}
 	// A relay with the wrong secret is refused by the API.
 	bad := keys.Random()
-	badRelay := httptest.NewServer(nil)
-	t.Cleanup(badRelay.Close)
-	bh, err := server.New(context.Background(), server.Config{Keys: bad, Role: server.RoleRelay, Upstream: up, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	badRelay.Config.Handler = bh
-	s2 := (&stack{url: badRelay.URL}).connect(t, res.Token)
+	badRelayURL := serve(t, func(string) server.Config {
+		return server.Config{Keys: bad, Role: server.RoleRelay, Upstream: up, Logger: quiet}
+	})
+	s2 := (&stack{url: badRelayURL}).connect(t, res.Token)
 	_, errText = call(t, s2, "get_org_profile", nil)
 	if !strings.Contains(errText, `"status":401`) {
 		t.Errorf("stale relay secret: %s", errText)

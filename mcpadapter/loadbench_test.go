@@ -78,7 +78,11 @@ func TestLoopbackBenchmark(t *testing.T) {
 		request: func(int64) ([]byte, http.Header) { return bareCall, mcpHeaders }}
 
 	var results []result
-	for _, tg := range []target{bareTarget, fullStack, graphQL} {
+	targets := []target{bareTarget, fullStack, graphQL}
+	if os.Getenv("TANDEM_BENCH_ONLY") == "mcp" { // for profiling the MCP path alone
+		targets = []target{fullStack, fullStack, fullStack}
+	}
+	for _, tg := range targets {
 		r, err := tg.run(workers, duration)
 		if err != nil {
 			t.Fatalf("%s: %v", tg.name, err)

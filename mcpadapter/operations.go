@@ -79,7 +79,9 @@ func OperationsHandler(runner *graph.Runner, tools []*Tool) http.Handler {
 				Message: "the call body is not JSON", Next: "Send {\"arguments\": {…}}."})
 			return
 		}
-		if !tool.Read && !v.CanWrite() {
+		// A read-only brand token never writes. An affiliate token's writes
+		// are decided by the core, which lets it reach only its own tools.
+		if !tool.Read && !v.CanWrite() && v.AffiliateID == "" {
 			writeJSON(w, http.StatusOK, callResponse{Errors: []graph.PublicError{{Status: http.StatusForbidden, Error: "forbidden",
 				Message: "this token is read-only: it can call the read tools only, and " + name + " changes data",
 				Next:    "Ask the organization owner for a read-write token if this assistant should make changes."}}})

@@ -1,11 +1,12 @@
 package mcpadapter
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -30,9 +31,9 @@ type Config struct {
 	Caller  *Caller
 	Logger  *slog.Logger
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
-	// to call the endpoint besides the server's own; a request with any
-	// other Origin header is refused (MCP transport security). Clients that
-	// are not browsers send no Origin and are not affected.
+	// to call the endpoint, the server's public URL among them; a request
+	// with any other Origin header is refused (MCP transport security).
+	// Clients that are not browsers send no Origin and are not affected.
 	AllowedOrigins []string
 	MaxBody        int64 // largest request body; 0: 4 MiB
 }
@@ -56,15 +57,21 @@ func Handler(cfg Config) http.Handler {
 	}
 
 	hooks := &server.Hooks{}
-	// A read-only token sees only the read tools. The API refuses writes for
-	// it too; hiding them keeps an assistant from planning with them.
+	// A read-only token sees only the read tools, an affiliate token only the
+	// affiliate tools. The API refuses the others too; hiding them keeps an
+	// assistant from planning with them.
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		token, _ := ctx.Value(tokenKey{}).(string)
 		who, err := cfg.Caller.WhoAmI(ctx, token)
-		if err != nil || !who.ReadOnly {
+		switch {
+		case err != nil:
 			return // a bad token fails on its first call with a clear error
+		case who.AffiliateID != "":
+			// An affiliate's token sees the tools made for affiliates only.
+			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].ForAffiliates })
+		case who.ReadOnly:
+			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].Read })
 		}
-		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].Read })
 	})
 	s := server.NewMCPServer(cfg.Name, cfg.Version,
 		server.WithToolCapabilities(false),
@@ -150,17 +157,12 @@ func bearer(r *http.Request) (string, error) {
 }
 
 // originAllowed implements the transport's Origin rule: no Origin (not a
-// browser) passes; a browser origin must be this server's or configured.
+// browser) passes; a browser origin must be one of AllowedOrigins (the
+// public URL's among them). The Host header is not trusted for this: under
+// DNS rebinding the attacker controls both it and the Origin.
 func (cfg Config) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
 	for _, allowed := range cfg.AllowedOrigins {
@@ -173,8 +175,11 @@ func (cfg Config) originAllowed(r *http.Request) bool {
 
 func (cfg Config) toolHandler(t *Tool, v *argumentValidator) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		args := req.GetArguments()
-		if bad := v.validate(args); bad != nil {
+		args, bad := arguments(req)
+		if bad == nil {
+			bad = v.validate(args)
+		}
+		if bad != nil {
 			return errorResult(*bad), nil
 		}
 		token, _ := ctx.Value(tokenKey{}).(string)
@@ -190,4 +195,40 @@ func (cfg Config) toolHandler(t *Tool, v *argumentValidator) server.ToolHandlerF
 		}
 		return t.Result(data, errs), nil
 	}
+}
+
+// arguments decodes a call's arguments from the wire bytes, keeping
+// integers exact (json.Number, not float64), and drops null values: a client
+// that sends null for an optional argument means "not given". Anything but
+// a JSON object is refused; treating it as {} would run a tool that takes
+// only optional arguments with none of them.
+func arguments(req mcp.CallToolRequest) (map[string]any, *graph.PublicError) {
+	var args map[string]any
+	if raw := req.Params.RawArguments; len(raw) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, invalidArguments("", "arguments are not valid JSON")
+		}
+		switch v := v.(type) {
+		case nil:
+		case map[string]any:
+			args = v
+		default:
+			return nil, invalidArguments("", "arguments must be a JSON object of named arguments, e.g. {\"take\": 10}")
+		}
+	} else if req.Params.Arguments != nil {
+		m, ok := req.Params.Arguments.(map[string]any)
+		if !ok {
+			return nil, invalidArguments("", "arguments must be a JSON object of named arguments, e.g. {\"take\": 10}")
+		}
+		args = m
+	}
+	for k, v := range args {
+		if v == nil {
+			delete(args, k)
+		}
+	}
+	return args, nil
 }

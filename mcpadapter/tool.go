@@ -16,6 +16,10 @@ import (
 type Tool struct {
 	Name      string
 	Read      bool // a query: safe for read-only tokens
+	// ForAffiliates: the root field is marked @affiliateAccess, so an
+	// affiliate-scoped token may call it (the core enforces this; the flag
+	// only decides what such a token is shown).
+	ForAffiliates bool
 	Operation *graph.Operation
 	Def       mcp.Tool // what tools/list shows
 	schema    *ast.Schema
@@ -52,6 +56,9 @@ func newTool(schema *ast.Schema, op *graph.Operation) (*Tool, error) {
 		return nil, err
 	}
 	t := &Tool{Name: op.Name, Operation: op, schema: schema}
+	if root, err := rootField(def); err == nil && root.Definition != nil {
+		t.ForAffiliates = root.Definition.Directives.ForName("affiliateAccess") != nil
+	}
 	var ann mcp.ToolAnnotation
 	switch def.Operation {
 	case ast.Query:

@@ -107,6 +107,9 @@ func (v *argumentValidator) describe(name string, k jsonschema.ErrorKind) string
 	case *kind.Required:
 		return "missing required argument " + strings.Join(k.Missing, ", ")
 	case *kind.AdditionalProperties:
+		if len(v.params) == 0 {
+			return "unknown argument " + strings.Join(k.Properties, ", ") + "; this tool takes no arguments"
+		}
 		return "unknown argument " + strings.Join(k.Properties, ", ") + "; this tool takes " + strings.Join(v.params, ", ")
 	case *kind.Type:
 		return fmt.Sprintf("%s must be %s, not %s", name, strings.Join(k.Want, " or "), k.Got)

@@ -10,8 +10,9 @@ import (
 	"github.com/tandemhq/tandem/fault"
 )
 
-// Audit log page bounds.
+// Audit log page bounds. MaxAuditPage keeps the offset far from overflow.
 const (
+	MaxAuditPage         = 1_000_000
 	DefaultAuditPageSize = 50
 	MaxAuditPageSize     = 100
 )
@@ -49,6 +50,9 @@ func AuditLog(ctx context.Context, client *ent.Client, q AuditLogQuery) (*AuditL
 	}
 	if page < 1 {
 		return nil, fault.Invalid("page", "must be 1 or more (pages count from 1), not %d", page)
+	}
+	if page > MaxAuditPage {
+		return nil, fault.Invalid("page", "must be at most %d; narrow the filters (since, until, action) to reach older entries", MaxAuditPage)
 	}
 	if size < 1 || size > MaxAuditPageSize {
 		return nil, fault.Invalid("pageSize", "must be between 1 and %d, not %d", MaxAuditPageSize, size)

@@ -72,8 +72,52 @@ func (d *serialWrites) Query(ctx context.Context, query string, args, v any) err
 	if err := d.lock(ctx); err != nil {
 		return err
 	}
+	if err := d.Driver.Query(ctx, query, args, v); err != nil {
+		d.unlock()
+		return err
+	}
+	// SQLite holds the write lock until an INSERT … RETURNING's rows are
+	// closed, so the queue's turn ends then too.
+	if vr, ok := v.(*entsql.Rows); ok && vr.ColumnScanner != nil {
+		vr.ColumnScanner = &unlockOnClose{ColumnScanner: vr.ColumnScanner, unlock: sync.OnceFunc(d.unlock)}
+		return nil
+	}
+	d.unlock()
+	return nil
+}
+
+type unlockOnClose struct {
+	entsql.ColumnScanner
+	unlock func()
+}
+
+func (r *unlockOnClose) Close() error {
+	defer r.unlock()
+	return r.ColumnScanner.Close()
+}
+
+// ExecContext and QueryContext are ent's raw-SQL entry points
+// (client.ExecContext); they queue like Exec and Query.
+func (d *serialWrites) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.lock(ctx); err != nil {
+		return nil, err
+	}
 	defer d.unlock()
-	return d.Driver.Query(ctx, query, args, v)
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
+// QueryContext: see ExecContext. It returns *sql.Rows, which cannot carry
+// the release, so a write's turn ends when the call returns; ent sends its
+// RETURNING writes through Query, which holds the turn until the rows close.
+func (d *serialWrites) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !isWrite(query) {
+		return d.Driver.QueryContext(ctx, query, args...)
+	}
+	if err := d.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer d.unlock()
+	return d.Driver.QueryContext(ctx, query, args...)
 }
 
 // Tx starts a transaction; with _txlock=immediate every SQLite transaction
@@ -108,14 +152,31 @@ func (t *serialTx) Rollback() error {
 	return t.Tx.Rollback()
 }
 
+// isWrite reports whether a statement may write. Only a plain SELECT (or
+// EXPLAIN, or PRAGMA reads are not sent by ent) is a read: anything else,
+// including WITH … INSERT and statements behind comments, queues as a write.
 func isWrite(query string) bool {
-	q := strings.TrimLeft(query, " \t\r\n(")
-	if len(q) < 6 {
-		return false
+	q := query
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(\ufeff")
+		switch {
+		case strings.HasPrefix(q, "--"):
+			if i := strings.IndexByte(q, '\n'); i >= 0 {
+				q = q[i+1:]
+				continue
+			}
+			return true
+		case strings.HasPrefix(q, "/*"):
+			if i := strings.Index(q, "*/"); i >= 0 {
+				q = q[i+2:]
+				continue
+			}
+			return true
+		}
+		break
 	}
-	switch strings.ToUpper(q[:6]) {
-	case "INSERT", "UPDATE", "DELETE", "REPLAC":
+	if len(q) < 6 {
 		return true
 	}
-	return false
+	return !strings.EqualFold(q[:6], "SELECT")
 }

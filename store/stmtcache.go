@@ -26,8 +26,10 @@ type stmtCache struct {
 }
 
 type cachedStmt struct {
-	query string
-	stmt  *sql.Stmt
+	query   string
+	stmt    *sql.Stmt
+	users   int  // queries between get and the start of their rows
+	evicted bool // out of the cache: the last user closes it
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {
@@ -44,11 +46,14 @@ func (c *stmtCache) query(ctx context.Context, query string, args, v any) error 
 	if !ok {
 		return fmt.Errorf("store: invalid type %T for args, expect []any", args)
 	}
-	stmt, err := c.get(ctx, query)
+	cs, err := c.get(ctx, query)
 	if err != nil {
 		return err
 	}
-	rows, err := stmt.QueryContext(ctx, argv...)
+	// Once QueryContext returns, open rows keep the statement alive by
+	// themselves (database/sql defers the close); until then this use does.
+	rows, err := cs.stmt.QueryContext(ctx, argv...)
+	c.release(cs)
 	if err != nil {
 		return err
 	}
@@ -56,13 +61,14 @@ func (c *stmtCache) query(ctx context.Context, query string, args, v any) error 
 	return nil
 }
 
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+func (c *stmtCache) get(ctx context.Context, query string) (*cachedStmt, error) {
 	c.mu.Lock()
 	if el, ok := c.byKey[query]; ok {
 		c.order.MoveToFront(el)
-		stmt := el.Value.(*cachedStmt).stmt
+		cs := el.Value.(*cachedStmt)
+		cs.users++
 		c.mu.Unlock()
-		return stmt, nil
+		return cs, nil
 	}
 	c.mu.Unlock()
 	stmt, err := c.db.PrepareContext(ctx, query)
@@ -73,14 +79,30 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[query]; ok { // prepared concurrently: keep the first
 		_ = stmt.Close()
-		return el.Value.(*cachedStmt).stmt, nil
+		cs := el.Value.(*cachedStmt)
+		cs.users++
+		return cs, nil
 	}
-	c.byKey[query] = c.order.PushFront(&cachedStmt{query: query, stmt: stmt})
+	cs := &cachedStmt{query: query, stmt: stmt, users: 1}
+	c.byKey[query] = c.order.PushFront(cs)
 	if c.order.Len() > c.max {
 		old := c.order.Remove(c.order.Back()).(*cachedStmt)
 		delete(c.byKey, old.query)
-		// database/sql closes the statement once queries still using it finish.
-		_ = old.stmt.Close()
+		old.evicted = true
+		if old.users == 0 {
+			_ = old.stmt.Close()
+		}
 	}
-	return stmt, nil
+	return cs, nil
+}
+
+// release ends a use; an evicted statement closes with its last use.
+func (c *stmtCache) release(cs *cachedStmt) {
+	c.mu.Lock()
+	cs.users--
+	closeIt := cs.evicted && cs.users == 0
+	c.mu.Unlock()
+	if closeIt {
+		_ = cs.stmt.Close()
+	}
 }

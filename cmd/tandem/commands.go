@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -183,6 +184,10 @@ func cmdServe(ctx context.Context, args []string, o *output) error {
 			return fmt.Errorf("%w: --role relay needs --upstream, the API's base URL (http://HOST:PORT)", errUsage)
 		}
 		sf.upstream = u
+		if os.Getenv("TANDEM_RELAY_SECRET") == "" {
+			// A generated secret would differ from the API's, and every tool call would fail.
+			return fmt.Errorf("%w: --role relay needs TANDEM_RELAY_SECRET, the same value the API instances use", errUsage)
+		}
 		// A relay holds no data: it needs only the relay secret.
 		k, err := loadKeys(*dbURL)
 		if err != nil {
