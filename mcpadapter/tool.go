@@ -14,16 +14,16 @@ import (
 
 // Tool is one MCP tool: an operation file and everything derived from it.
 type Tool struct {
-	Name      string
-	Read      bool // a query: safe for read-only tokens
+	Name string
+	Read bool // a query: safe for read-only tokens
 	// ForAffiliates: the root field is marked @affiliateAccess, so an
 	// affiliate-scoped token may call it (the core enforces this; the flag
 	// only decides what such a token is shown).
 	ForAffiliates bool
-	Operation *graph.Operation
-	Def       mcp.Tool // what tools/list shows
-	schema    *ast.Schema
-	validator *argumentValidator
+	Operation     *graph.Operation
+	Def           mcp.Tool // what tools/list shows
+	schema        *ast.Schema
+	validator     *argumentValidator
 }
 
 // Tools derives a tool from every operation the runner loaded. It refuses a
