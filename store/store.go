@@ -84,6 +84,10 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("db: opening sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(4)
+	// Keep every connection: database/sql keeps 2 idle by default, and
+	// reopening one costs the file open, the pragmas and every prepared
+	// statement again.
+	db.SetMaxIdleConns(4)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("db: opening sqlite %s: %w", path, err)
