@@ -161,6 +161,14 @@ func Redact(s string) string {
 	return string(k) + rest[:n] + "…"
 }
 
+// Prefixes of the tokens that open an affiliate's own dashboard (package
+// enrollment mints them). They are not checksummed credentials, but they
+// are secrets, so Scrub removes them too.
+const (
+	EmbedTokenPrefix   = "rk_emb_"
+	WelcomeTokenPrefix = "rk_wlc_"
+)
+
 // secretPattern matches the secrets Scrub removes, leftmost first:
 //
 //   - a token-looking run: a known prefix followed by body characters, valid
@@ -177,7 +185,7 @@ func Redact(s string) string {
 //
 // RE2 runs in linear time, so a hostile log line cannot make scrubbing slow.
 var secretPattern = regexp.MustCompile(
-	`(?:rk_mcp_|rk_live_|rks_)[A-Za-z0-9_-]+(?:…)?` +
+	`(?:rk_mcp_|rk_live_|rks_|rk_emb_|rk_wlc_)[A-Za-z0-9_-]+(?:…)?` +
 		`|(?i:\bbearer)[ \t]+[^\s"'\[\]{},;<>]+` +
 		`|(?i:x-rekomi-mcp-identity)["']?[ \t]*[:=][ \t]*\[?["']?[^\r\n"'\]]*` +
 		`|\bv1=[0-9A-Fa-f]{8,}`)
@@ -223,6 +231,11 @@ func mayContainSecret(text string) bool {
 func scrubMatch(m string) string {
 	if _, ok := kindOf(m); ok {
 		return Redact(strings.TrimSuffix(m, "…"))
+	}
+	for _, p := range []string{EmbedTokenPrefix, WelcomeTokenPrefix} {
+		if strings.HasPrefix(m, p) {
+			return p + Redacted
+		}
 	}
 	switch m[0] | 0x20 {
 	case 'b': // Bearer: keep the scheme, replace the credential.

@@ -260,6 +260,8 @@ func TestScrub(t *testing.T) {
 		{"identity in json", `{"X-Rekomi-MCP-Identity":["` + ident + `"]}`, `{"X-Rekomi-MCP-Identity":["` + Redacted + `"]}`, []string{"5daa3682"}},
 		{"identity value alone", "bad identity " + ident, "bad identity t=1767225600,v1=" + Redacted, []string{"5daa3682"}},
 		{"truncated token", "saw rk_live_abcdefghij in logs", "saw rk_live_abcd… in logs", []string{"abcdefghij"}},
+		{"embed link", "GET /embed/affiliate?token=rk_emb_Qw3rTy-uiop_ASDF 401", "GET /embed/affiliate?token=rk_emb_" + Redacted + " 401", []string{"Qw3rTy"}},
+		{"welcome link", "open https://t.example/a/welcome?token=rk_wlc_ZxCvBn12", "open https://t.example/a/welcome?token=rk_wlc_" + Redacted, []string{"ZxCvBn12"}},
 		{"token glued to text", "x" + mcp + "y", "x" + Redact(mcp+"y"), []string{mcp}},
 		{"several tokens", mcp + "," + mcp + " " + live, Redact(mcp) + "," + Redact(mcp) + " " + Redact(live), []string{mcp, live}},
 		{"prefix without body", "needs an rk_mcp_* token", "needs an rk_mcp_* token", nil},

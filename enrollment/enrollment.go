@@ -34,8 +34,8 @@ const (
 
 // Token prefixes: what a pasted or leaked dashboard token is.
 const (
-	EmbedTokenPrefix   = "rk_emb_"
-	WelcomeTokenPrefix = "rk_wlc_"
+	EmbedTokenPrefix   = credential.EmbedTokenPrefix
+	WelcomeTokenPrefix = credential.WelcomeTokenPrefix
 )
 
 // WelcomeTTL is how long the dashboard link in an invitation or approval
