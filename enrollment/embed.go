@@ -13,6 +13,7 @@ import (
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/affiliatetoken"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
 )
 
@@ -55,7 +56,7 @@ type EmbedToken struct {
 // entry never holds the secret (only its hash is stored, and that is
 // Sensitive).
 func (s *Service) MintEmbedToken(ctx context.Context, c *ent.Client, in EmbedInput) (*EmbedToken, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	hours := DefaultEmbedHours

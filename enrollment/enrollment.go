@@ -11,15 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliatetoken"
-	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/notify"
-	"github.com/tandemhq/tandem/viewer"
 )
 
 // Paths of the affiliate's own dashboard page, served by PageHandler. The
@@ -95,9 +91,9 @@ func wellFormed(s, prefix string) bool {
 	return len(s) == tokenLen && strings.HasPrefix(s, prefix) && tokenShape.MatchString(s)
 }
 
-// mintWelcome stores a new welcome token for the affiliate and returns the
+// WelcomeLink stores a new welcome token for the affiliate and returns the
 // dashboard link that carries it.
-func (s *Service) mintWelcome(ctx context.Context, c *ent.Client, aff *ent.Affiliate) (string, error) {
+func (s *Service) WelcomeLink(ctx context.Context, c *ent.Client, aff *ent.Affiliate) (string, error) {
 	token, err := newToken(WelcomeTokenPrefix)
 	if err != nil {
 		return "", err
@@ -113,37 +109,12 @@ func (s *Service) mintWelcome(ctx context.Context, c *ent.Client, aff *ent.Affil
 	return s.link(WelcomePath, token), nil
 }
 
-// notFound is the refusal for an input that names nothing in the viewer's
-// organization. package fault has no not-found kind, so it is the GraphQL
-// error itself, with the code and field every surface reports.
-func notFound(field, format string, args ...any) error {
-	return &gqlerror.Error{
-		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": "NOT_FOUND", "field": field},
-	}
-}
-
-// requireWriter refuses a viewer whose role may only read before anything
-// is looked up, so that a read-only member learns the same thing whatever
-// state the row is in (the privacy rules would refuse the write itself, but
-// only once an idempotent no-op had already answered).
-func requireWriter(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return rule.ErrNoViewer
-	case !v.CanWrite():
-		return rule.ErrReadOnly
-	}
-	return nil
-}
-
 // getAffiliate reads an affiliate of the viewer's organization, reporting
 // any other ID as not found under field.
 func getAffiliate(ctx context.Context, c *ent.Client, field, id string) (*ent.Affiliate, error) {
 	a, err := c.Affiliate.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, notFound(field, "no affiliate %s in this organization: check the ID with list_affiliates", id)
+		return nil, fault.NotFound(field, "no affiliate %s in this organization: check the ID with list_affiliates", id)
 	}
 	return a, err
 }
@@ -152,7 +123,7 @@ func getAffiliate(ctx context.Context, c *ent.Client, field, id string) (*ent.Af
 func getCampaign(ctx context.Context, c *ent.Client, field, id string) (*ent.Campaign, error) {
 	cmp, err := c.Campaign.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, notFound(field, "no campaign %s in this organization: check the ID with list_campaigns", id)
+		return nil, fault.NotFound(field, "no campaign %s in this organization: check the ID with list_campaigns", id)
 	}
 	return cmp, err
 }
@@ -257,7 +228,7 @@ func dashboardParagraphs(org *ent.Organization, a *ent.Affiliate) []string {
 
 // queueInvite writes the invitation email to a, with a fresh dashboard link.
 func (s *Service) queueInvite(ctx context.Context, c *ent.Client, org *ent.Organization, cmp *ent.Campaign, a *ent.Affiliate, noteHTML string) error {
-	link, err := s.mintWelcome(ctx, c, a)
+	link, err := s.WelcomeLink(ctx, c, a)
 	if err != nil {
 		return err
 	}
@@ -286,7 +257,7 @@ func (s *Service) queueInvite(ctx context.Context, c *ent.Client, org *ent.Organ
 
 // queueApproved writes the welcome email of an approved affiliate.
 func (s *Service) queueApproved(ctx context.Context, c *ent.Client, org *ent.Organization, cmp *ent.Campaign, a *ent.Affiliate) error {
-	link, err := s.mintWelcome(ctx, c, a)
+	link, err := s.WelcomeLink(ctx, c, a)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/notify"
 )
@@ -122,7 +123,7 @@ type invitation struct {
 // is (AlreadyInvited), so the call is idempotent. A requested slug taken in
 // the organization is refused with CONFLICT slug_already_taken.
 func (s *Service) Invite(ctx context.Context, c *ent.Client, in InviteInput) (*AffiliateInvite, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	cmp, err := invitableCampaign(ctx, c, in.CampaignID)
@@ -193,7 +194,7 @@ func (s *Service) Invite(ctx context.Context, c *ent.Client, in InviteInput) (*A
 // was rejected or blocked, is listed in Errors. Rows repeating an email
 // earlier in the batch are folded into the first.
 func (s *Service) BulkInvite(ctx context.Context, c *ent.Client, in BulkInviteInput) (*BulkInviteResult, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := bulkRows(in)

@@ -7,6 +7,7 @@ import (
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/lead"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/viewer"
 )
@@ -28,7 +29,7 @@ type LeadInput struct {
 // source says who recorded it: Mcp for an AI assistant, Api for an API key,
 // Manual otherwise.
 func (s *Service) RecordLead(ctx context.Context, c *ent.Client, in LeadInput) (*ent.Lead, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	email, err := checkEmail("email", in.Email)
@@ -45,7 +46,7 @@ func (s *Service) RecordLead(ctx context.Context, c *ent.Client, in LeadInput) (
 	}
 	a, err := c.Affiliate.Query().Where(affiliate.Slug(slug)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, notFound("affiliateSlug", "no affiliate has the slug %q in this organization: check it with list_affiliates", clipText(in.AffiliateSlug, 80))
+		return nil, fault.NotFound("affiliateSlug", "no affiliate has the slug %q in this organization: check it with list_affiliates", clipText(in.AffiliateSlug, 80))
 	} else if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
 )
 
@@ -17,7 +18,7 @@ const MaxReasonLen = 1000
 // calling it twice has the effect of calling it once. A blocked affiliate
 // is refused.
 func (s *Service) Approve(ctx context.Context, c *ent.Client, id string) (*ent.Affiliate, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	a, err := getAffiliate(ctx, c, "id", id)
@@ -55,7 +56,7 @@ func (s *Service) Approve(ctx context.Context, c *ent.Client, id string) (*ent.A
 // nothing and sends nothing. An approved or blocked affiliate is refused:
 // only an application can be rejected.
 func (s *Service) Reject(ctx context.Context, c *ent.Client, id string, reason *string, notify bool) (*ent.Affiliate, error) {
-	if err := requireWriter(ctx); err != nil {
+	if err := rule.RequireWriter(ctx); err != nil {
 		return nil, err
 	}
 	why, err := optionalText("reason", reason, MaxReasonLen)

@@ -16,6 +16,7 @@ const (
 	KindForbidden                       // the viewer may not do this
 	KindConflict                        // the input collides with existing data; Field names it when it can
 	KindLimitReached                    // a per-organization cap is reached
+	KindNotFound                        // an input names nothing in the viewer's organization; Field names it
 )
 
 // Error is a refusal a person can act on. Its message is safe to show.
@@ -40,4 +41,10 @@ func Invalid(field, format string, args ...any) *Error {
 // field and a stable reason such as slug_already_taken.
 func Conflict(field, reason, format string, args ...any) *Error {
 	return &Error{Kind: KindConflict, Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound refuses an input that names nothing in the viewer's
+// organization (another organization's ID reads the same), naming the field.
+func NotFound(field, format string, args ...any) *Error {
+	return &Error{Kind: KindNotFound, Field: field, Message: fmt.Sprintf(format, args...)}
 }

@@ -162,6 +162,7 @@ var faultCodes = map[fault.Kind]string{
 	fault.KindForbidden:       CodeForbidden,
 	fault.KindConflict:        CodeConflict,
 	fault.KindLimitReached:    CodeLimitReached,
+	fault.KindNotFound:        CodeNotFound,
 }
 
 func validationField(name string) string {

@@ -3,9 +3,7 @@ package imports
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -14,11 +12,9 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/enrollment"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
-	"github.com/tandemhq/tandem/ent/affiliatetoken"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/predicate"
 	"github.com/tandemhq/tandem/fault"
@@ -470,7 +466,7 @@ type noticer struct {
 }
 
 func (n noticer) queue(ctx context.Context, c *ent.Client, a *ent.Affiliate) error {
-	link, err := n.welcomeLink(ctx, c, a)
+	link, err := enrollment.New(func() time.Time { return n.now }, n.publicURL).WelcomeLink(ctx, c, a)
 	if err != nil {
 		return err
 	}
@@ -499,26 +495,6 @@ func (n noticer) queue(ctx context.Context, c *ent.Client, a *ent.Affiliate) err
 		ActionLabel: "Open your affiliate dashboard",
 		ActionURL:   link,
 	})
-}
-
-// welcomeLink mints a welcome token for a, of the kind package enrollment's
-// dashboard page accepts (its prefix and lifetime), and returns the link
-// that carries it. Only the token's hash is stored.
-func (n noticer) welcomeLink(ctx context.Context, c *ent.Client, a *ent.Affiliate) (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("imports: reading randomness: %w", err)
-	}
-	token := enrollment.WelcomeTokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	if err := c.AffiliateToken.Create().
-		SetAffiliateID(a.ID).
-		SetPurpose(affiliatetoken.PurposeWelcome).
-		SetSecretHash(credential.Hash(token)).
-		SetExpiresAt(n.now.Add(enrollment.WelcomeTTL)).
-		Exec(ctx); err != nil {
-		return "", err
-	}
-	return n.publicURL + enrollment.WelcomePath + "?token=" + url.QueryEscape(token), nil
 }
 
 // earnings says what an affiliate of cmp earns, in words.

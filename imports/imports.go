@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/schema/schematype"
@@ -113,21 +111,11 @@ func checkRowCount(field string, n int) error {
 	return nil
 }
 
-// notFound is the refusal for an ID that names nothing in the viewer's
-// organization, with the code and field every surface reports. package
-// fault has no not-found kind, so it is the GraphQL error itself.
-func notFound(field, format string, args ...any) error {
-	return &gqlerror.Error{
-		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": "NOT_FOUND", "field": field},
-	}
-}
-
 // getCampaign reads a campaign of the viewer's organization.
 func getCampaign(ctx context.Context, c *ent.Client, id string) (*ent.Campaign, error) {
 	cmp, err := c.Campaign.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, notFound("campaignID", "no campaign %s in this organization: check the ID with list_campaigns", id)
+		return nil, fault.NotFound("campaignID", "no campaign %s in this organization: check the ID with list_campaigns", id)
 	}
 	return cmp, err
 }

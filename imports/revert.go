@@ -16,6 +16,7 @@ import (
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/mcptoken"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/fault"
 )
 
 // ImportReversal is what reverting an import did.
@@ -47,7 +48,7 @@ type ImportKept struct {
 func Revert(ctx context.Context, c *ent.Client, jobID string, now time.Time) (*ImportReversal, error) {
 	job, err := c.ImportJob.Get(ctx, jobID)
 	if ent.IsNotFound(err) {
-		return nil, notFound("jobID", "no import job %s in this organization", jobID)
+		return nil, fault.NotFound("jobID", "no import job %s in this organization", jobID)
 	}
 	if err != nil {
 		return nil, err

@@ -2,12 +2,9 @@ package payouts
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tandemhq/tandem/audit"
 	"github.com/tandemhq/tandem/ent"
@@ -15,6 +12,7 @@ import (
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/predicate"
+	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -99,10 +97,7 @@ func Preview(ctx context.Context, c *ent.Client, orgID string, in PreviewInput) 
 	}
 	if in.CampaignID != nil {
 		if _, err := c.Campaign.Get(ctx, *in.CampaignID); ent.IsNotFound(err) {
-			return nil, &gqlerror.Error{
-				Message:    fmt.Sprintf("no campaign %s in this organization: check the ID with list_campaigns, or leave campaignId out for every campaign", *in.CampaignID),
-				Extensions: map[string]any{"code": "NOT_FOUND", "field": "campaignID"},
-			}
+			return nil, fault.NotFound("campaignID", "no campaign %s in this organization: check the ID with list_campaigns, or leave campaignId out for every campaign", *in.CampaignID)
 		} else if err != nil {
 			return nil, err
 		}

@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -93,14 +91,10 @@ var conversionEarliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 //
 // client must be the mutation's transaction client; now is the caller's clock.
 func RecordConversion(ctx context.Context, client *ent.Client, now time.Time, in RecordConversionInput) (*RecordConversionPayload, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return nil, rule.ErrNoViewer
-	case !v.CanWrite():
-		// Refused before any lookup, so a read-only member learns the same
-		// thing whether or not the orderId was already recorded.
-		return nil, rule.ErrReadOnly
+	// Refused before any lookup, so a read-only member learns the same
+	// thing whether or not the orderId was already recorded.
+	if err := rule.RequireWriter(ctx); err != nil {
+		return nil, err
 	}
 	now = now.UTC()
 	sale, err := convCheck(now, in)
@@ -125,7 +119,7 @@ func RecordConversion(ctx context.Context, client *ent.Client, now time.Time, in
 	if err != nil {
 		return nil, err
 	}
-	org, err := client.Organization.Get(ctx, v.OrgID)
+	org, err := client.Organization.Get(ctx, viewer.FromContext(ctx).OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +281,7 @@ func convCreditFor(ctx context.Context, client *ent.Client, s convSale) (*ent.Af
 	}
 	aff, err := client.Affiliate.Query().Where(affiliate.Slug(s.slug)).WithCampaign().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, nil, "", convNotFound("slug", "no affiliate has the slug %q in this organization: check the slug saved with the order (list_affiliates shows every slug)", s.slug)
+		return nil, nil, "", fault.NotFound("slug", "no affiliate has the slug %q in this organization: check the slug saved with the order (list_affiliates shows every slug)", s.slug)
 	}
 	if err != nil {
 		return nil, nil, "", err
@@ -325,7 +319,7 @@ func convCreditByLead(ctx context.Context, client *ent.Client, s convSale) (*ent
 	if s.campaignID != "" {
 		cmp, err := client.Campaign.Get(ctx, s.campaignID)
 		if ent.IsNotFound(err) {
-			return nil, nil, "", convNotFound("campaignId", "no campaign %s in this organization: pass an id from list_campaigns, or leave campaignId out", s.campaignID)
+			return nil, nil, "", fault.NotFound("campaignId", "no campaign %s in this organization: pass an id from list_campaigns, or leave campaignId out", s.campaignID)
 		}
 		if err != nil {
 			return nil, nil, "", err
@@ -364,14 +358,6 @@ func convCreditable(aff *ent.Affiliate, field string) error {
 			aff.Slug, cmp.Name, cmp.Status)
 	}
 	return nil
-}
-
-// convNotFound reports a missing row under the input that named it.
-func convNotFound(field, format string, args ...any) error {
-	return &gqlerror.Error{
-		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": "NOT_FOUND", "field": field},
-	}
 }
 
 // clip cuts s to at most n runes for an error message.

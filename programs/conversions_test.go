@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/affiliate"
 	"github.com/tandemhq/tandem/ent/campaign"
@@ -252,8 +250,8 @@ func TestRecordConversionRefusals(t *testing.T) {
 	}
 	t.Run("unknown slug", func(t *testing.T) {
 		_, err := w.record(convInput("ghost", 4900, "ORD-X"))
-		var ge *gqlerror.Error
-		if !errors.As(err, &ge) || ge.Extensions["code"] != "NOT_FOUND" || ge.Extensions["field"] != "slug" {
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.KindNotFound || fe.Field != "slug" {
 			t.Fatalf("got %v, want NOT_FOUND on slug", err)
 		}
 	})

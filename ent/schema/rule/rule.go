@@ -42,6 +42,21 @@ func denyWithoutViewer() privacy.QueryMutationRule {
 	})
 }
 
+// RequireWriter refuses, before anything is read, a viewer the write rules
+// would refuse: so an operation whose no-op answer would otherwise come
+// first (an idempotent repeat) tells a read-only member the same thing
+// whatever state the data is in.
+func RequireWriter(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return ErrNoViewer
+	case !v.CanWrite():
+		return ErrReadOnly
+	}
+	return nil
+}
+
 func denyReadOnlyWrites() privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 		v := viewer.FromContext(ctx)
