@@ -20,9 +20,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -30,9 +32,17 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 
 	stdsql "database/sql"
 )
@@ -52,12 +62,16 @@ type Client struct {
 	AuditLogEntry *AuditLogEntryClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
+	// CancellationIntent is the client for interacting with the CancellationIntent builders.
+	CancellationIntent *CancellationIntentClient
 	// Click is the client for interacting with the Click builders.
 	Click *ClickClient
 	// Conversion is the client for interacting with the Conversion builders.
 	Conversion *ConversionClient
 	// Coupon is the client for interacting with the Coupon builders.
 	Coupon *CouponClient
+	// DiscoveryEvent is the client for interacting with the DiscoveryEvent builders.
+	DiscoveryEvent *DiscoveryEventClient
 	// ImportJob is the client for interacting with the ImportJob builders.
 	ImportJob *ImportJobClient
 	// Lead is the client for interacting with the Lead builders.
@@ -72,12 +86,28 @@ type Client struct {
 	Organization *OrganizationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// PartnerSource is the client for interacting with the PartnerSource builders.
+	PartnerSource *PartnerSourceClient
 	// PayoutBatch is the client for interacting with the PayoutBatch builders.
 	PayoutBatch *PayoutBatchClient
 	// PayoutLineItem is the client for interacting with the PayoutLineItem builders.
 	PayoutLineItem *PayoutLineItemClient
+	// PricePoint is the client for interacting with the PricePoint builders.
+	PricePoint *PricePointClient
+	// Provider is the client for interacting with the Provider builders.
+	Provider *ProviderClient
+	// Show is the client for interacting with the Show builders.
+	Show *ShowClient
+	// Subscription is the client for interacting with the Subscription builders.
+	Subscription *SubscriptionClient
+	// Swipe is the client for interacting with the Swipe builders.
+	Swipe *SwipeClient
+	// TrialReminder is the client for interacting with the TrialReminder builders.
+	TrialReminder *TrialReminderClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserToken is the client for interacting with the UserToken builders.
+	UserToken *UserTokenClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -94,9 +124,11 @@ func (c *Client) init() {
 	c.AffiliateToken = NewAffiliateTokenClient(c.config)
 	c.AuditLogEntry = NewAuditLogEntryClient(c.config)
 	c.Campaign = NewCampaignClient(c.config)
+	c.CancellationIntent = NewCancellationIntentClient(c.config)
 	c.Click = NewClickClient(c.config)
 	c.Conversion = NewConversionClient(c.config)
 	c.Coupon = NewCouponClient(c.config)
+	c.DiscoveryEvent = NewDiscoveryEventClient(c.config)
 	c.ImportJob = NewImportJobClient(c.config)
 	c.Lead = NewLeadClient(c.config)
 	c.LoginToken = NewLoginTokenClient(c.config)
@@ -104,9 +136,17 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.PartnerSource = NewPartnerSourceClient(c.config)
 	c.PayoutBatch = NewPayoutBatchClient(c.config)
 	c.PayoutLineItem = NewPayoutLineItemClient(c.config)
+	c.PricePoint = NewPricePointClient(c.config)
+	c.Provider = NewProviderClient(c.config)
+	c.Show = NewShowClient(c.config)
+	c.Subscription = NewSubscriptionClient(c.config)
+	c.Swipe = NewSwipeClient(c.config)
+	c.TrialReminder = NewTrialReminderClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.UserToken = NewUserTokenClient(c.config)
 }
 
 type (
@@ -197,26 +237,36 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Affiliate:      NewAffiliateClient(cfg),
-		AffiliateToken: NewAffiliateTokenClient(cfg),
-		AuditLogEntry:  NewAuditLogEntryClient(cfg),
-		Campaign:       NewCampaignClient(cfg),
-		Click:          NewClickClient(cfg),
-		Conversion:     NewConversionClient(cfg),
-		Coupon:         NewCouponClient(cfg),
-		ImportJob:      NewImportJobClient(cfg),
-		Lead:           NewLeadClient(cfg),
-		LoginToken:     NewLoginTokenClient(cfg),
-		MCPToken:       NewMCPTokenClient(cfg),
-		Membership:     NewMembershipClient(cfg),
-		Organization:   NewOrganizationClient(cfg),
-		OutboxMessage:  NewOutboxMessageClient(cfg),
-		PayoutBatch:    NewPayoutBatchClient(cfg),
-		PayoutLineItem: NewPayoutLineItemClient(cfg),
-		User:           NewUserClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		Affiliate:          NewAffiliateClient(cfg),
+		AffiliateToken:     NewAffiliateTokenClient(cfg),
+		AuditLogEntry:      NewAuditLogEntryClient(cfg),
+		Campaign:           NewCampaignClient(cfg),
+		CancellationIntent: NewCancellationIntentClient(cfg),
+		Click:              NewClickClient(cfg),
+		Conversion:         NewConversionClient(cfg),
+		Coupon:             NewCouponClient(cfg),
+		DiscoveryEvent:     NewDiscoveryEventClient(cfg),
+		ImportJob:          NewImportJobClient(cfg),
+		Lead:               NewLeadClient(cfg),
+		LoginToken:         NewLoginTokenClient(cfg),
+		MCPToken:           NewMCPTokenClient(cfg),
+		Membership:         NewMembershipClient(cfg),
+		Organization:       NewOrganizationClient(cfg),
+		OutboxMessage:      NewOutboxMessageClient(cfg),
+		PartnerSource:      NewPartnerSourceClient(cfg),
+		PayoutBatch:        NewPayoutBatchClient(cfg),
+		PayoutLineItem:     NewPayoutLineItemClient(cfg),
+		PricePoint:         NewPricePointClient(cfg),
+		Provider:           NewProviderClient(cfg),
+		Show:               NewShowClient(cfg),
+		Subscription:       NewSubscriptionClient(cfg),
+		Swipe:              NewSwipeClient(cfg),
+		TrialReminder:      NewTrialReminderClient(cfg),
+		User:               NewUserClient(cfg),
+		UserToken:          NewUserTokenClient(cfg),
 	}, nil
 }
 
@@ -234,26 +284,36 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Affiliate:      NewAffiliateClient(cfg),
-		AffiliateToken: NewAffiliateTokenClient(cfg),
-		AuditLogEntry:  NewAuditLogEntryClient(cfg),
-		Campaign:       NewCampaignClient(cfg),
-		Click:          NewClickClient(cfg),
-		Conversion:     NewConversionClient(cfg),
-		Coupon:         NewCouponClient(cfg),
-		ImportJob:      NewImportJobClient(cfg),
-		Lead:           NewLeadClient(cfg),
-		LoginToken:     NewLoginTokenClient(cfg),
-		MCPToken:       NewMCPTokenClient(cfg),
-		Membership:     NewMembershipClient(cfg),
-		Organization:   NewOrganizationClient(cfg),
-		OutboxMessage:  NewOutboxMessageClient(cfg),
-		PayoutBatch:    NewPayoutBatchClient(cfg),
-		PayoutLineItem: NewPayoutLineItemClient(cfg),
-		User:           NewUserClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		Affiliate:          NewAffiliateClient(cfg),
+		AffiliateToken:     NewAffiliateTokenClient(cfg),
+		AuditLogEntry:      NewAuditLogEntryClient(cfg),
+		Campaign:           NewCampaignClient(cfg),
+		CancellationIntent: NewCancellationIntentClient(cfg),
+		Click:              NewClickClient(cfg),
+		Conversion:         NewConversionClient(cfg),
+		Coupon:             NewCouponClient(cfg),
+		DiscoveryEvent:     NewDiscoveryEventClient(cfg),
+		ImportJob:          NewImportJobClient(cfg),
+		Lead:               NewLeadClient(cfg),
+		LoginToken:         NewLoginTokenClient(cfg),
+		MCPToken:           NewMCPTokenClient(cfg),
+		Membership:         NewMembershipClient(cfg),
+		Organization:       NewOrganizationClient(cfg),
+		OutboxMessage:      NewOutboxMessageClient(cfg),
+		PartnerSource:      NewPartnerSourceClient(cfg),
+		PayoutBatch:        NewPayoutBatchClient(cfg),
+		PayoutLineItem:     NewPayoutLineItemClient(cfg),
+		PricePoint:         NewPricePointClient(cfg),
+		Provider:           NewProviderClient(cfg),
+		Show:               NewShowClient(cfg),
+		Subscription:       NewSubscriptionClient(cfg),
+		Swipe:              NewSwipeClient(cfg),
+		TrialReminder:      NewTrialReminderClient(cfg),
+		User:               NewUserClient(cfg),
+		UserToken:          NewUserTokenClient(cfg),
 	}, nil
 }
 
@@ -283,10 +343,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign, c.Click,
-		c.Conversion, c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken,
-		c.Membership, c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem,
-		c.User,
+		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign,
+		c.CancellationIntent, c.Click, c.Conversion, c.Coupon, c.DiscoveryEvent,
+		c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership, c.Organization,
+		c.OutboxMessage, c.PartnerSource, c.PayoutBatch, c.PayoutLineItem,
+		c.PricePoint, c.Provider, c.Show, c.Subscription, c.Swipe, c.TrialReminder,
+		c.User, c.UserToken,
 	} {
 		n.Use(hooks...)
 	}
@@ -296,10 +358,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign, c.Click,
-		c.Conversion, c.Coupon, c.ImportJob, c.Lead, c.LoginToken, c.MCPToken,
-		c.Membership, c.Organization, c.OutboxMessage, c.PayoutBatch, c.PayoutLineItem,
-		c.User,
+		c.APIKey, c.Affiliate, c.AffiliateToken, c.AuditLogEntry, c.Campaign,
+		c.CancellationIntent, c.Click, c.Conversion, c.Coupon, c.DiscoveryEvent,
+		c.ImportJob, c.Lead, c.LoginToken, c.MCPToken, c.Membership, c.Organization,
+		c.OutboxMessage, c.PartnerSource, c.PayoutBatch, c.PayoutLineItem,
+		c.PricePoint, c.Provider, c.Show, c.Subscription, c.Swipe, c.TrialReminder,
+		c.User, c.UserToken,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,12 +382,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditLogEntry.mutate(ctx, m)
 	case *CampaignMutation:
 		return c.Campaign.mutate(ctx, m)
+	case *CancellationIntentMutation:
+		return c.CancellationIntent.mutate(ctx, m)
 	case *ClickMutation:
 		return c.Click.mutate(ctx, m)
 	case *ConversionMutation:
 		return c.Conversion.mutate(ctx, m)
 	case *CouponMutation:
 		return c.Coupon.mutate(ctx, m)
+	case *DiscoveryEventMutation:
+		return c.DiscoveryEvent.mutate(ctx, m)
 	case *ImportJobMutation:
 		return c.ImportJob.mutate(ctx, m)
 	case *LeadMutation:
@@ -338,12 +406,28 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *PartnerSourceMutation:
+		return c.PartnerSource.mutate(ctx, m)
 	case *PayoutBatchMutation:
 		return c.PayoutBatch.mutate(ctx, m)
 	case *PayoutLineItemMutation:
 		return c.PayoutLineItem.mutate(ctx, m)
+	case *PricePointMutation:
+		return c.PricePoint.mutate(ctx, m)
+	case *ProviderMutation:
+		return c.Provider.mutate(ctx, m)
+	case *ShowMutation:
+		return c.Show.mutate(ctx, m)
+	case *SubscriptionMutation:
+		return c.Subscription.mutate(ctx, m)
+	case *SwipeMutation:
+		return c.Swipe.mutate(ctx, m)
+	case *TrialReminderMutation:
+		return c.TrialReminder.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *UserTokenMutation:
+		return c.UserToken.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1259,6 +1343,172 @@ func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value
 	}
 }
 
+// CancellationIntentClient is a client for the CancellationIntent schema.
+type CancellationIntentClient struct {
+	config
+}
+
+// NewCancellationIntentClient returns a client for the CancellationIntent from the given config.
+func NewCancellationIntentClient(c config) *CancellationIntentClient {
+	return &CancellationIntentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cancellationintent.Hooks(f(g(h())))`.
+func (c *CancellationIntentClient) Use(hooks ...Hook) {
+	c.hooks.CancellationIntent = append(c.hooks.CancellationIntent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cancellationintent.Intercept(f(g(h())))`.
+func (c *CancellationIntentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CancellationIntent = append(c.inters.CancellationIntent, interceptors...)
+}
+
+// Create returns a builder for creating a CancellationIntent entity.
+func (c *CancellationIntentClient) Create() *CancellationIntentCreate {
+	mutation := newCancellationIntentMutation(c.config, OpCreate)
+	return &CancellationIntentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CancellationIntent entities.
+func (c *CancellationIntentClient) CreateBulk(builders ...*CancellationIntentCreate) *CancellationIntentCreateBulk {
+	return &CancellationIntentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CancellationIntentClient) MapCreateBulk(slice any, setFunc func(*CancellationIntentCreate, int)) *CancellationIntentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CancellationIntentCreateBulk{err: fmt.Errorf("calling to CancellationIntentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CancellationIntentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CancellationIntentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CancellationIntent.
+func (c *CancellationIntentClient) Update() *CancellationIntentUpdate {
+	mutation := newCancellationIntentMutation(c.config, OpUpdate)
+	return &CancellationIntentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CancellationIntentClient) UpdateOne(_m *CancellationIntent) *CancellationIntentUpdateOne {
+	mutation := newCancellationIntentMutation(c.config, OpUpdateOne, withCancellationIntent(_m))
+	return &CancellationIntentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CancellationIntentClient) UpdateOneID(id string) *CancellationIntentUpdateOne {
+	mutation := newCancellationIntentMutation(c.config, OpUpdateOne, withCancellationIntentID(id))
+	return &CancellationIntentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CancellationIntent.
+func (c *CancellationIntentClient) Delete() *CancellationIntentDelete {
+	mutation := newCancellationIntentMutation(c.config, OpDelete)
+	return &CancellationIntentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CancellationIntentClient) DeleteOne(_m *CancellationIntent) *CancellationIntentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CancellationIntentClient) DeleteOneID(id string) *CancellationIntentDeleteOne {
+	builder := c.Delete().Where(cancellationintent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CancellationIntentDeleteOne{builder}
+}
+
+// Query returns a query builder for CancellationIntent.
+func (c *CancellationIntentClient) Query() *CancellationIntentQuery {
+	return &CancellationIntentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCancellationIntent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CancellationIntent entity by its id.
+func (c *CancellationIntentClient) Get(ctx context.Context, id string) (*CancellationIntent, error) {
+	return c.Query().Where(cancellationintent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CancellationIntentClient) GetX(ctx context.Context, id string) *CancellationIntent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a CancellationIntent.
+func (c *CancellationIntentClient) QueryUser(_m *CancellationIntent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cancellationintent.Table, cancellationintent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, cancellationintent.UserTable, cancellationintent.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySubscription queries the subscription edge of a CancellationIntent.
+func (c *CancellationIntentClient) QuerySubscription(_m *CancellationIntent) *SubscriptionQuery {
+	query := (&SubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cancellationintent.Table, cancellationintent.FieldID, id),
+			sqlgraph.To(subscription.Table, subscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, cancellationintent.SubscriptionTable, cancellationintent.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CancellationIntentClient) Hooks() []Hook {
+	hooks := c.hooks.CancellationIntent
+	return append(hooks[:len(hooks):len(hooks)], cancellationintent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CancellationIntentClient) Interceptors() []Interceptor {
+	return c.inters.CancellationIntent
+}
+
+func (c *CancellationIntentClient) mutate(ctx context.Context, m *CancellationIntentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CancellationIntentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CancellationIntentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CancellationIntentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CancellationIntentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CancellationIntent mutation op: %q", m.Op())
+	}
+}
+
 // ClickClient is a client for the Click schema.
 type ClickClient struct {
 	config
@@ -1866,6 +2116,156 @@ func (c *CouponClient) mutate(ctx context.Context, m *CouponMutation) (Value, er
 		return (&CouponDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Coupon mutation op: %q", m.Op())
+	}
+}
+
+// DiscoveryEventClient is a client for the DiscoveryEvent schema.
+type DiscoveryEventClient struct {
+	config
+}
+
+// NewDiscoveryEventClient returns a client for the DiscoveryEvent from the given config.
+func NewDiscoveryEventClient(c config) *DiscoveryEventClient {
+	return &DiscoveryEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discoveryevent.Hooks(f(g(h())))`.
+func (c *DiscoveryEventClient) Use(hooks ...Hook) {
+	c.hooks.DiscoveryEvent = append(c.hooks.DiscoveryEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discoveryevent.Intercept(f(g(h())))`.
+func (c *DiscoveryEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DiscoveryEvent = append(c.inters.DiscoveryEvent, interceptors...)
+}
+
+// Create returns a builder for creating a DiscoveryEvent entity.
+func (c *DiscoveryEventClient) Create() *DiscoveryEventCreate {
+	mutation := newDiscoveryEventMutation(c.config, OpCreate)
+	return &DiscoveryEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DiscoveryEvent entities.
+func (c *DiscoveryEventClient) CreateBulk(builders ...*DiscoveryEventCreate) *DiscoveryEventCreateBulk {
+	return &DiscoveryEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscoveryEventClient) MapCreateBulk(slice any, setFunc func(*DiscoveryEventCreate, int)) *DiscoveryEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscoveryEventCreateBulk{err: fmt.Errorf("calling to DiscoveryEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscoveryEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscoveryEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DiscoveryEvent.
+func (c *DiscoveryEventClient) Update() *DiscoveryEventUpdate {
+	mutation := newDiscoveryEventMutation(c.config, OpUpdate)
+	return &DiscoveryEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscoveryEventClient) UpdateOne(_m *DiscoveryEvent) *DiscoveryEventUpdateOne {
+	mutation := newDiscoveryEventMutation(c.config, OpUpdateOne, withDiscoveryEvent(_m))
+	return &DiscoveryEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscoveryEventClient) UpdateOneID(id string) *DiscoveryEventUpdateOne {
+	mutation := newDiscoveryEventMutation(c.config, OpUpdateOne, withDiscoveryEventID(id))
+	return &DiscoveryEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DiscoveryEvent.
+func (c *DiscoveryEventClient) Delete() *DiscoveryEventDelete {
+	mutation := newDiscoveryEventMutation(c.config, OpDelete)
+	return &DiscoveryEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscoveryEventClient) DeleteOne(_m *DiscoveryEvent) *DiscoveryEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscoveryEventClient) DeleteOneID(id string) *DiscoveryEventDeleteOne {
+	builder := c.Delete().Where(discoveryevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscoveryEventDeleteOne{builder}
+}
+
+// Query returns a query builder for DiscoveryEvent.
+func (c *DiscoveryEventClient) Query() *DiscoveryEventQuery {
+	return &DiscoveryEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscoveryEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DiscoveryEvent entity by its id.
+func (c *DiscoveryEventClient) Get(ctx context.Context, id string) (*DiscoveryEvent, error) {
+	return c.Query().Where(discoveryevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscoveryEventClient) GetX(ctx context.Context, id string) *DiscoveryEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a DiscoveryEvent.
+func (c *DiscoveryEventClient) QueryUser(_m *DiscoveryEvent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryevent.Table, discoveryevent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, discoveryevent.UserTable, discoveryevent.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DiscoveryEventClient) Hooks() []Hook {
+	hooks := c.hooks.DiscoveryEvent
+	return append(hooks[:len(hooks):len(hooks)], discoveryevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscoveryEventClient) Interceptors() []Interceptor {
+	return c.inters.DiscoveryEvent
+}
+
+func (c *DiscoveryEventClient) mutate(ctx context.Context, m *DiscoveryEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscoveryEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscoveryEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscoveryEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscoveryEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DiscoveryEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -2999,6 +3399,140 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 	}
 }
 
+// PartnerSourceClient is a client for the PartnerSource schema.
+type PartnerSourceClient struct {
+	config
+}
+
+// NewPartnerSourceClient returns a client for the PartnerSource from the given config.
+func NewPartnerSourceClient(c config) *PartnerSourceClient {
+	return &PartnerSourceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `partnersource.Hooks(f(g(h())))`.
+func (c *PartnerSourceClient) Use(hooks ...Hook) {
+	c.hooks.PartnerSource = append(c.hooks.PartnerSource, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `partnersource.Intercept(f(g(h())))`.
+func (c *PartnerSourceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PartnerSource = append(c.inters.PartnerSource, interceptors...)
+}
+
+// Create returns a builder for creating a PartnerSource entity.
+func (c *PartnerSourceClient) Create() *PartnerSourceCreate {
+	mutation := newPartnerSourceMutation(c.config, OpCreate)
+	return &PartnerSourceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PartnerSource entities.
+func (c *PartnerSourceClient) CreateBulk(builders ...*PartnerSourceCreate) *PartnerSourceCreateBulk {
+	return &PartnerSourceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PartnerSourceClient) MapCreateBulk(slice any, setFunc func(*PartnerSourceCreate, int)) *PartnerSourceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PartnerSourceCreateBulk{err: fmt.Errorf("calling to PartnerSourceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PartnerSourceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PartnerSourceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PartnerSource.
+func (c *PartnerSourceClient) Update() *PartnerSourceUpdate {
+	mutation := newPartnerSourceMutation(c.config, OpUpdate)
+	return &PartnerSourceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PartnerSourceClient) UpdateOne(_m *PartnerSource) *PartnerSourceUpdateOne {
+	mutation := newPartnerSourceMutation(c.config, OpUpdateOne, withPartnerSource(_m))
+	return &PartnerSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PartnerSourceClient) UpdateOneID(id string) *PartnerSourceUpdateOne {
+	mutation := newPartnerSourceMutation(c.config, OpUpdateOne, withPartnerSourceID(id))
+	return &PartnerSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PartnerSource.
+func (c *PartnerSourceClient) Delete() *PartnerSourceDelete {
+	mutation := newPartnerSourceMutation(c.config, OpDelete)
+	return &PartnerSourceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PartnerSourceClient) DeleteOne(_m *PartnerSource) *PartnerSourceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PartnerSourceClient) DeleteOneID(id string) *PartnerSourceDeleteOne {
+	builder := c.Delete().Where(partnersource.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PartnerSourceDeleteOne{builder}
+}
+
+// Query returns a query builder for PartnerSource.
+func (c *PartnerSourceClient) Query() *PartnerSourceQuery {
+	return &PartnerSourceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePartnerSource},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PartnerSource entity by its id.
+func (c *PartnerSourceClient) Get(ctx context.Context, id string) (*PartnerSource, error) {
+	return c.Query().Where(partnersource.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PartnerSourceClient) GetX(ctx context.Context, id string) *PartnerSource {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PartnerSourceClient) Hooks() []Hook {
+	hooks := c.hooks.PartnerSource
+	return append(hooks[:len(hooks):len(hooks)], partnersource.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PartnerSourceClient) Interceptors() []Interceptor {
+	return c.inters.PartnerSource
+}
+
+func (c *PartnerSourceClient) mutate(ctx context.Context, m *PartnerSourceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PartnerSourceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PartnerSourceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PartnerSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PartnerSourceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PartnerSource mutation op: %q", m.Op())
+	}
+}
+
 // PayoutBatchClient is a client for the PayoutBatch schema.
 type PayoutBatchClient struct {
 	config
@@ -3379,6 +3913,970 @@ func (c *PayoutLineItemClient) mutate(ctx context.Context, m *PayoutLineItemMuta
 	}
 }
 
+// PricePointClient is a client for the PricePoint schema.
+type PricePointClient struct {
+	config
+}
+
+// NewPricePointClient returns a client for the PricePoint from the given config.
+func NewPricePointClient(c config) *PricePointClient {
+	return &PricePointClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pricepoint.Hooks(f(g(h())))`.
+func (c *PricePointClient) Use(hooks ...Hook) {
+	c.hooks.PricePoint = append(c.hooks.PricePoint, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pricepoint.Intercept(f(g(h())))`.
+func (c *PricePointClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PricePoint = append(c.inters.PricePoint, interceptors...)
+}
+
+// Create returns a builder for creating a PricePoint entity.
+func (c *PricePointClient) Create() *PricePointCreate {
+	mutation := newPricePointMutation(c.config, OpCreate)
+	return &PricePointCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PricePoint entities.
+func (c *PricePointClient) CreateBulk(builders ...*PricePointCreate) *PricePointCreateBulk {
+	return &PricePointCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PricePointClient) MapCreateBulk(slice any, setFunc func(*PricePointCreate, int)) *PricePointCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PricePointCreateBulk{err: fmt.Errorf("calling to PricePointClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PricePointCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PricePointCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PricePoint.
+func (c *PricePointClient) Update() *PricePointUpdate {
+	mutation := newPricePointMutation(c.config, OpUpdate)
+	return &PricePointUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PricePointClient) UpdateOne(_m *PricePoint) *PricePointUpdateOne {
+	mutation := newPricePointMutation(c.config, OpUpdateOne, withPricePoint(_m))
+	return &PricePointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PricePointClient) UpdateOneID(id string) *PricePointUpdateOne {
+	mutation := newPricePointMutation(c.config, OpUpdateOne, withPricePointID(id))
+	return &PricePointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PricePoint.
+func (c *PricePointClient) Delete() *PricePointDelete {
+	mutation := newPricePointMutation(c.config, OpDelete)
+	return &PricePointDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PricePointClient) DeleteOne(_m *PricePoint) *PricePointDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PricePointClient) DeleteOneID(id string) *PricePointDeleteOne {
+	builder := c.Delete().Where(pricepoint.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PricePointDeleteOne{builder}
+}
+
+// Query returns a query builder for PricePoint.
+func (c *PricePointClient) Query() *PricePointQuery {
+	return &PricePointQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePricePoint},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PricePoint entity by its id.
+func (c *PricePointClient) Get(ctx context.Context, id string) (*PricePoint, error) {
+	return c.Query().Where(pricepoint.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PricePointClient) GetX(ctx context.Context, id string) *PricePoint {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a PricePoint.
+func (c *PricePointClient) QueryUser(_m *PricePoint) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pricepoint.Table, pricepoint.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pricepoint.UserTable, pricepoint.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySubscription queries the subscription edge of a PricePoint.
+func (c *PricePointClient) QuerySubscription(_m *PricePoint) *SubscriptionQuery {
+	query := (&SubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pricepoint.Table, pricepoint.FieldID, id),
+			sqlgraph.To(subscription.Table, subscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pricepoint.SubscriptionTable, pricepoint.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PricePointClient) Hooks() []Hook {
+	hooks := c.hooks.PricePoint
+	return append(hooks[:len(hooks):len(hooks)], pricepoint.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PricePointClient) Interceptors() []Interceptor {
+	return c.inters.PricePoint
+}
+
+func (c *PricePointClient) mutate(ctx context.Context, m *PricePointMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PricePointCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PricePointUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PricePointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PricePointDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PricePoint mutation op: %q", m.Op())
+	}
+}
+
+// ProviderClient is a client for the Provider schema.
+type ProviderClient struct {
+	config
+}
+
+// NewProviderClient returns a client for the Provider from the given config.
+func NewProviderClient(c config) *ProviderClient {
+	return &ProviderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `provider.Hooks(f(g(h())))`.
+func (c *ProviderClient) Use(hooks ...Hook) {
+	c.hooks.Provider = append(c.hooks.Provider, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `provider.Intercept(f(g(h())))`.
+func (c *ProviderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Provider = append(c.inters.Provider, interceptors...)
+}
+
+// Create returns a builder for creating a Provider entity.
+func (c *ProviderClient) Create() *ProviderCreate {
+	mutation := newProviderMutation(c.config, OpCreate)
+	return &ProviderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Provider entities.
+func (c *ProviderClient) CreateBulk(builders ...*ProviderCreate) *ProviderCreateBulk {
+	return &ProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProviderClient) MapCreateBulk(slice any, setFunc func(*ProviderCreate, int)) *ProviderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProviderCreateBulk{err: fmt.Errorf("calling to ProviderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProviderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Provider.
+func (c *ProviderClient) Update() *ProviderUpdate {
+	mutation := newProviderMutation(c.config, OpUpdate)
+	return &ProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProviderClient) UpdateOne(_m *Provider) *ProviderUpdateOne {
+	mutation := newProviderMutation(c.config, OpUpdateOne, withProvider(_m))
+	return &ProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProviderClient) UpdateOneID(id string) *ProviderUpdateOne {
+	mutation := newProviderMutation(c.config, OpUpdateOne, withProviderID(id))
+	return &ProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Provider.
+func (c *ProviderClient) Delete() *ProviderDelete {
+	mutation := newProviderMutation(c.config, OpDelete)
+	return &ProviderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProviderClient) DeleteOne(_m *Provider) *ProviderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProviderClient) DeleteOneID(id string) *ProviderDeleteOne {
+	builder := c.Delete().Where(provider.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProviderDeleteOne{builder}
+}
+
+// Query returns a query builder for Provider.
+func (c *ProviderClient) Query() *ProviderQuery {
+	return &ProviderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProvider},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Provider entity by its id.
+func (c *ProviderClient) Get(ctx context.Context, id string) (*Provider, error) {
+	return c.Query().Where(provider.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProviderClient) GetX(ctx context.Context, id string) *Provider {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProviderClient) Hooks() []Hook {
+	hooks := c.hooks.Provider
+	return append(hooks[:len(hooks):len(hooks)], provider.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProviderClient) Interceptors() []Interceptor {
+	return c.inters.Provider
+}
+
+func (c *ProviderClient) mutate(ctx context.Context, m *ProviderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProviderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProviderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Provider mutation op: %q", m.Op())
+	}
+}
+
+// ShowClient is a client for the Show schema.
+type ShowClient struct {
+	config
+}
+
+// NewShowClient returns a client for the Show from the given config.
+func NewShowClient(c config) *ShowClient {
+	return &ShowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `show.Hooks(f(g(h())))`.
+func (c *ShowClient) Use(hooks ...Hook) {
+	c.hooks.Show = append(c.hooks.Show, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `show.Intercept(f(g(h())))`.
+func (c *ShowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Show = append(c.inters.Show, interceptors...)
+}
+
+// Create returns a builder for creating a Show entity.
+func (c *ShowClient) Create() *ShowCreate {
+	mutation := newShowMutation(c.config, OpCreate)
+	return &ShowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Show entities.
+func (c *ShowClient) CreateBulk(builders ...*ShowCreate) *ShowCreateBulk {
+	return &ShowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShowClient) MapCreateBulk(slice any, setFunc func(*ShowCreate, int)) *ShowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShowCreateBulk{err: fmt.Errorf("calling to ShowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Show.
+func (c *ShowClient) Update() *ShowUpdate {
+	mutation := newShowMutation(c.config, OpUpdate)
+	return &ShowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShowClient) UpdateOne(_m *Show) *ShowUpdateOne {
+	mutation := newShowMutation(c.config, OpUpdateOne, withShow(_m))
+	return &ShowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShowClient) UpdateOneID(id string) *ShowUpdateOne {
+	mutation := newShowMutation(c.config, OpUpdateOne, withShowID(id))
+	return &ShowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Show.
+func (c *ShowClient) Delete() *ShowDelete {
+	mutation := newShowMutation(c.config, OpDelete)
+	return &ShowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShowClient) DeleteOne(_m *Show) *ShowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShowClient) DeleteOneID(id string) *ShowDeleteOne {
+	builder := c.Delete().Where(show.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShowDeleteOne{builder}
+}
+
+// Query returns a query builder for Show.
+func (c *ShowClient) Query() *ShowQuery {
+	return &ShowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Show entity by its id.
+func (c *ShowClient) Get(ctx context.Context, id string) (*Show, error) {
+	return c.Query().Where(show.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShowClient) GetX(ctx context.Context, id string) *Show {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ShowClient) Hooks() []Hook {
+	hooks := c.hooks.Show
+	return append(hooks[:len(hooks):len(hooks)], show.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShowClient) Interceptors() []Interceptor {
+	return c.inters.Show
+}
+
+func (c *ShowClient) mutate(ctx context.Context, m *ShowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Show mutation op: %q", m.Op())
+	}
+}
+
+// SubscriptionClient is a client for the Subscription schema.
+type SubscriptionClient struct {
+	config
+}
+
+// NewSubscriptionClient returns a client for the Subscription from the given config.
+func NewSubscriptionClient(c config) *SubscriptionClient {
+	return &SubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `subscription.Hooks(f(g(h())))`.
+func (c *SubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.Subscription = append(c.hooks.Subscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `subscription.Intercept(f(g(h())))`.
+func (c *SubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Subscription = append(c.inters.Subscription, interceptors...)
+}
+
+// Create returns a builder for creating a Subscription entity.
+func (c *SubscriptionClient) Create() *SubscriptionCreate {
+	mutation := newSubscriptionMutation(c.config, OpCreate)
+	return &SubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Subscription entities.
+func (c *SubscriptionClient) CreateBulk(builders ...*SubscriptionCreate) *SubscriptionCreateBulk {
+	return &SubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SubscriptionClient) MapCreateBulk(slice any, setFunc func(*SubscriptionCreate, int)) *SubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SubscriptionCreateBulk{err: fmt.Errorf("calling to SubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Subscription.
+func (c *SubscriptionClient) Update() *SubscriptionUpdate {
+	mutation := newSubscriptionMutation(c.config, OpUpdate)
+	return &SubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SubscriptionClient) UpdateOne(_m *Subscription) *SubscriptionUpdateOne {
+	mutation := newSubscriptionMutation(c.config, OpUpdateOne, withSubscription(_m))
+	return &SubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SubscriptionClient) UpdateOneID(id string) *SubscriptionUpdateOne {
+	mutation := newSubscriptionMutation(c.config, OpUpdateOne, withSubscriptionID(id))
+	return &SubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Subscription.
+func (c *SubscriptionClient) Delete() *SubscriptionDelete {
+	mutation := newSubscriptionMutation(c.config, OpDelete)
+	return &SubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SubscriptionClient) DeleteOne(_m *Subscription) *SubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SubscriptionClient) DeleteOneID(id string) *SubscriptionDeleteOne {
+	builder := c.Delete().Where(subscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for Subscription.
+func (c *SubscriptionClient) Query() *SubscriptionQuery {
+	return &SubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Subscription entity by its id.
+func (c *SubscriptionClient) Get(ctx context.Context, id string) (*Subscription, error) {
+	return c.Query().Where(subscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SubscriptionClient) GetX(ctx context.Context, id string) *Subscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Subscription.
+func (c *SubscriptionClient) QueryUser(_m *Subscription) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscription.Table, subscription.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, subscription.UserTable, subscription.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPricePoints queries the price_points edge of a Subscription.
+func (c *SubscriptionClient) QueryPricePoints(_m *Subscription) *PricePointQuery {
+	query := (&PricePointClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscription.Table, subscription.FieldID, id),
+			sqlgraph.To(pricepoint.Table, pricepoint.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, subscription.PricePointsTable, subscription.PricePointsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCancellationIntents queries the cancellation_intents edge of a Subscription.
+func (c *SubscriptionClient) QueryCancellationIntents(_m *Subscription) *CancellationIntentQuery {
+	query := (&CancellationIntentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscription.Table, subscription.FieldID, id),
+			sqlgraph.To(cancellationintent.Table, cancellationintent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, subscription.CancellationIntentsTable, subscription.CancellationIntentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReminders queries the reminders edge of a Subscription.
+func (c *SubscriptionClient) QueryReminders(_m *Subscription) *TrialReminderQuery {
+	query := (&TrialReminderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscription.Table, subscription.FieldID, id),
+			sqlgraph.To(trialreminder.Table, trialreminder.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, subscription.RemindersTable, subscription.RemindersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SubscriptionClient) Hooks() []Hook {
+	hooks := c.hooks.Subscription
+	return append(hooks[:len(hooks):len(hooks)], subscription.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SubscriptionClient) Interceptors() []Interceptor {
+	return c.inters.Subscription
+}
+
+func (c *SubscriptionClient) mutate(ctx context.Context, m *SubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Subscription mutation op: %q", m.Op())
+	}
+}
+
+// SwipeClient is a client for the Swipe schema.
+type SwipeClient struct {
+	config
+}
+
+// NewSwipeClient returns a client for the Swipe from the given config.
+func NewSwipeClient(c config) *SwipeClient {
+	return &SwipeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `swipe.Hooks(f(g(h())))`.
+func (c *SwipeClient) Use(hooks ...Hook) {
+	c.hooks.Swipe = append(c.hooks.Swipe, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `swipe.Intercept(f(g(h())))`.
+func (c *SwipeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Swipe = append(c.inters.Swipe, interceptors...)
+}
+
+// Create returns a builder for creating a Swipe entity.
+func (c *SwipeClient) Create() *SwipeCreate {
+	mutation := newSwipeMutation(c.config, OpCreate)
+	return &SwipeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Swipe entities.
+func (c *SwipeClient) CreateBulk(builders ...*SwipeCreate) *SwipeCreateBulk {
+	return &SwipeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SwipeClient) MapCreateBulk(slice any, setFunc func(*SwipeCreate, int)) *SwipeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SwipeCreateBulk{err: fmt.Errorf("calling to SwipeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SwipeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SwipeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Swipe.
+func (c *SwipeClient) Update() *SwipeUpdate {
+	mutation := newSwipeMutation(c.config, OpUpdate)
+	return &SwipeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SwipeClient) UpdateOne(_m *Swipe) *SwipeUpdateOne {
+	mutation := newSwipeMutation(c.config, OpUpdateOne, withSwipe(_m))
+	return &SwipeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SwipeClient) UpdateOneID(id string) *SwipeUpdateOne {
+	mutation := newSwipeMutation(c.config, OpUpdateOne, withSwipeID(id))
+	return &SwipeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Swipe.
+func (c *SwipeClient) Delete() *SwipeDelete {
+	mutation := newSwipeMutation(c.config, OpDelete)
+	return &SwipeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SwipeClient) DeleteOne(_m *Swipe) *SwipeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SwipeClient) DeleteOneID(id string) *SwipeDeleteOne {
+	builder := c.Delete().Where(swipe.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SwipeDeleteOne{builder}
+}
+
+// Query returns a query builder for Swipe.
+func (c *SwipeClient) Query() *SwipeQuery {
+	return &SwipeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSwipe},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Swipe entity by its id.
+func (c *SwipeClient) Get(ctx context.Context, id string) (*Swipe, error) {
+	return c.Query().Where(swipe.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SwipeClient) GetX(ctx context.Context, id string) *Swipe {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Swipe.
+func (c *SwipeClient) QueryUser(_m *Swipe) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(swipe.Table, swipe.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, swipe.UserTable, swipe.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryShow queries the show edge of a Swipe.
+func (c *SwipeClient) QueryShow(_m *Swipe) *ShowQuery {
+	query := (&ShowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(swipe.Table, swipe.FieldID, id),
+			sqlgraph.To(show.Table, show.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, swipe.ShowTable, swipe.ShowColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SwipeClient) Hooks() []Hook {
+	hooks := c.hooks.Swipe
+	return append(hooks[:len(hooks):len(hooks)], swipe.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SwipeClient) Interceptors() []Interceptor {
+	return c.inters.Swipe
+}
+
+func (c *SwipeClient) mutate(ctx context.Context, m *SwipeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SwipeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SwipeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SwipeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SwipeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Swipe mutation op: %q", m.Op())
+	}
+}
+
+// TrialReminderClient is a client for the TrialReminder schema.
+type TrialReminderClient struct {
+	config
+}
+
+// NewTrialReminderClient returns a client for the TrialReminder from the given config.
+func NewTrialReminderClient(c config) *TrialReminderClient {
+	return &TrialReminderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `trialreminder.Hooks(f(g(h())))`.
+func (c *TrialReminderClient) Use(hooks ...Hook) {
+	c.hooks.TrialReminder = append(c.hooks.TrialReminder, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `trialreminder.Intercept(f(g(h())))`.
+func (c *TrialReminderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TrialReminder = append(c.inters.TrialReminder, interceptors...)
+}
+
+// Create returns a builder for creating a TrialReminder entity.
+func (c *TrialReminderClient) Create() *TrialReminderCreate {
+	mutation := newTrialReminderMutation(c.config, OpCreate)
+	return &TrialReminderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TrialReminder entities.
+func (c *TrialReminderClient) CreateBulk(builders ...*TrialReminderCreate) *TrialReminderCreateBulk {
+	return &TrialReminderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TrialReminderClient) MapCreateBulk(slice any, setFunc func(*TrialReminderCreate, int)) *TrialReminderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TrialReminderCreateBulk{err: fmt.Errorf("calling to TrialReminderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TrialReminderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TrialReminderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TrialReminder.
+func (c *TrialReminderClient) Update() *TrialReminderUpdate {
+	mutation := newTrialReminderMutation(c.config, OpUpdate)
+	return &TrialReminderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TrialReminderClient) UpdateOne(_m *TrialReminder) *TrialReminderUpdateOne {
+	mutation := newTrialReminderMutation(c.config, OpUpdateOne, withTrialReminder(_m))
+	return &TrialReminderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TrialReminderClient) UpdateOneID(id string) *TrialReminderUpdateOne {
+	mutation := newTrialReminderMutation(c.config, OpUpdateOne, withTrialReminderID(id))
+	return &TrialReminderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TrialReminder.
+func (c *TrialReminderClient) Delete() *TrialReminderDelete {
+	mutation := newTrialReminderMutation(c.config, OpDelete)
+	return &TrialReminderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TrialReminderClient) DeleteOne(_m *TrialReminder) *TrialReminderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TrialReminderClient) DeleteOneID(id string) *TrialReminderDeleteOne {
+	builder := c.Delete().Where(trialreminder.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TrialReminderDeleteOne{builder}
+}
+
+// Query returns a query builder for TrialReminder.
+func (c *TrialReminderClient) Query() *TrialReminderQuery {
+	return &TrialReminderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTrialReminder},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TrialReminder entity by its id.
+func (c *TrialReminderClient) Get(ctx context.Context, id string) (*TrialReminder, error) {
+	return c.Query().Where(trialreminder.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TrialReminderClient) GetX(ctx context.Context, id string) *TrialReminder {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a TrialReminder.
+func (c *TrialReminderClient) QueryUser(_m *TrialReminder) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(trialreminder.Table, trialreminder.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, trialreminder.UserTable, trialreminder.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySubscription queries the subscription edge of a TrialReminder.
+func (c *TrialReminderClient) QuerySubscription(_m *TrialReminder) *SubscriptionQuery {
+	query := (&SubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(trialreminder.Table, trialreminder.FieldID, id),
+			sqlgraph.To(subscription.Table, subscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, trialreminder.SubscriptionTable, trialreminder.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TrialReminderClient) Hooks() []Hook {
+	hooks := c.hooks.TrialReminder
+	return append(hooks[:len(hooks):len(hooks)], trialreminder.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TrialReminderClient) Interceptors() []Interceptor {
+	return c.inters.TrialReminder
+}
+
+func (c *TrialReminderClient) mutate(ctx context.Context, m *TrialReminderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TrialReminderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TrialReminderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TrialReminderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TrialReminderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TrialReminder mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -3529,17 +5027,171 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// UserTokenClient is a client for the UserToken schema.
+type UserTokenClient struct {
+	config
+}
+
+// NewUserTokenClient returns a client for the UserToken from the given config.
+func NewUserTokenClient(c config) *UserTokenClient {
+	return &UserTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usertoken.Hooks(f(g(h())))`.
+func (c *UserTokenClient) Use(hooks ...Hook) {
+	c.hooks.UserToken = append(c.hooks.UserToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usertoken.Intercept(f(g(h())))`.
+func (c *UserTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UserToken = append(c.inters.UserToken, interceptors...)
+}
+
+// Create returns a builder for creating a UserToken entity.
+func (c *UserTokenClient) Create() *UserTokenCreate {
+	mutation := newUserTokenMutation(c.config, OpCreate)
+	return &UserTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UserToken entities.
+func (c *UserTokenClient) CreateBulk(builders ...*UserTokenCreate) *UserTokenCreateBulk {
+	return &UserTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UserTokenClient) MapCreateBulk(slice any, setFunc func(*UserTokenCreate, int)) *UserTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UserTokenCreateBulk{err: fmt.Errorf("calling to UserTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UserTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UserTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UserToken.
+func (c *UserTokenClient) Update() *UserTokenUpdate {
+	mutation := newUserTokenMutation(c.config, OpUpdate)
+	return &UserTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UserTokenClient) UpdateOne(_m *UserToken) *UserTokenUpdateOne {
+	mutation := newUserTokenMutation(c.config, OpUpdateOne, withUserToken(_m))
+	return &UserTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UserTokenClient) UpdateOneID(id string) *UserTokenUpdateOne {
+	mutation := newUserTokenMutation(c.config, OpUpdateOne, withUserTokenID(id))
+	return &UserTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UserToken.
+func (c *UserTokenClient) Delete() *UserTokenDelete {
+	mutation := newUserTokenMutation(c.config, OpDelete)
+	return &UserTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UserTokenClient) DeleteOne(_m *UserToken) *UserTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UserTokenClient) DeleteOneID(id string) *UserTokenDeleteOne {
+	builder := c.Delete().Where(usertoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UserTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for UserToken.
+func (c *UserTokenClient) Query() *UserTokenQuery {
+	return &UserTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUserToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UserToken entity by its id.
+func (c *UserTokenClient) Get(ctx context.Context, id string) (*UserToken, error) {
+	return c.Query().Where(usertoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UserTokenClient) GetX(ctx context.Context, id string) *UserToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a UserToken.
+func (c *UserTokenClient) QueryUser(_m *UserToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usertoken.Table, usertoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, usertoken.UserTable, usertoken.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UserTokenClient) Hooks() []Hook {
+	hooks := c.hooks.UserToken
+	return append(hooks[:len(hooks):len(hooks)], usertoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *UserTokenClient) Interceptors() []Interceptor {
+	return c.inters.UserToken
+}
+
+func (c *UserTokenClient) mutate(ctx context.Context, m *UserTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UserTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UserTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UserTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UserTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UserToken mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, Click, Conversion,
-		Coupon, ImportJob, Lead, LoginToken, MCPToken, Membership, Organization,
-		OutboxMessage, PayoutBatch, PayoutLineItem, User []ent.Hook
+		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, CancellationIntent,
+		Click, Conversion, Coupon, DiscoveryEvent, ImportJob, Lead, LoginToken,
+		MCPToken, Membership, Organization, OutboxMessage, PartnerSource, PayoutBatch,
+		PayoutLineItem, PricePoint, Provider, Show, Subscription, Swipe, TrialReminder,
+		User, UserToken []ent.Hook
 	}
 	inters struct {
-		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, Click, Conversion,
-		Coupon, ImportJob, Lead, LoginToken, MCPToken, Membership, Organization,
-		OutboxMessage, PayoutBatch, PayoutLineItem, User []ent.Interceptor
+		APIKey, Affiliate, AffiliateToken, AuditLogEntry, Campaign, CancellationIntent,
+		Click, Conversion, Coupon, DiscoveryEvent, ImportJob, Lead, LoginToken,
+		MCPToken, Membership, Organization, OutboxMessage, PartnerSource, PayoutBatch,
+		PayoutLineItem, PricePoint, Provider, Show, Subscription, Swipe, TrialReminder,
+		User, UserToken []ent.Interceptor
 	}
 )
 

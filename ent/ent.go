@@ -17,9 +17,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -27,9 +29,17 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -90,24 +100,34 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:         apikey.ValidColumn,
-			affiliate.Table:      affiliate.ValidColumn,
-			affiliatetoken.Table: affiliatetoken.ValidColumn,
-			auditlogentry.Table:  auditlogentry.ValidColumn,
-			campaign.Table:       campaign.ValidColumn,
-			click.Table:          click.ValidColumn,
-			conversion.Table:     conversion.ValidColumn,
-			coupon.Table:         coupon.ValidColumn,
-			importjob.Table:      importjob.ValidColumn,
-			lead.Table:           lead.ValidColumn,
-			logintoken.Table:     logintoken.ValidColumn,
-			mcptoken.Table:       mcptoken.ValidColumn,
-			membership.Table:     membership.ValidColumn,
-			organization.Table:   organization.ValidColumn,
-			outboxmessage.Table:  outboxmessage.ValidColumn,
-			payoutbatch.Table:    payoutbatch.ValidColumn,
-			payoutlineitem.Table: payoutlineitem.ValidColumn,
-			user.Table:           user.ValidColumn,
+			apikey.Table:             apikey.ValidColumn,
+			affiliate.Table:          affiliate.ValidColumn,
+			affiliatetoken.Table:     affiliatetoken.ValidColumn,
+			auditlogentry.Table:      auditlogentry.ValidColumn,
+			campaign.Table:           campaign.ValidColumn,
+			cancellationintent.Table: cancellationintent.ValidColumn,
+			click.Table:              click.ValidColumn,
+			conversion.Table:         conversion.ValidColumn,
+			coupon.Table:             coupon.ValidColumn,
+			discoveryevent.Table:     discoveryevent.ValidColumn,
+			importjob.Table:          importjob.ValidColumn,
+			lead.Table:               lead.ValidColumn,
+			logintoken.Table:         logintoken.ValidColumn,
+			mcptoken.Table:           mcptoken.ValidColumn,
+			membership.Table:         membership.ValidColumn,
+			organization.Table:       organization.ValidColumn,
+			outboxmessage.Table:      outboxmessage.ValidColumn,
+			partnersource.Table:      partnersource.ValidColumn,
+			payoutbatch.Table:        payoutbatch.ValidColumn,
+			payoutlineitem.Table:     payoutlineitem.ValidColumn,
+			pricepoint.Table:         pricepoint.ValidColumn,
+			provider.Table:           provider.ValidColumn,
+			show.Table:               show.ValidColumn,
+			subscription.Table:       subscription.ValidColumn,
+			swipe.Table:              swipe.ValidColumn,
+			trialreminder.Table:      trialreminder.ValidColumn,
+			user.Table:               user.ValidColumn,
+			usertoken.Table:          usertoken.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -8,9 +8,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -18,10 +20,18 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/predicate"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -31,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -167,6 +177,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   cancellationintent.Table,
+			Columns: cancellationintent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: cancellationintent.FieldID,
+			},
+		},
+		Type: "CancellationIntent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			cancellationintent.FieldCreatedAt:      {Type: field.TypeTime, Column: cancellationintent.FieldCreatedAt},
+			cancellationintent.FieldUpdatedAt:      {Type: field.TypeTime, Column: cancellationintent.FieldUpdatedAt},
+			cancellationintent.FieldUserID:         {Type: field.TypeString, Column: cancellationintent.FieldUserID},
+			cancellationintent.FieldSubscriptionID: {Type: field.TypeString, Column: cancellationintent.FieldSubscriptionID},
+			cancellationintent.FieldProviderKey:    {Type: field.TypeString, Column: cancellationintent.FieldProviderKey},
+			cancellationintent.FieldURL:            {Type: field.TypeString, Column: cancellationintent.FieldURL},
+			cancellationintent.FieldKind:           {Type: field.TypeEnum, Column: cancellationintent.FieldKind},
+			cancellationintent.FieldSource:         {Type: field.TypeString, Column: cancellationintent.FieldSource},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   click.Table,
 			Columns: click.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -190,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			click.FieldUserAgent:        {Type: field.TypeString, Column: click.FieldUserAgent},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversion.Table,
 			Columns: conversion.Columns,
@@ -231,7 +262,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversion.FieldPaidAt:                  {Type: field.TypeTime, Column: conversion.FieldPaidAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   coupon.Table,
 			Columns: coupon.Columns,
@@ -261,7 +292,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			coupon.FieldRevokedAt:        {Type: field.TypeTime, Column: coupon.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   discoveryevent.Table,
+			Columns: discoveryevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: discoveryevent.FieldID,
+			},
+		},
+		Type: "DiscoveryEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			discoveryevent.FieldCreatedAt: {Type: field.TypeTime, Column: discoveryevent.FieldCreatedAt},
+			discoveryevent.FieldUpdatedAt: {Type: field.TypeTime, Column: discoveryevent.FieldUpdatedAt},
+			discoveryevent.FieldUserID:    {Type: field.TypeString, Column: discoveryevent.FieldUserID},
+			discoveryevent.FieldKind:      {Type: field.TypeEnum, Column: discoveryevent.FieldKind},
+			discoveryevent.FieldSource:    {Type: field.TypeString, Column: discoveryevent.FieldSource},
+			discoveryevent.FieldSubjectID: {Type: field.TypeString, Column: discoveryevent.FieldSubjectID},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   importjob.Table,
 			Columns: importjob.Columns,
@@ -287,7 +337,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			importjob.FieldRevertedAt:           {Type: field.TypeTime, Column: importjob.FieldRevertedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -309,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOccurredAt:  {Type: field.TypeTime, Column: lead.FieldOccurredAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logintoken.Table,
 			Columns: logintoken.Columns,
@@ -329,7 +379,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logintoken.FieldUsedAt:     {Type: field.TypeTime, Column: logintoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mcptoken.Table,
 			Columns: mcptoken.Columns,
@@ -353,7 +403,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mcptoken.FieldAffiliateID: {Type: field.TypeString, Column: mcptoken.FieldAffiliateID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -371,7 +421,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -402,7 +452,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldSuspendedReason:         {Type: field.TypeString, Column: organization.FieldSuspendedReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -428,7 +478,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   partnersource.Table,
+			Columns: partnersource.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: partnersource.FieldID,
+			},
+		},
+		Type: "PartnerSource",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			partnersource.FieldCreatedAt: {Type: field.TypeTime, Column: partnersource.FieldCreatedAt},
+			partnersource.FieldUpdatedAt: {Type: field.TypeTime, Column: partnersource.FieldUpdatedAt},
+			partnersource.FieldSource:    {Type: field.TypeString, Column: partnersource.FieldSource},
+			partnersource.FieldName:      {Type: field.TypeString, Column: partnersource.FieldName},
+			partnersource.FieldKeyHash:   {Type: field.TypeString, Column: partnersource.FieldKeyHash},
+			partnersource.FieldHint:      {Type: field.TypeString, Column: partnersource.FieldHint},
+			partnersource.FieldRevokedAt: {Type: field.TypeTime, Column: partnersource.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutbatch.Table,
 			Columns: payoutbatch.Columns,
@@ -451,7 +521,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutbatch.FieldFailureReason: {Type: field.TypeString, Column: payoutbatch.FieldFailureReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   payoutlineitem.Table,
 			Columns: payoutlineitem.Columns,
@@ -475,7 +545,139 @@ var schemaGraph = func() *sqlgraph.Schema {
 			payoutlineitem.FieldFailureReason:   {Type: field.TypeString, Column: payoutlineitem.FieldFailureReason},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pricepoint.Table,
+			Columns: pricepoint.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: pricepoint.FieldID,
+			},
+		},
+		Type: "PricePoint",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pricepoint.FieldCreatedAt:      {Type: field.TypeTime, Column: pricepoint.FieldCreatedAt},
+			pricepoint.FieldUpdatedAt:      {Type: field.TypeTime, Column: pricepoint.FieldUpdatedAt},
+			pricepoint.FieldUserID:         {Type: field.TypeString, Column: pricepoint.FieldUserID},
+			pricepoint.FieldSubscriptionID: {Type: field.TypeString, Column: pricepoint.FieldSubscriptionID},
+			pricepoint.FieldAmountCents:    {Type: field.TypeInt64, Column: pricepoint.FieldAmountCents},
+			pricepoint.FieldCurrency:       {Type: field.TypeString, Column: pricepoint.FieldCurrency},
+			pricepoint.FieldObservedAt:     {Type: field.TypeTime, Column: pricepoint.FieldObservedAt},
+			pricepoint.FieldSource:         {Type: field.TypeString, Column: pricepoint.FieldSource},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   provider.Table,
+			Columns: provider.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: provider.FieldID,
+			},
+		},
+		Type: "Provider",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			provider.FieldCreatedAt:  {Type: field.TypeTime, Column: provider.FieldCreatedAt},
+			provider.FieldUpdatedAt:  {Type: field.TypeTime, Column: provider.FieldUpdatedAt},
+			provider.FieldKey:        {Type: field.TypeString, Column: provider.FieldKey},
+			provider.FieldName:       {Type: field.TypeString, Column: provider.FieldName},
+			provider.FieldAliases:    {Type: field.TypeJSON, Column: provider.FieldAliases},
+			provider.FieldCategory:   {Type: field.TypeString, Column: provider.FieldCategory},
+			provider.FieldCancelURL:  {Type: field.TypeString, Column: provider.FieldCancelURL},
+			provider.FieldAccountURL: {Type: field.TypeString, Column: provider.FieldAccountURL},
+			provider.FieldCadence:    {Type: field.TypeString, Column: provider.FieldCadence},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   show.Table,
+			Columns: show.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: show.FieldID,
+			},
+		},
+		Type: "Show",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			show.FieldCreatedAt:       {Type: field.TypeTime, Column: show.FieldCreatedAt},
+			show.FieldUpdatedAt:       {Type: field.TypeTime, Column: show.FieldUpdatedAt},
+			show.FieldTitle:           {Type: field.TypeString, Column: show.FieldTitle},
+			show.FieldNormalizedTitle: {Type: field.TypeString, Column: show.FieldNormalizedTitle},
+			show.FieldProviderKey:     {Type: field.TypeString, Column: show.FieldProviderKey},
+		},
+	}
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   subscription.Table,
+			Columns: subscription.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: subscription.FieldID,
+			},
+		},
+		Type: "Subscription",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			subscription.FieldCreatedAt:      {Type: field.TypeTime, Column: subscription.FieldCreatedAt},
+			subscription.FieldUpdatedAt:      {Type: field.TypeTime, Column: subscription.FieldUpdatedAt},
+			subscription.FieldUserID:         {Type: field.TypeString, Column: subscription.FieldUserID},
+			subscription.FieldName:           {Type: field.TypeString, Column: subscription.FieldName},
+			subscription.FieldNormalizedName: {Type: field.TypeString, Column: subscription.FieldNormalizedName},
+			subscription.FieldProviderKey:    {Type: field.TypeString, Column: subscription.FieldProviderKey},
+			subscription.FieldAmountCents:    {Type: field.TypeInt64, Column: subscription.FieldAmountCents},
+			subscription.FieldCurrency:       {Type: field.TypeString, Column: subscription.FieldCurrency},
+			subscription.FieldBillDay:        {Type: field.TypeInt, Column: subscription.FieldBillDay},
+			subscription.FieldBillDateText:   {Type: field.TypeString, Column: subscription.FieldBillDateText},
+			subscription.FieldStatus:         {Type: field.TypeEnum, Column: subscription.FieldStatus},
+			subscription.FieldPausedUntil:    {Type: field.TypeTime, Column: subscription.FieldPausedUntil},
+			subscription.FieldTrialEndDate:   {Type: field.TypeString, Column: subscription.FieldTrialEndDate},
+			subscription.FieldCardNetwork:    {Type: field.TypeEnum, Column: subscription.FieldCardNetwork},
+			subscription.FieldCategory:       {Type: field.TypeString, Column: subscription.FieldCategory},
+			subscription.FieldSource:         {Type: field.TypeString, Column: subscription.FieldSource},
+			subscription.FieldLastUsedAt:     {Type: field.TypeTime, Column: subscription.FieldLastUsedAt},
+			subscription.FieldLastChargedAt:  {Type: field.TypeTime, Column: subscription.FieldLastChargedAt},
+			subscription.FieldCancelledAt:    {Type: field.TypeTime, Column: subscription.FieldCancelledAt},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   swipe.Table,
+			Columns: swipe.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: swipe.FieldID,
+			},
+		},
+		Type: "Swipe",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			swipe.FieldCreatedAt: {Type: field.TypeTime, Column: swipe.FieldCreatedAt},
+			swipe.FieldUpdatedAt: {Type: field.TypeTime, Column: swipe.FieldUpdatedAt},
+			swipe.FieldUserID:    {Type: field.TypeString, Column: swipe.FieldUserID},
+			swipe.FieldShowID:    {Type: field.TypeString, Column: swipe.FieldShowID},
+			swipe.FieldLiked:     {Type: field.TypeBool, Column: swipe.FieldLiked},
+			swipe.FieldSource:    {Type: field.TypeString, Column: swipe.FieldSource},
+		},
+	}
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   trialreminder.Table,
+			Columns: trialreminder.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: trialreminder.FieldID,
+			},
+		},
+		Type: "TrialReminder",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			trialreminder.FieldCreatedAt:       {Type: field.TypeTime, Column: trialreminder.FieldCreatedAt},
+			trialreminder.FieldUpdatedAt:       {Type: field.TypeTime, Column: trialreminder.FieldUpdatedAt},
+			trialreminder.FieldUserID:          {Type: field.TypeString, Column: trialreminder.FieldUserID},
+			trialreminder.FieldSubscriptionID:  {Type: field.TypeString, Column: trialreminder.FieldSubscriptionID},
+			trialreminder.FieldKind:            {Type: field.TypeEnum, Column: trialreminder.FieldKind},
+			trialreminder.FieldTrialEndDate:    {Type: field.TypeString, Column: trialreminder.FieldTrialEndDate},
+			trialreminder.FieldOutboxMessageID: {Type: field.TypeString, Column: trialreminder.FieldOutboxMessageID},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -486,13 +688,40 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:       {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:       {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:           {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldFullName:        {Type: field.TypeString, Column: user.FieldFullName},
-			user.FieldEmailVerifiedAt: {Type: field.TypeTime, Column: user.FieldEmailVerifiedAt},
-			user.FieldPasswordHash:    {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldSessionVersion:  {Type: field.TypeInt, Column: user.FieldSessionVersion},
+			user.FieldCreatedAt:             {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:             {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:                 {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldFullName:              {Type: field.TypeString, Column: user.FieldFullName},
+			user.FieldEmailVerifiedAt:       {Type: field.TypeTime, Column: user.FieldEmailVerifiedAt},
+			user.FieldPasswordHash:          {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldIsAdmin:               {Type: field.TypeBool, Column: user.FieldIsAdmin},
+			user.FieldSubscriptionsTier:     {Type: field.TypeEnum, Column: user.FieldSubscriptionsTier},
+			user.FieldProvisionedBySourceID: {Type: field.TypeString, Column: user.FieldProvisionedBySourceID},
+			user.FieldClaimedAt:             {Type: field.TypeTime, Column: user.FieldClaimedAt},
+			user.FieldSessionVersion:        {Type: field.TypeInt, Column: user.FieldSessionVersion},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   usertoken.Table,
+			Columns: usertoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: usertoken.FieldID,
+			},
+		},
+		Type: "UserToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			usertoken.FieldCreatedAt:       {Type: field.TypeTime, Column: usertoken.FieldCreatedAt},
+			usertoken.FieldUpdatedAt:       {Type: field.TypeTime, Column: usertoken.FieldUpdatedAt},
+			usertoken.FieldUserID:          {Type: field.TypeString, Column: usertoken.FieldUserID},
+			usertoken.FieldName:            {Type: field.TypeString, Column: usertoken.FieldName},
+			usertoken.FieldSecretHash:      {Type: field.TypeString, Column: usertoken.FieldSecretHash},
+			usertoken.FieldHint:            {Type: field.TypeString, Column: usertoken.FieldHint},
+			usertoken.FieldExpiresAt:       {Type: field.TypeTime, Column: usertoken.FieldExpiresAt},
+			usertoken.FieldPartnerSourceID: {Type: field.TypeString, Column: usertoken.FieldPartnerSourceID},
+			usertoken.FieldLastUsedAt:      {Type: field.TypeTime, Column: usertoken.FieldLastUsedAt},
+			usertoken.FieldRevokedAt:       {Type: field.TypeTime, Column: usertoken.FieldRevokedAt},
 		},
 	}
 	graph.MustAddE(
@@ -676,6 +905,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Coupon",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   cancellationintent.UserTable,
+			Columns: []string{cancellationintent.UserColumn},
+			Bidi:    false,
+		},
+		"CancellationIntent",
+		"User",
+	)
+	graph.MustAddE(
+		"subscription",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   cancellationintent.SubscriptionTable,
+			Columns: []string{cancellationintent.SubscriptionColumn},
+			Bidi:    false,
+		},
+		"CancellationIntent",
+		"Subscription",
+	)
+	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -830,6 +1083,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Coupon",
 		"Affiliate",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   discoveryevent.UserTable,
+			Columns: []string{discoveryevent.UserColumn},
+			Bidi:    false,
+		},
+		"DiscoveryEvent",
+		"User",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1060,6 +1325,126 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Conversion",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pricepoint.UserTable,
+			Columns: []string{pricepoint.UserColumn},
+			Bidi:    false,
+		},
+		"PricePoint",
+		"User",
+	)
+	graph.MustAddE(
+		"subscription",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pricepoint.SubscriptionTable,
+			Columns: []string{pricepoint.SubscriptionColumn},
+			Bidi:    false,
+		},
+		"PricePoint",
+		"Subscription",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   subscription.UserTable,
+			Columns: []string{subscription.UserColumn},
+			Bidi:    false,
+		},
+		"Subscription",
+		"User",
+	)
+	graph.MustAddE(
+		"price_points",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   subscription.PricePointsTable,
+			Columns: []string{subscription.PricePointsColumn},
+			Bidi:    false,
+		},
+		"Subscription",
+		"PricePoint",
+	)
+	graph.MustAddE(
+		"cancellation_intents",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   subscription.CancellationIntentsTable,
+			Columns: []string{subscription.CancellationIntentsColumn},
+			Bidi:    false,
+		},
+		"Subscription",
+		"CancellationIntent",
+	)
+	graph.MustAddE(
+		"reminders",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   subscription.RemindersTable,
+			Columns: []string{subscription.RemindersColumn},
+			Bidi:    false,
+		},
+		"Subscription",
+		"TrialReminder",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   swipe.UserTable,
+			Columns: []string{swipe.UserColumn},
+			Bidi:    false,
+		},
+		"Swipe",
+		"User",
+	)
+	graph.MustAddE(
+		"show",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   swipe.ShowTable,
+			Columns: []string{swipe.ShowColumn},
+			Bidi:    false,
+		},
+		"Swipe",
+		"Show",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   trialreminder.UserTable,
+			Columns: []string{trialreminder.UserColumn},
+			Bidi:    false,
+		},
+		"TrialReminder",
+		"User",
+	)
+	graph.MustAddE(
+		"subscription",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   trialreminder.SubscriptionTable,
+			Columns: []string{trialreminder.SubscriptionColumn},
+			Bidi:    false,
+		},
+		"TrialReminder",
+		"Subscription",
+	)
+	graph.MustAddE(
 		"memberships",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1070,6 +1455,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Membership",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usertoken.UserTable,
+			Columns: []string{usertoken.UserColumn},
+			Bidi:    false,
+		},
+		"UserToken",
+		"User",
 	)
 	return graph
 }()
@@ -1831,6 +2228,114 @@ func (f *CampaignFilter) WhereHasCouponsWith(preds ...predicate.Coupon) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CancellationIntentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CancellationIntentQuery builder.
+func (_q *CancellationIntentQuery) Filter() *CancellationIntentFilter {
+	return &CancellationIntentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CancellationIntentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CancellationIntentMutation builder.
+func (m *CancellationIntentMutation) Filter() *CancellationIntentFilter {
+	return &CancellationIntentFilter{config: m.config, predicateAdder: m}
+}
+
+// CancellationIntentFilter provides a generic filtering capability at runtime for CancellationIntentQuery.
+type CancellationIntentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CancellationIntentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CancellationIntentFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CancellationIntentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(cancellationintent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CancellationIntentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(cancellationintent.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *CancellationIntentFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldUserID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *CancellationIntentFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldSubscriptionID))
+}
+
+// WhereProviderKey applies the entql string predicate on the provider_key field.
+func (f *CancellationIntentFilter) WhereProviderKey(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldProviderKey))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *CancellationIntentFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldURL))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *CancellationIntentFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldKind))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *CancellationIntentFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(cancellationintent.FieldSource))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *CancellationIntentFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *CancellationIntentFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubscription applies a predicate to check if query has an edge subscription.
+func (f *CancellationIntentFilter) WhereHasSubscription() {
+	f.Where(entql.HasEdge("subscription"))
+}
+
+// WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
+func (f *CancellationIntentFilter) WhereHasSubscriptionWith(preds ...predicate.Subscription) {
+	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ClickQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1859,7 +2364,7 @@ type ClickFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ClickFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2001,7 +2506,7 @@ type ConversionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2279,7 +2784,7 @@ type CouponFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CouponFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2418,6 +2923,90 @@ func (f *CouponFilter) WhereHasAffiliateWith(preds ...predicate.Affiliate) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DiscoveryEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DiscoveryEventQuery builder.
+func (_q *DiscoveryEventQuery) Filter() *DiscoveryEventFilter {
+	return &DiscoveryEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DiscoveryEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DiscoveryEventMutation builder.
+func (m *DiscoveryEventMutation) Filter() *DiscoveryEventFilter {
+	return &DiscoveryEventFilter{config: m.config, predicateAdder: m}
+}
+
+// DiscoveryEventFilter provides a generic filtering capability at runtime for DiscoveryEventQuery.
+type DiscoveryEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DiscoveryEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *DiscoveryEventFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(discoveryevent.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DiscoveryEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(discoveryevent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DiscoveryEventFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(discoveryevent.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *DiscoveryEventFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(discoveryevent.FieldUserID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DiscoveryEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(discoveryevent.FieldKind))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *DiscoveryEventFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(discoveryevent.FieldSource))
+}
+
+// WhereSubjectID applies the entql string predicate on the subject_id field.
+func (f *DiscoveryEventFilter) WhereSubjectID(p entql.StringP) {
+	f.Where(p.Field(discoveryevent.FieldSubjectID))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *DiscoveryEventFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *DiscoveryEventFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ImportJobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2446,7 +3035,7 @@ type ImportJobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ImportJobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2593,7 +3182,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2720,7 +3309,7 @@ type LoginTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2809,7 +3398,7 @@ type MCPTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MCPTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2946,7 +3535,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3039,7 +3628,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3169,7 +3758,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3246,6 +3835,81 @@ func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PartnerSourceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PartnerSourceQuery builder.
+func (_q *PartnerSourceQuery) Filter() *PartnerSourceFilter {
+	return &PartnerSourceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PartnerSourceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PartnerSourceMutation builder.
+func (m *PartnerSourceMutation) Filter() *PartnerSourceFilter {
+	return &PartnerSourceFilter{config: m.config, predicateAdder: m}
+}
+
+// PartnerSourceFilter provides a generic filtering capability at runtime for PartnerSourceQuery.
+type PartnerSourceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PartnerSourceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PartnerSourceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(partnersource.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PartnerSourceFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(partnersource.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PartnerSourceFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(partnersource.FieldUpdatedAt))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *PartnerSourceFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(partnersource.FieldSource))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *PartnerSourceFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(partnersource.FieldName))
+}
+
+// WhereKeyHash applies the entql string predicate on the key_hash field.
+func (f *PartnerSourceFilter) WhereKeyHash(p entql.StringP) {
+	f.Where(p.Field(partnersource.FieldKeyHash))
+}
+
+// WhereHint applies the entql string predicate on the hint field.
+func (f *PartnerSourceFilter) WhereHint(p entql.StringP) {
+	f.Where(p.Field(partnersource.FieldHint))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *PartnerSourceFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(partnersource.FieldRevokedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PayoutBatchQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3274,7 +3938,7 @@ type PayoutBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3406,7 +4070,7 @@ type PayoutLineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PayoutLineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3529,6 +4193,656 @@ func (f *PayoutLineItemFilter) WhereHasConversionsWith(preds ...predicate.Conver
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PricePointQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PricePointQuery builder.
+func (_q *PricePointQuery) Filter() *PricePointFilter {
+	return &PricePointFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PricePointMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PricePointMutation builder.
+func (m *PricePointMutation) Filter() *PricePointFilter {
+	return &PricePointFilter{config: m.config, predicateAdder: m}
+}
+
+// PricePointFilter provides a generic filtering capability at runtime for PricePointQuery.
+type PricePointFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PricePointFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PricePointFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(pricepoint.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PricePointFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pricepoint.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PricePointFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(pricepoint.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *PricePointFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(pricepoint.FieldUserID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *PricePointFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(pricepoint.FieldSubscriptionID))
+}
+
+// WhereAmountCents applies the entql int64 predicate on the amount_cents field.
+func (f *PricePointFilter) WhereAmountCents(p entql.Int64P) {
+	f.Where(p.Field(pricepoint.FieldAmountCents))
+}
+
+// WhereCurrency applies the entql string predicate on the currency field.
+func (f *PricePointFilter) WhereCurrency(p entql.StringP) {
+	f.Where(p.Field(pricepoint.FieldCurrency))
+}
+
+// WhereObservedAt applies the entql time.Time predicate on the observed_at field.
+func (f *PricePointFilter) WhereObservedAt(p entql.TimeP) {
+	f.Where(p.Field(pricepoint.FieldObservedAt))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *PricePointFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(pricepoint.FieldSource))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *PricePointFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *PricePointFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubscription applies a predicate to check if query has an edge subscription.
+func (f *PricePointFilter) WhereHasSubscription() {
+	f.Where(entql.HasEdge("subscription"))
+}
+
+// WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
+func (f *PricePointFilter) WhereHasSubscriptionWith(preds ...predicate.Subscription) {
+	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ProviderQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProviderQuery builder.
+func (_q *ProviderQuery) Filter() *ProviderFilter {
+	return &ProviderFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProviderMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProviderMutation builder.
+func (m *ProviderMutation) Filter() *ProviderFilter {
+	return &ProviderFilter{config: m.config, predicateAdder: m}
+}
+
+// ProviderFilter provides a generic filtering capability at runtime for ProviderQuery.
+type ProviderFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProviderFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ProviderFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(provider.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ProviderFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(provider.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ProviderFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(provider.FieldUpdatedAt))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ProviderFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(provider.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ProviderFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(provider.FieldName))
+}
+
+// WhereAliases applies the entql json.RawMessage predicate on the aliases field.
+func (f *ProviderFilter) WhereAliases(p entql.BytesP) {
+	f.Where(p.Field(provider.FieldAliases))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *ProviderFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(provider.FieldCategory))
+}
+
+// WhereCancelURL applies the entql string predicate on the cancel_url field.
+func (f *ProviderFilter) WhereCancelURL(p entql.StringP) {
+	f.Where(p.Field(provider.FieldCancelURL))
+}
+
+// WhereAccountURL applies the entql string predicate on the account_url field.
+func (f *ProviderFilter) WhereAccountURL(p entql.StringP) {
+	f.Where(p.Field(provider.FieldAccountURL))
+}
+
+// WhereCadence applies the entql string predicate on the cadence field.
+func (f *ProviderFilter) WhereCadence(p entql.StringP) {
+	f.Where(p.Field(provider.FieldCadence))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ShowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ShowQuery builder.
+func (_q *ShowQuery) Filter() *ShowFilter {
+	return &ShowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ShowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ShowMutation builder.
+func (m *ShowMutation) Filter() *ShowFilter {
+	return &ShowFilter{config: m.config, predicateAdder: m}
+}
+
+// ShowFilter provides a generic filtering capability at runtime for ShowQuery.
+type ShowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ShowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ShowFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(show.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ShowFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(show.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ShowFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(show.FieldUpdatedAt))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *ShowFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(show.FieldTitle))
+}
+
+// WhereNormalizedTitle applies the entql string predicate on the normalized_title field.
+func (f *ShowFilter) WhereNormalizedTitle(p entql.StringP) {
+	f.Where(p.Field(show.FieldNormalizedTitle))
+}
+
+// WhereProviderKey applies the entql string predicate on the provider_key field.
+func (f *ShowFilter) WhereProviderKey(p entql.StringP) {
+	f.Where(p.Field(show.FieldProviderKey))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SubscriptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SubscriptionQuery builder.
+func (_q *SubscriptionQuery) Filter() *SubscriptionFilter {
+	return &SubscriptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SubscriptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SubscriptionMutation builder.
+func (m *SubscriptionMutation) Filter() *SubscriptionFilter {
+	return &SubscriptionFilter{config: m.config, predicateAdder: m}
+}
+
+// SubscriptionFilter provides a generic filtering capability at runtime for SubscriptionQuery.
+type SubscriptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SubscriptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SubscriptionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SubscriptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SubscriptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *SubscriptionFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldUserID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SubscriptionFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldName))
+}
+
+// WhereNormalizedName applies the entql string predicate on the normalized_name field.
+func (f *SubscriptionFilter) WhereNormalizedName(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldNormalizedName))
+}
+
+// WhereProviderKey applies the entql string predicate on the provider_key field.
+func (f *SubscriptionFilter) WhereProviderKey(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldProviderKey))
+}
+
+// WhereAmountCents applies the entql int64 predicate on the amount_cents field.
+func (f *SubscriptionFilter) WhereAmountCents(p entql.Int64P) {
+	f.Where(p.Field(subscription.FieldAmountCents))
+}
+
+// WhereCurrency applies the entql string predicate on the currency field.
+func (f *SubscriptionFilter) WhereCurrency(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldCurrency))
+}
+
+// WhereBillDay applies the entql int predicate on the bill_day field.
+func (f *SubscriptionFilter) WhereBillDay(p entql.IntP) {
+	f.Where(p.Field(subscription.FieldBillDay))
+}
+
+// WhereBillDateText applies the entql string predicate on the bill_date_text field.
+func (f *SubscriptionFilter) WhereBillDateText(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldBillDateText))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *SubscriptionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldStatus))
+}
+
+// WherePausedUntil applies the entql time.Time predicate on the paused_until field.
+func (f *SubscriptionFilter) WherePausedUntil(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldPausedUntil))
+}
+
+// WhereTrialEndDate applies the entql string predicate on the trial_end_date field.
+func (f *SubscriptionFilter) WhereTrialEndDate(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldTrialEndDate))
+}
+
+// WhereCardNetwork applies the entql string predicate on the card_network field.
+func (f *SubscriptionFilter) WhereCardNetwork(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldCardNetwork))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *SubscriptionFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldCategory))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *SubscriptionFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(subscription.FieldSource))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *SubscriptionFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldLastUsedAt))
+}
+
+// WhereLastChargedAt applies the entql time.Time predicate on the last_charged_at field.
+func (f *SubscriptionFilter) WhereLastChargedAt(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldLastChargedAt))
+}
+
+// WhereCancelledAt applies the entql time.Time predicate on the cancelled_at field.
+func (f *SubscriptionFilter) WhereCancelledAt(p entql.TimeP) {
+	f.Where(p.Field(subscription.FieldCancelledAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SubscriptionFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SubscriptionFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPricePoints applies a predicate to check if query has an edge price_points.
+func (f *SubscriptionFilter) WhereHasPricePoints() {
+	f.Where(entql.HasEdge("price_points"))
+}
+
+// WhereHasPricePointsWith applies a predicate to check if query has an edge price_points with a given conditions (other predicates).
+func (f *SubscriptionFilter) WhereHasPricePointsWith(preds ...predicate.PricePoint) {
+	f.Where(entql.HasEdgeWith("price_points", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCancellationIntents applies a predicate to check if query has an edge cancellation_intents.
+func (f *SubscriptionFilter) WhereHasCancellationIntents() {
+	f.Where(entql.HasEdge("cancellation_intents"))
+}
+
+// WhereHasCancellationIntentsWith applies a predicate to check if query has an edge cancellation_intents with a given conditions (other predicates).
+func (f *SubscriptionFilter) WhereHasCancellationIntentsWith(preds ...predicate.CancellationIntent) {
+	f.Where(entql.HasEdgeWith("cancellation_intents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReminders applies a predicate to check if query has an edge reminders.
+func (f *SubscriptionFilter) WhereHasReminders() {
+	f.Where(entql.HasEdge("reminders"))
+}
+
+// WhereHasRemindersWith applies a predicate to check if query has an edge reminders with a given conditions (other predicates).
+func (f *SubscriptionFilter) WhereHasRemindersWith(preds ...predicate.TrialReminder) {
+	f.Where(entql.HasEdgeWith("reminders", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SwipeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SwipeQuery builder.
+func (_q *SwipeQuery) Filter() *SwipeFilter {
+	return &SwipeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SwipeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SwipeMutation builder.
+func (m *SwipeMutation) Filter() *SwipeFilter {
+	return &SwipeFilter{config: m.config, predicateAdder: m}
+}
+
+// SwipeFilter provides a generic filtering capability at runtime for SwipeQuery.
+type SwipeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SwipeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SwipeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(swipe.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SwipeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(swipe.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SwipeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(swipe.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *SwipeFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(swipe.FieldUserID))
+}
+
+// WhereShowID applies the entql string predicate on the show_id field.
+func (f *SwipeFilter) WhereShowID(p entql.StringP) {
+	f.Where(p.Field(swipe.FieldShowID))
+}
+
+// WhereLiked applies the entql bool predicate on the liked field.
+func (f *SwipeFilter) WhereLiked(p entql.BoolP) {
+	f.Where(p.Field(swipe.FieldLiked))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *SwipeFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(swipe.FieldSource))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SwipeFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SwipeFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasShow applies a predicate to check if query has an edge show.
+func (f *SwipeFilter) WhereHasShow() {
+	f.Where(entql.HasEdge("show"))
+}
+
+// WhereHasShowWith applies a predicate to check if query has an edge show with a given conditions (other predicates).
+func (f *SwipeFilter) WhereHasShowWith(preds ...predicate.Show) {
+	f.Where(entql.HasEdgeWith("show", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TrialReminderQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TrialReminderQuery builder.
+func (_q *TrialReminderQuery) Filter() *TrialReminderFilter {
+	return &TrialReminderFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TrialReminderMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TrialReminderMutation builder.
+func (m *TrialReminderMutation) Filter() *TrialReminderFilter {
+	return &TrialReminderFilter{config: m.config, predicateAdder: m}
+}
+
+// TrialReminderFilter provides a generic filtering capability at runtime for TrialReminderQuery.
+type TrialReminderFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TrialReminderFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *TrialReminderFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TrialReminderFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(trialreminder.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TrialReminderFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(trialreminder.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *TrialReminderFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldUserID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *TrialReminderFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldSubscriptionID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *TrialReminderFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldKind))
+}
+
+// WhereTrialEndDate applies the entql string predicate on the trial_end_date field.
+func (f *TrialReminderFilter) WhereTrialEndDate(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldTrialEndDate))
+}
+
+// WhereOutboxMessageID applies the entql string predicate on the outbox_message_id field.
+func (f *TrialReminderFilter) WhereOutboxMessageID(p entql.StringP) {
+	f.Where(p.Field(trialreminder.FieldOutboxMessageID))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *TrialReminderFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *TrialReminderFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubscription applies a predicate to check if query has an edge subscription.
+func (f *TrialReminderFilter) WhereHasSubscription() {
+	f.Where(entql.HasEdge("subscription"))
+}
+
+// WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
+func (f *TrialReminderFilter) WhereHasSubscriptionWith(preds ...predicate.Subscription) {
+	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3557,7 +4871,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3598,6 +4912,26 @@ func (f *UserFilter) WherePasswordHash(p entql.StringP) {
 	f.Where(p.Field(user.FieldPasswordHash))
 }
 
+// WhereIsAdmin applies the entql bool predicate on the is_admin field.
+func (f *UserFilter) WhereIsAdmin(p entql.BoolP) {
+	f.Where(p.Field(user.FieldIsAdmin))
+}
+
+// WhereSubscriptionsTier applies the entql string predicate on the subscriptions_tier field.
+func (f *UserFilter) WhereSubscriptionsTier(p entql.StringP) {
+	f.Where(p.Field(user.FieldSubscriptionsTier))
+}
+
+// WhereProvisionedBySourceID applies the entql string predicate on the provisioned_by_source_id field.
+func (f *UserFilter) WhereProvisionedBySourceID(p entql.StringP) {
+	f.Where(p.Field(user.FieldProvisionedBySourceID))
+}
+
+// WhereClaimedAt applies the entql time.Time predicate on the claimed_at field.
+func (f *UserFilter) WhereClaimedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldClaimedAt))
+}
+
 // WhereSessionVersion applies the entql int predicate on the session_version field.
 func (f *UserFilter) WhereSessionVersion(p entql.IntP) {
 	f.Where(p.Field(user.FieldSessionVersion))
@@ -3611,6 +4945,110 @@ func (f *UserFilter) WhereHasMemberships() {
 // WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
 func (f *UserFilter) WhereHasMembershipsWith(preds ...predicate.Membership) {
 	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *UserTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the UserTokenQuery builder.
+func (_q *UserTokenQuery) Filter() *UserTokenFilter {
+	return &UserTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *UserTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the UserTokenMutation builder.
+func (m *UserTokenMutation) Filter() *UserTokenFilter {
+	return &UserTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// UserTokenFilter provides a generic filtering capability at runtime for UserTokenQuery.
+type UserTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *UserTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *UserTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *UserTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(usertoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *UserTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(usertoken.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *UserTokenFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldUserID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *UserTokenFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldName))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *UserTokenFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldSecretHash))
+}
+
+// WhereHint applies the entql string predicate on the hint field.
+func (f *UserTokenFilter) WhereHint(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldHint))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *UserTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(usertoken.FieldExpiresAt))
+}
+
+// WherePartnerSourceID applies the entql string predicate on the partner_source_id field.
+func (f *UserTokenFilter) WherePartnerSourceID(p entql.StringP) {
+	f.Where(p.Field(usertoken.FieldPartnerSourceID))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *UserTokenFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(usertoken.FieldLastUsedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *UserTokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(usertoken.FieldRevokedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *UserTokenFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *UserTokenFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

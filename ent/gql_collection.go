@@ -14,9 +14,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/mcptoken"
@@ -24,7 +26,13 @@ import (
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -1189,6 +1197,155 @@ func newCampaignPaginateArgs(rv map[string]any) *campaignPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CancellationIntentQuery) CollectFields(ctx context.Context, satisfies ...string) (*CancellationIntentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CancellationIntentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(cancellationintent.Columns))
+		selectedFields = []string{cancellationintent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[cancellationintent.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldUserID)
+				fieldSeen[cancellationintent.FieldUserID] = struct{}{}
+			}
+
+		case "subscription":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SubscriptionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, subscriptionImplementors)...); err != nil {
+				return err
+			}
+			_q.withSubscription = query
+			if _, ok := fieldSeen[cancellationintent.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldSubscriptionID)
+				fieldSeen[cancellationintent.FieldSubscriptionID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[cancellationintent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldCreatedAt)
+				fieldSeen[cancellationintent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[cancellationintent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldUpdatedAt)
+				fieldSeen[cancellationintent.FieldUpdatedAt] = struct{}{}
+			}
+		case "subscriptionID":
+			if _, ok := fieldSeen[cancellationintent.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldSubscriptionID)
+				fieldSeen[cancellationintent.FieldSubscriptionID] = struct{}{}
+			}
+		case "providerKey":
+			if _, ok := fieldSeen[cancellationintent.FieldProviderKey]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldProviderKey)
+				fieldSeen[cancellationintent.FieldProviderKey] = struct{}{}
+			}
+		case "url":
+			if _, ok := fieldSeen[cancellationintent.FieldURL]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldURL)
+				fieldSeen[cancellationintent.FieldURL] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[cancellationintent.FieldKind]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldKind)
+				fieldSeen[cancellationintent.FieldKind] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[cancellationintent.FieldSource]; !ok {
+				selectedFields = append(selectedFields, cancellationintent.FieldSource)
+				fieldSeen[cancellationintent.FieldSource] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type cancellationintentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CancellationIntentPaginateOption
+}
+
+func newCancellationIntentPaginateArgs(rv map[string]any) *cancellationintentPaginateArgs {
+	args := &cancellationintentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CancellationIntentOrder{Field: &CancellationIntentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCancellationIntentOrder(order))
+			}
+		case *CancellationIntentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCancellationIntentOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CancellationIntentWhereInput); ok {
+		args.opts = append(args.opts, WithCancellationIntentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ClickQuery) CollectFields(ctx context.Context, satisfies ...string) (*ClickQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1896,6 +2053,130 @@ func newCouponPaginateArgs(rv map[string]any) *couponPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CouponWhereInput); ok {
 		args.opts = append(args.opts, WithCouponFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DiscoveryEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*DiscoveryEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DiscoveryEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(discoveryevent.Columns))
+		selectedFields = []string{discoveryevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[discoveryevent.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldUserID)
+				fieldSeen[discoveryevent.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[discoveryevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldCreatedAt)
+				fieldSeen[discoveryevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[discoveryevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldUpdatedAt)
+				fieldSeen[discoveryevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[discoveryevent.FieldKind]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldKind)
+				fieldSeen[discoveryevent.FieldKind] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[discoveryevent.FieldSource]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldSource)
+				fieldSeen[discoveryevent.FieldSource] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[discoveryevent.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, discoveryevent.FieldSubjectID)
+				fieldSeen[discoveryevent.FieldSubjectID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type discoveryeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DiscoveryEventPaginateOption
+}
+
+func newDiscoveryEventPaginateArgs(rv map[string]any) *discoveryeventPaginateArgs {
+	args := &discoveryeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DiscoveryEventOrder{Field: &DiscoveryEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDiscoveryEventOrder(order))
+			}
+		case *DiscoveryEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDiscoveryEventOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DiscoveryEventWhereInput); ok {
+		args.opts = append(args.opts, WithDiscoveryEventFilter(v.Filter))
 	}
 	return args
 }
@@ -3326,6 +3607,747 @@ func newPayoutLineItemPaginateArgs(rv map[string]any) *payoutlineitemPaginateArg
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PricePointQuery) CollectFields(ctx context.Context, satisfies ...string) (*PricePointQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PricePointQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pricepoint.Columns))
+		selectedFields = []string{pricepoint.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[pricepoint.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldUserID)
+				fieldSeen[pricepoint.FieldUserID] = struct{}{}
+			}
+
+		case "subscription":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SubscriptionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, subscriptionImplementors)...); err != nil {
+				return err
+			}
+			_q.withSubscription = query
+			if _, ok := fieldSeen[pricepoint.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldSubscriptionID)
+				fieldSeen[pricepoint.FieldSubscriptionID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[pricepoint.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldCreatedAt)
+				fieldSeen[pricepoint.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[pricepoint.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldUpdatedAt)
+				fieldSeen[pricepoint.FieldUpdatedAt] = struct{}{}
+			}
+		case "subscriptionID":
+			if _, ok := fieldSeen[pricepoint.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldSubscriptionID)
+				fieldSeen[pricepoint.FieldSubscriptionID] = struct{}{}
+			}
+		case "amountCents":
+			if _, ok := fieldSeen[pricepoint.FieldAmountCents]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldAmountCents)
+				fieldSeen[pricepoint.FieldAmountCents] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[pricepoint.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldCurrency)
+				fieldSeen[pricepoint.FieldCurrency] = struct{}{}
+			}
+		case "observedAt":
+			if _, ok := fieldSeen[pricepoint.FieldObservedAt]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldObservedAt)
+				fieldSeen[pricepoint.FieldObservedAt] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[pricepoint.FieldSource]; !ok {
+				selectedFields = append(selectedFields, pricepoint.FieldSource)
+				fieldSeen[pricepoint.FieldSource] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pricepointPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PricePointPaginateOption
+}
+
+func newPricePointPaginateArgs(rv map[string]any) *pricepointPaginateArgs {
+	args := &pricepointPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PricePointOrder{Field: &PricePointOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPricePointOrder(order))
+			}
+		case *PricePointOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPricePointOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PricePointWhereInput); ok {
+		args.opts = append(args.opts, WithPricePointFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ProviderQuery) CollectFields(ctx context.Context, satisfies ...string) (*ProviderQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ProviderQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(provider.Columns))
+		selectedFields = []string{provider.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[provider.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, provider.FieldCreatedAt)
+				fieldSeen[provider.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[provider.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, provider.FieldUpdatedAt)
+				fieldSeen[provider.FieldUpdatedAt] = struct{}{}
+			}
+		case "key":
+			if _, ok := fieldSeen[provider.FieldKey]; !ok {
+				selectedFields = append(selectedFields, provider.FieldKey)
+				fieldSeen[provider.FieldKey] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[provider.FieldName]; !ok {
+				selectedFields = append(selectedFields, provider.FieldName)
+				fieldSeen[provider.FieldName] = struct{}{}
+			}
+		case "aliases":
+			if _, ok := fieldSeen[provider.FieldAliases]; !ok {
+				selectedFields = append(selectedFields, provider.FieldAliases)
+				fieldSeen[provider.FieldAliases] = struct{}{}
+			}
+		case "category":
+			if _, ok := fieldSeen[provider.FieldCategory]; !ok {
+				selectedFields = append(selectedFields, provider.FieldCategory)
+				fieldSeen[provider.FieldCategory] = struct{}{}
+			}
+		case "cancelURL":
+			if _, ok := fieldSeen[provider.FieldCancelURL]; !ok {
+				selectedFields = append(selectedFields, provider.FieldCancelURL)
+				fieldSeen[provider.FieldCancelURL] = struct{}{}
+			}
+		case "accountURL":
+			if _, ok := fieldSeen[provider.FieldAccountURL]; !ok {
+				selectedFields = append(selectedFields, provider.FieldAccountURL)
+				fieldSeen[provider.FieldAccountURL] = struct{}{}
+			}
+		case "cadence":
+			if _, ok := fieldSeen[provider.FieldCadence]; !ok {
+				selectedFields = append(selectedFields, provider.FieldCadence)
+				fieldSeen[provider.FieldCadence] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type providerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ProviderPaginateOption
+}
+
+func newProviderPaginateArgs(rv map[string]any) *providerPaginateArgs {
+	args := &providerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ProviderOrder{Field: &ProviderOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithProviderOrder(order))
+			}
+		case *ProviderOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithProviderOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ProviderWhereInput); ok {
+		args.opts = append(args.opts, WithProviderFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ShowQuery) CollectFields(ctx context.Context, satisfies ...string) (*ShowQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ShowQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(show.Columns))
+		selectedFields = []string{show.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[show.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, show.FieldCreatedAt)
+				fieldSeen[show.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[show.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, show.FieldUpdatedAt)
+				fieldSeen[show.FieldUpdatedAt] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[show.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, show.FieldTitle)
+				fieldSeen[show.FieldTitle] = struct{}{}
+			}
+		case "normalizedTitle":
+			if _, ok := fieldSeen[show.FieldNormalizedTitle]; !ok {
+				selectedFields = append(selectedFields, show.FieldNormalizedTitle)
+				fieldSeen[show.FieldNormalizedTitle] = struct{}{}
+			}
+		case "providerKey":
+			if _, ok := fieldSeen[show.FieldProviderKey]; !ok {
+				selectedFields = append(selectedFields, show.FieldProviderKey)
+				fieldSeen[show.FieldProviderKey] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type showPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ShowPaginateOption
+}
+
+func newShowPaginateArgs(rv map[string]any) *showPaginateArgs {
+	args := &showPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ShowOrder{Field: &ShowOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithShowOrder(order))
+			}
+		case *ShowOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithShowOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ShowWhereInput); ok {
+		args.opts = append(args.opts, WithShowFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SubscriptionQuery) CollectFields(ctx context.Context, satisfies ...string) (*SubscriptionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SubscriptionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(subscription.Columns))
+		selectedFields = []string{subscription.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[subscription.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldUserID)
+				fieldSeen[subscription.FieldUserID] = struct{}{}
+			}
+
+		case "pricePoints":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PricePointClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, pricepointImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedPricePoints(alias, func(wq *PricePointQuery) {
+				*wq = *query
+			})
+
+		case "cancellationIntents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CancellationIntentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, cancellationintentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCancellationIntents(alias, func(wq *CancellationIntentQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[subscription.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldCreatedAt)
+				fieldSeen[subscription.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[subscription.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldUpdatedAt)
+				fieldSeen[subscription.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[subscription.FieldName]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldName)
+				fieldSeen[subscription.FieldName] = struct{}{}
+			}
+		case "normalizedName":
+			if _, ok := fieldSeen[subscription.FieldNormalizedName]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldNormalizedName)
+				fieldSeen[subscription.FieldNormalizedName] = struct{}{}
+			}
+		case "providerKey":
+			if _, ok := fieldSeen[subscription.FieldProviderKey]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldProviderKey)
+				fieldSeen[subscription.FieldProviderKey] = struct{}{}
+			}
+		case "amountCents":
+			if _, ok := fieldSeen[subscription.FieldAmountCents]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldAmountCents)
+				fieldSeen[subscription.FieldAmountCents] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[subscription.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldCurrency)
+				fieldSeen[subscription.FieldCurrency] = struct{}{}
+			}
+		case "billDay":
+			if _, ok := fieldSeen[subscription.FieldBillDay]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldBillDay)
+				fieldSeen[subscription.FieldBillDay] = struct{}{}
+			}
+		case "billDateText":
+			if _, ok := fieldSeen[subscription.FieldBillDateText]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldBillDateText)
+				fieldSeen[subscription.FieldBillDateText] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[subscription.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldStatus)
+				fieldSeen[subscription.FieldStatus] = struct{}{}
+			}
+		case "pausedUntil":
+			if _, ok := fieldSeen[subscription.FieldPausedUntil]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldPausedUntil)
+				fieldSeen[subscription.FieldPausedUntil] = struct{}{}
+			}
+		case "trialEndDate":
+			if _, ok := fieldSeen[subscription.FieldTrialEndDate]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldTrialEndDate)
+				fieldSeen[subscription.FieldTrialEndDate] = struct{}{}
+			}
+		case "cardNetwork":
+			if _, ok := fieldSeen[subscription.FieldCardNetwork]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldCardNetwork)
+				fieldSeen[subscription.FieldCardNetwork] = struct{}{}
+			}
+		case "category":
+			if _, ok := fieldSeen[subscription.FieldCategory]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldCategory)
+				fieldSeen[subscription.FieldCategory] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[subscription.FieldSource]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldSource)
+				fieldSeen[subscription.FieldSource] = struct{}{}
+			}
+		case "lastUsedAt":
+			if _, ok := fieldSeen[subscription.FieldLastUsedAt]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldLastUsedAt)
+				fieldSeen[subscription.FieldLastUsedAt] = struct{}{}
+			}
+		case "lastChargedAt":
+			if _, ok := fieldSeen[subscription.FieldLastChargedAt]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldLastChargedAt)
+				fieldSeen[subscription.FieldLastChargedAt] = struct{}{}
+			}
+		case "cancelledAt":
+			if _, ok := fieldSeen[subscription.FieldCancelledAt]; !ok {
+				selectedFields = append(selectedFields, subscription.FieldCancelledAt)
+				fieldSeen[subscription.FieldCancelledAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type usersubscriptionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []UserSubscriptionPaginateOption
+}
+
+func newUserSubscriptionPaginateArgs(rv map[string]any) *usersubscriptionPaginateArgs {
+	args := &usersubscriptionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &UserSubscriptionOrder{Field: &UserSubscriptionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithUserSubscriptionOrder(order))
+			}
+		case *UserSubscriptionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithUserSubscriptionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*UserSubscriptionWhereInput); ok {
+		args.opts = append(args.opts, WithUserSubscriptionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SwipeQuery) CollectFields(ctx context.Context, satisfies ...string) (*SwipeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SwipeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(swipe.Columns))
+		selectedFields = []string{swipe.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[swipe.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldUserID)
+				fieldSeen[swipe.FieldUserID] = struct{}{}
+			}
+
+		case "show":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ShowClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, showImplementors)...); err != nil {
+				return err
+			}
+			_q.withShow = query
+			if _, ok := fieldSeen[swipe.FieldShowID]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldShowID)
+				fieldSeen[swipe.FieldShowID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[swipe.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldCreatedAt)
+				fieldSeen[swipe.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[swipe.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldUpdatedAt)
+				fieldSeen[swipe.FieldUpdatedAt] = struct{}{}
+			}
+		case "showID":
+			if _, ok := fieldSeen[swipe.FieldShowID]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldShowID)
+				fieldSeen[swipe.FieldShowID] = struct{}{}
+			}
+		case "liked":
+			if _, ok := fieldSeen[swipe.FieldLiked]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldLiked)
+				fieldSeen[swipe.FieldLiked] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[swipe.FieldSource]; !ok {
+				selectedFields = append(selectedFields, swipe.FieldSource)
+				fieldSeen[swipe.FieldSource] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type swipePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SwipePaginateOption
+}
+
+func newSwipePaginateArgs(rv map[string]any) *swipePaginateArgs {
+	args := &swipePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SwipeOrder{Field: &SwipeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSwipeOrder(order))
+			}
+		case *SwipeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSwipeOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*SwipeWhereInput); ok {
+		args.opts = append(args.opts, WithSwipeFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *UserQuery) CollectFields(ctx context.Context, satisfies ...string) (*UserQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -3460,6 +4482,21 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, user.FieldEmailVerifiedAt)
 				fieldSeen[user.FieldEmailVerifiedAt] = struct{}{}
 			}
+		case "isAdmin":
+			if _, ok := fieldSeen[user.FieldIsAdmin]; !ok {
+				selectedFields = append(selectedFields, user.FieldIsAdmin)
+				fieldSeen[user.FieldIsAdmin] = struct{}{}
+			}
+		case "subscriptionsTier":
+			if _, ok := fieldSeen[user.FieldSubscriptionsTier]; !ok {
+				selectedFields = append(selectedFields, user.FieldSubscriptionsTier)
+				fieldSeen[user.FieldSubscriptionsTier] = struct{}{}
+			}
+		case "claimedAt":
+			if _, ok := fieldSeen[user.FieldClaimedAt]; !ok {
+				selectedFields = append(selectedFields, user.FieldClaimedAt)
+				fieldSeen[user.FieldClaimedAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -3519,6 +4556,145 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*UserWhereInput); ok {
 		args.opts = append(args.opts, WithUserFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *UserTokenQuery) CollectFields(ctx context.Context, satisfies ...string) (*UserTokenQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *UserTokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(usertoken.Columns))
+		selectedFields = []string{usertoken.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[usertoken.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldUserID)
+				fieldSeen[usertoken.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[usertoken.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldCreatedAt)
+				fieldSeen[usertoken.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[usertoken.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldUpdatedAt)
+				fieldSeen[usertoken.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[usertoken.FieldName]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldName)
+				fieldSeen[usertoken.FieldName] = struct{}{}
+			}
+		case "hint":
+			if _, ok := fieldSeen[usertoken.FieldHint]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldHint)
+				fieldSeen[usertoken.FieldHint] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[usertoken.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldExpiresAt)
+				fieldSeen[usertoken.FieldExpiresAt] = struct{}{}
+			}
+		case "partnerSourceID":
+			if _, ok := fieldSeen[usertoken.FieldPartnerSourceID]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldPartnerSourceID)
+				fieldSeen[usertoken.FieldPartnerSourceID] = struct{}{}
+			}
+		case "lastUsedAt":
+			if _, ok := fieldSeen[usertoken.FieldLastUsedAt]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldLastUsedAt)
+				fieldSeen[usertoken.FieldLastUsedAt] = struct{}{}
+			}
+		case "revokedAt":
+			if _, ok := fieldSeen[usertoken.FieldRevokedAt]; !ok {
+				selectedFields = append(selectedFields, usertoken.FieldRevokedAt)
+				fieldSeen[usertoken.FieldRevokedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type usertokenPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []UserTokenPaginateOption
+}
+
+func newUserTokenPaginateArgs(rv map[string]any) *usertokenPaginateArgs {
+	args := &usertokenPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &UserTokenOrder{Field: &UserTokenOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithUserTokenOrder(order))
+			}
+		case *UserTokenOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithUserTokenOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*UserTokenWhereInput); ok {
+		args.opts = append(args.opts, WithUserTokenFilter(v.Filter))
 	}
 	return args
 }

@@ -177,6 +177,22 @@ func (_m *Campaign) Coupons(
 	return _m.QueryCoupons().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *CancellationIntent) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CancellationIntent) Subscription(ctx context.Context) (*Subscription, error) {
+	result, err := _m.Edges.SubscriptionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySubscription().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Click) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {
@@ -279,6 +295,14 @@ func (_m *Coupon) Affiliate(ctx context.Context) (*Affiliate, error) {
 		result, err = _m.QueryAffiliate().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *DiscoveryEvent) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
 }
 
 func (_m *ImportJob) Organization(ctx context.Context) (*Organization, error) {
@@ -464,6 +488,70 @@ func (_m *PayoutLineItem) Conversions(
 	return _m.QueryConversions().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *PricePoint) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *PricePoint) Subscription(ctx context.Context) (*Subscription, error) {
+	result, err := _m.Edges.SubscriptionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySubscription().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Subscription) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Subscription) PricePoints(ctx context.Context) (result []*PricePoint, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedPricePoints(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.PricePointsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPricePoints().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Subscription) CancellationIntents(ctx context.Context) (result []*CancellationIntent, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCancellationIntents(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CancellationIntentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCancellationIntents().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Swipe) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Swipe) Show(ctx context.Context) (*Show, error) {
+	result, err := _m.Edges.ShowOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryShow().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *User) Memberships(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MembershipOrder, where *MembershipWhereInput,
 ) (*MembershipConnection, error) {
@@ -483,4 +571,12 @@ func (_m *User) Memberships(
 		return conn, nil
 	}
 	return _m.QueryMemberships().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *UserToken) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
 }

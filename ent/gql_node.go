@@ -13,9 +13,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/mcptoken"
@@ -23,7 +25,13 @@ import (
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 )
 
 // Noder wraps the basic Node method.
@@ -51,6 +59,11 @@ var campaignImplementors = []string{"Campaign", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Campaign) IsNode() {}
 
+var cancellationintentImplementors = []string{"CancellationIntent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CancellationIntent) IsNode() {}
+
 var clickImplementors = []string{"Click", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -65,6 +78,11 @@ var couponImplementors = []string{"Coupon", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Coupon) IsNode() {}
+
+var discoveryeventImplementors = []string{"DiscoveryEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DiscoveryEvent) IsNode() {}
 
 var importjobImplementors = []string{"ImportJob", "Node"}
 
@@ -101,10 +119,40 @@ var payoutlineitemImplementors = []string{"PayoutLineItem", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*PayoutLineItem) IsNode() {}
 
+var pricepointImplementors = []string{"PricePoint", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PricePoint) IsNode() {}
+
+var providerImplementors = []string{"Provider", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Provider) IsNode() {}
+
+var showImplementors = []string{"Show", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Show) IsNode() {}
+
+var subscriptionImplementors = []string{"UserSubscription", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Subscription) IsNode() {}
+
+var swipeImplementors = []string{"Swipe", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Swipe) IsNode() {}
+
 var userImplementors = []string{"User", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*User) IsNode() {}
+
+var usertokenImplementors = []string{"UserToken", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*UserToken) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -200,6 +248,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case cancellationintent.Table:
+		query := c.CancellationIntent.Query().
+			Where(cancellationintent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cancellationintentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case click.Table:
 		query := c.Click.Query().
 			Where(click.ID(id))
@@ -223,6 +280,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(coupon.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, couponImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case discoveryevent.Table:
+		query := c.DiscoveryEvent.Query().
+			Where(discoveryevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, discoveryeventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -290,11 +356,65 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case pricepoint.Table:
+		query := c.PricePoint.Query().
+			Where(pricepoint.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pricepointImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case provider.Table:
+		query := c.Provider.Query().
+			Where(provider.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, providerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case show.Table:
+		query := c.Show.Query().
+			Where(show.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, showImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case subscription.Table:
+		query := c.Subscription.Query().
+			Where(subscription.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, subscriptionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case swipe.Table:
+		query := c.Swipe.Query().
+			Where(swipe.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, swipeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case user.Table:
 		query := c.User.Query().
 			Where(user.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case usertoken.Table:
+		query := c.UserToken.Query().
+			Where(usertoken.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, usertokenImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -436,6 +556,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 				*noder = node
 			}
 		}
+	case cancellationintent.Table:
+		query := c.CancellationIntent.Query().
+			Where(cancellationintent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, cancellationintentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case click.Table:
 		query := c.Click.Query().
 			Where(click.IDIn(ids...))
@@ -472,6 +608,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.Coupon.Query().
 			Where(coupon.IDIn(ids...))
 		query, err := query.CollectFields(ctx, couponImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case discoveryevent.Table:
+		query := c.DiscoveryEvent.Query().
+			Where(discoveryevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, discoveryeventImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -596,10 +748,106 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 				*noder = node
 			}
 		}
+	case pricepoint.Table:
+		query := c.PricePoint.Query().
+			Where(pricepoint.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pricepointImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case provider.Table:
+		query := c.Provider.Query().
+			Where(provider.IDIn(ids...))
+		query, err := query.CollectFields(ctx, providerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case show.Table:
+		query := c.Show.Query().
+			Where(show.IDIn(ids...))
+		query, err := query.CollectFields(ctx, showImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case subscription.Table:
+		query := c.Subscription.Query().
+			Where(subscription.IDIn(ids...))
+		query, err := query.CollectFields(ctx, subscriptionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case swipe.Table:
+		query := c.Swipe.Query().
+			Where(swipe.IDIn(ids...))
+		query, err := query.CollectFields(ctx, swipeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case user.Table:
 		query := c.User.Query().
 			Where(user.IDIn(ids...))
 		query, err := query.CollectFields(ctx, userImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case usertoken.Table:
+		query := c.UserToken.Query().
+			Where(usertoken.IDIn(ids...))
+		query, err := query.CollectFields(ctx, usertokenImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,9 +18,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/mcptoken"
@@ -28,7 +30,13 @@ import (
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -1422,6 +1430,302 @@ func (_m *Campaign) ToEdge(order *CampaignOrder) *CampaignEdge {
 	}
 }
 
+// CancellationIntentEdge is the edge representation of CancellationIntent.
+type CancellationIntentEdge struct {
+	Node   *CancellationIntent `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// CancellationIntentConnection is the connection containing edges to CancellationIntent.
+type CancellationIntentConnection struct {
+	Edges      []*CancellationIntentEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *CancellationIntentConnection) build(nodes []*CancellationIntent, pager *cancellationintentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CancellationIntent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CancellationIntent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CancellationIntent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CancellationIntentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CancellationIntentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CancellationIntentPaginateOption enables pagination customization.
+type CancellationIntentPaginateOption func(*cancellationintentPager) error
+
+// WithCancellationIntentOrder configures pagination ordering.
+func WithCancellationIntentOrder(order *CancellationIntentOrder) CancellationIntentPaginateOption {
+	if order == nil {
+		order = DefaultCancellationIntentOrder
+	}
+	o := *order
+	return func(pager *cancellationintentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCancellationIntentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCancellationIntentFilter configures pagination filter.
+func WithCancellationIntentFilter(filter func(*CancellationIntentQuery) (*CancellationIntentQuery, error)) CancellationIntentPaginateOption {
+	return func(pager *cancellationintentPager) error {
+		if filter == nil {
+			return errors.New("CancellationIntentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type cancellationintentPager struct {
+	reverse bool
+	order   *CancellationIntentOrder
+	filter  func(*CancellationIntentQuery) (*CancellationIntentQuery, error)
+}
+
+func newCancellationIntentPager(opts []CancellationIntentPaginateOption, reverse bool) (*cancellationintentPager, error) {
+	pager := &cancellationintentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCancellationIntentOrder
+	}
+	return pager, nil
+}
+
+func (p *cancellationintentPager) applyFilter(query *CancellationIntentQuery) (*CancellationIntentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *cancellationintentPager) toCursor(_m *CancellationIntent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *cancellationintentPager) applyCursors(query *CancellationIntentQuery, after, before *Cursor) (*CancellationIntentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCancellationIntentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *cancellationintentPager) applyOrder(query *CancellationIntentQuery) *CancellationIntentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCancellationIntentOrder.Field {
+		query = query.Order(DefaultCancellationIntentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *cancellationintentPager) orderExpr(query *CancellationIntentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCancellationIntentOrder.Field {
+			b.Comma().Ident(DefaultCancellationIntentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CancellationIntent.
+func (_m *CancellationIntentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CancellationIntentPaginateOption,
+) (*CancellationIntentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCancellationIntentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CancellationIntentConnection{Edges: []*CancellationIntentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CancellationIntentOrderFieldCreatedAt orders CancellationIntent by created_at.
+	CancellationIntentOrderFieldCreatedAt = &CancellationIntentOrderField{
+		Value: func(_m *CancellationIntent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: cancellationintent.FieldCreatedAt,
+		toTerm: cancellationintent.ByCreatedAt,
+		toCursor: func(_m *CancellationIntent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CancellationIntentOrderField) String() string {
+	var str string
+	switch f.column {
+	case CancellationIntentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CancellationIntentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CancellationIntentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CancellationIntentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CancellationIntentOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CancellationIntentOrderField", str)
+	}
+	return nil
+}
+
+// CancellationIntentOrderField defines the ordering field of CancellationIntent.
+type CancellationIntentOrderField struct {
+	// Value extracts the ordering value from the given CancellationIntent.
+	Value    func(*CancellationIntent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) cancellationintent.OrderOption
+	toCursor func(*CancellationIntent) Cursor
+}
+
+// CancellationIntentOrder defines the ordering of CancellationIntent.
+type CancellationIntentOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *CancellationIntentOrderField `json:"field"`
+}
+
+// DefaultCancellationIntentOrder is the default ordering of CancellationIntent.
+var DefaultCancellationIntentOrder = &CancellationIntentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CancellationIntentOrderField{
+		Value: func(_m *CancellationIntent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: cancellationintent.FieldID,
+		toTerm: cancellationintent.ByID,
+		toCursor: func(_m *CancellationIntent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CancellationIntent into CancellationIntentEdge.
+func (_m *CancellationIntent) ToEdge(order *CancellationIntentOrder) *CancellationIntentEdge {
+	if order == nil {
+		order = DefaultCancellationIntentOrder
+	}
+	return &CancellationIntentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // ClickEdge is the edge representation of Click.
 type ClickEdge struct {
 	Node   *Click `json:"node"`
@@ -2395,6 +2699,302 @@ func (_m *Coupon) ToEdge(order *CouponOrder) *CouponEdge {
 		order = DefaultCouponOrder
 	}
 	return &CouponEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DiscoveryEventEdge is the edge representation of DiscoveryEvent.
+type DiscoveryEventEdge struct {
+	Node   *DiscoveryEvent `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// DiscoveryEventConnection is the connection containing edges to DiscoveryEvent.
+type DiscoveryEventConnection struct {
+	Edges      []*DiscoveryEventEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *DiscoveryEventConnection) build(nodes []*DiscoveryEvent, pager *discoveryeventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DiscoveryEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DiscoveryEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DiscoveryEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DiscoveryEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DiscoveryEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DiscoveryEventPaginateOption enables pagination customization.
+type DiscoveryEventPaginateOption func(*discoveryeventPager) error
+
+// WithDiscoveryEventOrder configures pagination ordering.
+func WithDiscoveryEventOrder(order *DiscoveryEventOrder) DiscoveryEventPaginateOption {
+	if order == nil {
+		order = DefaultDiscoveryEventOrder
+	}
+	o := *order
+	return func(pager *discoveryeventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDiscoveryEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDiscoveryEventFilter configures pagination filter.
+func WithDiscoveryEventFilter(filter func(*DiscoveryEventQuery) (*DiscoveryEventQuery, error)) DiscoveryEventPaginateOption {
+	return func(pager *discoveryeventPager) error {
+		if filter == nil {
+			return errors.New("DiscoveryEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type discoveryeventPager struct {
+	reverse bool
+	order   *DiscoveryEventOrder
+	filter  func(*DiscoveryEventQuery) (*DiscoveryEventQuery, error)
+}
+
+func newDiscoveryEventPager(opts []DiscoveryEventPaginateOption, reverse bool) (*discoveryeventPager, error) {
+	pager := &discoveryeventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDiscoveryEventOrder
+	}
+	return pager, nil
+}
+
+func (p *discoveryeventPager) applyFilter(query *DiscoveryEventQuery) (*DiscoveryEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *discoveryeventPager) toCursor(_m *DiscoveryEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *discoveryeventPager) applyCursors(query *DiscoveryEventQuery, after, before *Cursor) (*DiscoveryEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDiscoveryEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *discoveryeventPager) applyOrder(query *DiscoveryEventQuery) *DiscoveryEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDiscoveryEventOrder.Field {
+		query = query.Order(DefaultDiscoveryEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *discoveryeventPager) orderExpr(query *DiscoveryEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDiscoveryEventOrder.Field {
+			b.Comma().Ident(DefaultDiscoveryEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DiscoveryEvent.
+func (_m *DiscoveryEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DiscoveryEventPaginateOption,
+) (*DiscoveryEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDiscoveryEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DiscoveryEventConnection{Edges: []*DiscoveryEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DiscoveryEventOrderFieldCreatedAt orders DiscoveryEvent by created_at.
+	DiscoveryEventOrderFieldCreatedAt = &DiscoveryEventOrderField{
+		Value: func(_m *DiscoveryEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: discoveryevent.FieldCreatedAt,
+		toTerm: discoveryevent.ByCreatedAt,
+		toCursor: func(_m *DiscoveryEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DiscoveryEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case DiscoveryEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DiscoveryEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DiscoveryEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DiscoveryEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DiscoveryEventOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DiscoveryEventOrderField", str)
+	}
+	return nil
+}
+
+// DiscoveryEventOrderField defines the ordering field of DiscoveryEvent.
+type DiscoveryEventOrderField struct {
+	// Value extracts the ordering value from the given DiscoveryEvent.
+	Value    func(*DiscoveryEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) discoveryevent.OrderOption
+	toCursor func(*DiscoveryEvent) Cursor
+}
+
+// DiscoveryEventOrder defines the ordering of DiscoveryEvent.
+type DiscoveryEventOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *DiscoveryEventOrderField `json:"field"`
+}
+
+// DefaultDiscoveryEventOrder is the default ordering of DiscoveryEvent.
+var DefaultDiscoveryEventOrder = &DiscoveryEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DiscoveryEventOrderField{
+		Value: func(_m *DiscoveryEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: discoveryevent.FieldID,
+		toTerm: discoveryevent.ByID,
+		toCursor: func(_m *DiscoveryEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DiscoveryEvent into DiscoveryEventEdge.
+func (_m *DiscoveryEvent) ToEdge(order *DiscoveryEventOrder) *DiscoveryEventEdge {
+	if order == nil {
+		order = DefaultDiscoveryEventOrder
+	}
+	return &DiscoveryEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -4634,6 +5234,1597 @@ func (_m *PayoutLineItem) ToEdge(order *PayoutLineItemOrder) *PayoutLineItemEdge
 	}
 }
 
+// PricePointEdge is the edge representation of PricePoint.
+type PricePointEdge struct {
+	Node   *PricePoint `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// PricePointConnection is the connection containing edges to PricePoint.
+type PricePointConnection struct {
+	Edges      []*PricePointEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *PricePointConnection) build(nodes []*PricePoint, pager *pricepointPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PricePoint
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PricePoint {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PricePoint {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PricePointEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PricePointEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PricePointPaginateOption enables pagination customization.
+type PricePointPaginateOption func(*pricepointPager) error
+
+// WithPricePointOrder configures pagination ordering.
+func WithPricePointOrder(order *PricePointOrder) PricePointPaginateOption {
+	if order == nil {
+		order = DefaultPricePointOrder
+	}
+	o := *order
+	return func(pager *pricepointPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPricePointOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPricePointFilter configures pagination filter.
+func WithPricePointFilter(filter func(*PricePointQuery) (*PricePointQuery, error)) PricePointPaginateOption {
+	return func(pager *pricepointPager) error {
+		if filter == nil {
+			return errors.New("PricePointQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pricepointPager struct {
+	reverse bool
+	order   *PricePointOrder
+	filter  func(*PricePointQuery) (*PricePointQuery, error)
+}
+
+func newPricePointPager(opts []PricePointPaginateOption, reverse bool) (*pricepointPager, error) {
+	pager := &pricepointPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPricePointOrder
+	}
+	return pager, nil
+}
+
+func (p *pricepointPager) applyFilter(query *PricePointQuery) (*PricePointQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pricepointPager) toCursor(_m *PricePoint) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pricepointPager) applyCursors(query *PricePointQuery, after, before *Cursor) (*PricePointQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPricePointOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pricepointPager) applyOrder(query *PricePointQuery) *PricePointQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPricePointOrder.Field {
+		query = query.Order(DefaultPricePointOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pricepointPager) orderExpr(query *PricePointQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPricePointOrder.Field {
+			b.Comma().Ident(DefaultPricePointOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PricePoint.
+func (_m *PricePointQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PricePointPaginateOption,
+) (*PricePointConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPricePointPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PricePointConnection{Edges: []*PricePointEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PricePointOrderFieldCreatedAt orders PricePoint by created_at.
+	PricePointOrderFieldCreatedAt = &PricePointOrderField{
+		Value: func(_m *PricePoint) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: pricepoint.FieldCreatedAt,
+		toTerm: pricepoint.ByCreatedAt,
+		toCursor: func(_m *PricePoint) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PricePointOrderFieldObservedAt orders PricePoint by observed_at.
+	PricePointOrderFieldObservedAt = &PricePointOrderField{
+		Value: func(_m *PricePoint) (ent.Value, error) {
+			return _m.ObservedAt, nil
+		},
+		column: pricepoint.FieldObservedAt,
+		toTerm: pricepoint.ByObservedAt,
+		toCursor: func(_m *PricePoint) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ObservedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PricePointOrderField) String() string {
+	var str string
+	switch f.column {
+	case PricePointOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PricePointOrderFieldObservedAt.column:
+		str = "OBSERVED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PricePointOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PricePointOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PricePointOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PricePointOrderFieldCreatedAt
+	case "OBSERVED_AT":
+		*f = *PricePointOrderFieldObservedAt
+	default:
+		return fmt.Errorf("%s is not a valid PricePointOrderField", str)
+	}
+	return nil
+}
+
+// PricePointOrderField defines the ordering field of PricePoint.
+type PricePointOrderField struct {
+	// Value extracts the ordering value from the given PricePoint.
+	Value    func(*PricePoint) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pricepoint.OrderOption
+	toCursor func(*PricePoint) Cursor
+}
+
+// PricePointOrder defines the ordering of PricePoint.
+type PricePointOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *PricePointOrderField `json:"field"`
+}
+
+// DefaultPricePointOrder is the default ordering of PricePoint.
+var DefaultPricePointOrder = &PricePointOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PricePointOrderField{
+		Value: func(_m *PricePoint) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pricepoint.FieldID,
+		toTerm: pricepoint.ByID,
+		toCursor: func(_m *PricePoint) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PricePoint into PricePointEdge.
+func (_m *PricePoint) ToEdge(order *PricePointOrder) *PricePointEdge {
+	if order == nil {
+		order = DefaultPricePointOrder
+	}
+	return &PricePointEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ProviderEdge is the edge representation of Provider.
+type ProviderEdge struct {
+	Node   *Provider `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// ProviderConnection is the connection containing edges to Provider.
+type ProviderConnection struct {
+	Edges      []*ProviderEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *ProviderConnection) build(nodes []*Provider, pager *providerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Provider
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Provider {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Provider {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ProviderEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ProviderEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ProviderPaginateOption enables pagination customization.
+type ProviderPaginateOption func(*providerPager) error
+
+// WithProviderOrder configures pagination ordering.
+func WithProviderOrder(order *ProviderOrder) ProviderPaginateOption {
+	if order == nil {
+		order = DefaultProviderOrder
+	}
+	o := *order
+	return func(pager *providerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultProviderOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithProviderFilter configures pagination filter.
+func WithProviderFilter(filter func(*ProviderQuery) (*ProviderQuery, error)) ProviderPaginateOption {
+	return func(pager *providerPager) error {
+		if filter == nil {
+			return errors.New("ProviderQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type providerPager struct {
+	reverse bool
+	order   *ProviderOrder
+	filter  func(*ProviderQuery) (*ProviderQuery, error)
+}
+
+func newProviderPager(opts []ProviderPaginateOption, reverse bool) (*providerPager, error) {
+	pager := &providerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultProviderOrder
+	}
+	return pager, nil
+}
+
+func (p *providerPager) applyFilter(query *ProviderQuery) (*ProviderQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *providerPager) toCursor(_m *Provider) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *providerPager) applyCursors(query *ProviderQuery, after, before *Cursor) (*ProviderQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultProviderOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *providerPager) applyOrder(query *ProviderQuery) *ProviderQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultProviderOrder.Field {
+		query = query.Order(DefaultProviderOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *providerPager) orderExpr(query *ProviderQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultProviderOrder.Field {
+			b.Comma().Ident(DefaultProviderOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Provider.
+func (_m *ProviderQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ProviderPaginateOption,
+) (*ProviderConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newProviderPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ProviderConnection{Edges: []*ProviderEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ProviderOrderFieldCreatedAt orders Provider by created_at.
+	ProviderOrderFieldCreatedAt = &ProviderOrderField{
+		Value: func(_m *Provider) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: provider.FieldCreatedAt,
+		toTerm: provider.ByCreatedAt,
+		toCursor: func(_m *Provider) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ProviderOrderFieldKey orders Provider by key.
+	ProviderOrderFieldKey = &ProviderOrderField{
+		Value: func(_m *Provider) (ent.Value, error) {
+			return _m.Key, nil
+		},
+		column: provider.FieldKey,
+		toTerm: provider.ByKey,
+		toCursor: func(_m *Provider) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Key,
+			}
+		},
+	}
+	// ProviderOrderFieldName orders Provider by name.
+	ProviderOrderFieldName = &ProviderOrderField{
+		Value: func(_m *Provider) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: provider.FieldName,
+		toTerm: provider.ByName,
+		toCursor: func(_m *Provider) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ProviderOrderField) String() string {
+	var str string
+	switch f.column {
+	case ProviderOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ProviderOrderFieldKey.column:
+		str = "KEY"
+	case ProviderOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ProviderOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ProviderOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ProviderOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ProviderOrderFieldCreatedAt
+	case "KEY":
+		*f = *ProviderOrderFieldKey
+	case "NAME":
+		*f = *ProviderOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ProviderOrderField", str)
+	}
+	return nil
+}
+
+// ProviderOrderField defines the ordering field of Provider.
+type ProviderOrderField struct {
+	// Value extracts the ordering value from the given Provider.
+	Value    func(*Provider) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) provider.OrderOption
+	toCursor func(*Provider) Cursor
+}
+
+// ProviderOrder defines the ordering of Provider.
+type ProviderOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *ProviderOrderField `json:"field"`
+}
+
+// DefaultProviderOrder is the default ordering of Provider.
+var DefaultProviderOrder = &ProviderOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ProviderOrderField{
+		Value: func(_m *Provider) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: provider.FieldID,
+		toTerm: provider.ByID,
+		toCursor: func(_m *Provider) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Provider into ProviderEdge.
+func (_m *Provider) ToEdge(order *ProviderOrder) *ProviderEdge {
+	if order == nil {
+		order = DefaultProviderOrder
+	}
+	return &ProviderEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ShowEdge is the edge representation of Show.
+type ShowEdge struct {
+	Node   *Show  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// ShowConnection is the connection containing edges to Show.
+type ShowConnection struct {
+	Edges      []*ShowEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *ShowConnection) build(nodes []*Show, pager *showPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Show
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Show {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Show {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ShowEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ShowEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ShowPaginateOption enables pagination customization.
+type ShowPaginateOption func(*showPager) error
+
+// WithShowOrder configures pagination ordering.
+func WithShowOrder(order *ShowOrder) ShowPaginateOption {
+	if order == nil {
+		order = DefaultShowOrder
+	}
+	o := *order
+	return func(pager *showPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultShowOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithShowFilter configures pagination filter.
+func WithShowFilter(filter func(*ShowQuery) (*ShowQuery, error)) ShowPaginateOption {
+	return func(pager *showPager) error {
+		if filter == nil {
+			return errors.New("ShowQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type showPager struct {
+	reverse bool
+	order   *ShowOrder
+	filter  func(*ShowQuery) (*ShowQuery, error)
+}
+
+func newShowPager(opts []ShowPaginateOption, reverse bool) (*showPager, error) {
+	pager := &showPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultShowOrder
+	}
+	return pager, nil
+}
+
+func (p *showPager) applyFilter(query *ShowQuery) (*ShowQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *showPager) toCursor(_m *Show) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *showPager) applyCursors(query *ShowQuery, after, before *Cursor) (*ShowQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultShowOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *showPager) applyOrder(query *ShowQuery) *ShowQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultShowOrder.Field {
+		query = query.Order(DefaultShowOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *showPager) orderExpr(query *ShowQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultShowOrder.Field {
+			b.Comma().Ident(DefaultShowOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Show.
+func (_m *ShowQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ShowPaginateOption,
+) (*ShowConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newShowPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ShowConnection{Edges: []*ShowEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ShowOrderFieldCreatedAt orders Show by created_at.
+	ShowOrderFieldCreatedAt = &ShowOrderField{
+		Value: func(_m *Show) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: show.FieldCreatedAt,
+		toTerm: show.ByCreatedAt,
+		toCursor: func(_m *Show) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ShowOrderFieldTitle orders Show by title.
+	ShowOrderFieldTitle = &ShowOrderField{
+		Value: func(_m *Show) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: show.FieldTitle,
+		toTerm: show.ByTitle,
+		toCursor: func(_m *Show) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ShowOrderField) String() string {
+	var str string
+	switch f.column {
+	case ShowOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ShowOrderFieldTitle.column:
+		str = "TITLE"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ShowOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ShowOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ShowOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ShowOrderFieldCreatedAt
+	case "TITLE":
+		*f = *ShowOrderFieldTitle
+	default:
+		return fmt.Errorf("%s is not a valid ShowOrderField", str)
+	}
+	return nil
+}
+
+// ShowOrderField defines the ordering field of Show.
+type ShowOrderField struct {
+	// Value extracts the ordering value from the given Show.
+	Value    func(*Show) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) show.OrderOption
+	toCursor func(*Show) Cursor
+}
+
+// ShowOrder defines the ordering of Show.
+type ShowOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *ShowOrderField `json:"field"`
+}
+
+// DefaultShowOrder is the default ordering of Show.
+var DefaultShowOrder = &ShowOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ShowOrderField{
+		Value: func(_m *Show) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: show.FieldID,
+		toTerm: show.ByID,
+		toCursor: func(_m *Show) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Show into ShowEdge.
+func (_m *Show) ToEdge(order *ShowOrder) *ShowEdge {
+	if order == nil {
+		order = DefaultShowOrder
+	}
+	return &ShowEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// UserSubscription is the type alias for Subscription.
+type UserSubscription = Subscription
+
+// UserSubscriptionEdge is the edge representation of UserSubscription.
+type UserSubscriptionEdge struct {
+	Node   *UserSubscription `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// UserSubscriptionConnection is the connection containing edges to UserSubscription.
+type UserSubscriptionConnection struct {
+	Edges      []*UserSubscriptionEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *UserSubscriptionConnection) build(nodes []*UserSubscription, pager *usersubscriptionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *UserSubscription
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *UserSubscription {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *UserSubscription {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*UserSubscriptionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &UserSubscriptionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// UserSubscriptionPaginateOption enables pagination customization.
+type UserSubscriptionPaginateOption func(*usersubscriptionPager) error
+
+// WithUserSubscriptionOrder configures pagination ordering.
+func WithUserSubscriptionOrder(order *UserSubscriptionOrder) UserSubscriptionPaginateOption {
+	if order == nil {
+		order = DefaultUserSubscriptionOrder
+	}
+	o := *order
+	return func(pager *usersubscriptionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultUserSubscriptionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithUserSubscriptionFilter configures pagination filter.
+func WithUserSubscriptionFilter(filter func(*SubscriptionQuery) (*SubscriptionQuery, error)) UserSubscriptionPaginateOption {
+	return func(pager *usersubscriptionPager) error {
+		if filter == nil {
+			return errors.New("SubscriptionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type usersubscriptionPager struct {
+	reverse bool
+	order   *UserSubscriptionOrder
+	filter  func(*SubscriptionQuery) (*SubscriptionQuery, error)
+}
+
+func newUserSubscriptionPager(opts []UserSubscriptionPaginateOption, reverse bool) (*usersubscriptionPager, error) {
+	pager := &usersubscriptionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultUserSubscriptionOrder
+	}
+	return pager, nil
+}
+
+func (p *usersubscriptionPager) applyFilter(query *SubscriptionQuery) (*SubscriptionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *usersubscriptionPager) toCursor(_m *UserSubscription) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *usersubscriptionPager) applyCursors(query *SubscriptionQuery, after, before *Cursor) (*SubscriptionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultUserSubscriptionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *usersubscriptionPager) applyOrder(query *SubscriptionQuery) *SubscriptionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultUserSubscriptionOrder.Field {
+		query = query.Order(DefaultUserSubscriptionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *usersubscriptionPager) orderExpr(query *SubscriptionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultUserSubscriptionOrder.Field {
+			b.Comma().Ident(DefaultUserSubscriptionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to UserSubscription.
+func (_m *SubscriptionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...UserSubscriptionPaginateOption,
+) (*UserSubscriptionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newUserSubscriptionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &UserSubscriptionConnection{Edges: []*UserSubscriptionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SubscriptionOrderFieldCreatedAt orders Subscription by created_at.
+	SubscriptionOrderFieldCreatedAt = &UserSubscriptionOrderField{
+		Value: func(_m *UserSubscription) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: subscription.FieldCreatedAt,
+		toTerm: subscription.ByCreatedAt,
+		toCursor: func(_m *UserSubscription) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SubscriptionOrderFieldName orders Subscription by name.
+	SubscriptionOrderFieldName = &UserSubscriptionOrderField{
+		Value: func(_m *UserSubscription) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: subscription.FieldName,
+		toTerm: subscription.ByName,
+		toCursor: func(_m *UserSubscription) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// SubscriptionOrderFieldAmountCents orders Subscription by amount_cents.
+	SubscriptionOrderFieldAmountCents = &UserSubscriptionOrderField{
+		Value: func(_m *UserSubscription) (ent.Value, error) {
+			return _m.AmountCents, nil
+		},
+		column: subscription.FieldAmountCents,
+		toTerm: subscription.ByAmountCents,
+		toCursor: func(_m *UserSubscription) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.AmountCents,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f UserSubscriptionOrderField) String() string {
+	var str string
+	switch f.column {
+	case SubscriptionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SubscriptionOrderFieldName.column:
+		str = "NAME"
+	case SubscriptionOrderFieldAmountCents.column:
+		str = "AMOUNT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f UserSubscriptionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *UserSubscriptionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("UserSubscriptionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SubscriptionOrderFieldCreatedAt
+	case "NAME":
+		*f = *SubscriptionOrderFieldName
+	case "AMOUNT":
+		*f = *SubscriptionOrderFieldAmountCents
+	default:
+		return fmt.Errorf("%s is not a valid UserSubscriptionOrderField", str)
+	}
+	return nil
+}
+
+// UserSubscriptionOrderField defines the ordering field of Subscription.
+type UserSubscriptionOrderField struct {
+	// Value extracts the ordering value from the given Subscription.
+	Value    func(*UserSubscription) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) subscription.OrderOption
+	toCursor func(*UserSubscription) Cursor
+}
+
+// UserSubscriptionOrder defines the ordering of Subscription.
+type UserSubscriptionOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *UserSubscriptionOrderField `json:"field"`
+}
+
+// DefaultUserSubscriptionOrder is the default ordering of Subscription.
+var DefaultUserSubscriptionOrder = &UserSubscriptionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &UserSubscriptionOrderField{
+		Value: func(_m *UserSubscription) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: subscription.FieldID,
+		toTerm: subscription.ByID,
+		toCursor: func(_m *UserSubscription) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts UserSubscription into UserSubscriptionEdge.
+func (_m *UserSubscription) ToEdge(order *UserSubscriptionOrder) *UserSubscriptionEdge {
+	if order == nil {
+		order = DefaultUserSubscriptionOrder
+	}
+	return &UserSubscriptionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SwipeEdge is the edge representation of Swipe.
+type SwipeEdge struct {
+	Node   *Swipe `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// SwipeConnection is the connection containing edges to Swipe.
+type SwipeConnection struct {
+	Edges      []*SwipeEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *SwipeConnection) build(nodes []*Swipe, pager *swipePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Swipe
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Swipe {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Swipe {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SwipeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SwipeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SwipePaginateOption enables pagination customization.
+type SwipePaginateOption func(*swipePager) error
+
+// WithSwipeOrder configures pagination ordering.
+func WithSwipeOrder(order *SwipeOrder) SwipePaginateOption {
+	if order == nil {
+		order = DefaultSwipeOrder
+	}
+	o := *order
+	return func(pager *swipePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSwipeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSwipeFilter configures pagination filter.
+func WithSwipeFilter(filter func(*SwipeQuery) (*SwipeQuery, error)) SwipePaginateOption {
+	return func(pager *swipePager) error {
+		if filter == nil {
+			return errors.New("SwipeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type swipePager struct {
+	reverse bool
+	order   *SwipeOrder
+	filter  func(*SwipeQuery) (*SwipeQuery, error)
+}
+
+func newSwipePager(opts []SwipePaginateOption, reverse bool) (*swipePager, error) {
+	pager := &swipePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSwipeOrder
+	}
+	return pager, nil
+}
+
+func (p *swipePager) applyFilter(query *SwipeQuery) (*SwipeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *swipePager) toCursor(_m *Swipe) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *swipePager) applyCursors(query *SwipeQuery, after, before *Cursor) (*SwipeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSwipeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *swipePager) applyOrder(query *SwipeQuery) *SwipeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSwipeOrder.Field {
+		query = query.Order(DefaultSwipeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *swipePager) orderExpr(query *SwipeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSwipeOrder.Field {
+			b.Comma().Ident(DefaultSwipeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Swipe.
+func (_m *SwipeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SwipePaginateOption,
+) (*SwipeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSwipePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SwipeConnection{Edges: []*SwipeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SwipeOrderFieldCreatedAt orders Swipe by created_at.
+	SwipeOrderFieldCreatedAt = &SwipeOrderField{
+		Value: func(_m *Swipe) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: swipe.FieldCreatedAt,
+		toTerm: swipe.ByCreatedAt,
+		toCursor: func(_m *Swipe) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SwipeOrderField) String() string {
+	var str string
+	switch f.column {
+	case SwipeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SwipeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SwipeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SwipeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SwipeOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid SwipeOrderField", str)
+	}
+	return nil
+}
+
+// SwipeOrderField defines the ordering field of Swipe.
+type SwipeOrderField struct {
+	// Value extracts the ordering value from the given Swipe.
+	Value    func(*Swipe) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) swipe.OrderOption
+	toCursor func(*Swipe) Cursor
+}
+
+// SwipeOrder defines the ordering of Swipe.
+type SwipeOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *SwipeOrderField `json:"field"`
+}
+
+// DefaultSwipeOrder is the default ordering of Swipe.
+var DefaultSwipeOrder = &SwipeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SwipeOrderField{
+		Value: func(_m *Swipe) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: swipe.FieldID,
+		toTerm: swipe.ByID,
+		toCursor: func(_m *Swipe) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Swipe into SwipeEdge.
+func (_m *Swipe) ToEdge(order *SwipeOrder) *SwipeEdge {
+	if order == nil {
+		order = DefaultSwipeOrder
+	}
+	return &SwipeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // UserEdge is the edge representation of User.
 type UserEdge struct {
 	Node   *User  `json:"node"`
@@ -4943,6 +7134,302 @@ func (_m *User) ToEdge(order *UserOrder) *UserEdge {
 		order = DefaultUserOrder
 	}
 	return &UserEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// UserTokenEdge is the edge representation of UserToken.
+type UserTokenEdge struct {
+	Node   *UserToken `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// UserTokenConnection is the connection containing edges to UserToken.
+type UserTokenConnection struct {
+	Edges      []*UserTokenEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *UserTokenConnection) build(nodes []*UserToken, pager *usertokenPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *UserToken
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *UserToken {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *UserToken {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*UserTokenEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &UserTokenEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// UserTokenPaginateOption enables pagination customization.
+type UserTokenPaginateOption func(*usertokenPager) error
+
+// WithUserTokenOrder configures pagination ordering.
+func WithUserTokenOrder(order *UserTokenOrder) UserTokenPaginateOption {
+	if order == nil {
+		order = DefaultUserTokenOrder
+	}
+	o := *order
+	return func(pager *usertokenPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultUserTokenOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithUserTokenFilter configures pagination filter.
+func WithUserTokenFilter(filter func(*UserTokenQuery) (*UserTokenQuery, error)) UserTokenPaginateOption {
+	return func(pager *usertokenPager) error {
+		if filter == nil {
+			return errors.New("UserTokenQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type usertokenPager struct {
+	reverse bool
+	order   *UserTokenOrder
+	filter  func(*UserTokenQuery) (*UserTokenQuery, error)
+}
+
+func newUserTokenPager(opts []UserTokenPaginateOption, reverse bool) (*usertokenPager, error) {
+	pager := &usertokenPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultUserTokenOrder
+	}
+	return pager, nil
+}
+
+func (p *usertokenPager) applyFilter(query *UserTokenQuery) (*UserTokenQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *usertokenPager) toCursor(_m *UserToken) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *usertokenPager) applyCursors(query *UserTokenQuery, after, before *Cursor) (*UserTokenQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultUserTokenOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *usertokenPager) applyOrder(query *UserTokenQuery) *UserTokenQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultUserTokenOrder.Field {
+		query = query.Order(DefaultUserTokenOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *usertokenPager) orderExpr(query *UserTokenQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultUserTokenOrder.Field {
+			b.Comma().Ident(DefaultUserTokenOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to UserToken.
+func (_m *UserTokenQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...UserTokenPaginateOption,
+) (*UserTokenConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newUserTokenPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &UserTokenConnection{Edges: []*UserTokenEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// UserTokenOrderFieldCreatedAt orders UserToken by created_at.
+	UserTokenOrderFieldCreatedAt = &UserTokenOrderField{
+		Value: func(_m *UserToken) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: usertoken.FieldCreatedAt,
+		toTerm: usertoken.ByCreatedAt,
+		toCursor: func(_m *UserToken) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f UserTokenOrderField) String() string {
+	var str string
+	switch f.column {
+	case UserTokenOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f UserTokenOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *UserTokenOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("UserTokenOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *UserTokenOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid UserTokenOrderField", str)
+	}
+	return nil
+}
+
+// UserTokenOrderField defines the ordering field of UserToken.
+type UserTokenOrderField struct {
+	// Value extracts the ordering value from the given UserToken.
+	Value    func(*UserToken) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) usertoken.OrderOption
+	toCursor func(*UserToken) Cursor
+}
+
+// UserTokenOrder defines the ordering of UserToken.
+type UserTokenOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *UserTokenOrderField `json:"field"`
+}
+
+// DefaultUserTokenOrder is the default ordering of UserToken.
+var DefaultUserTokenOrder = &UserTokenOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &UserTokenOrderField{
+		Value: func(_m *UserToken) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: usertoken.FieldID,
+		toTerm: usertoken.ByID,
+		toCursor: func(_m *UserToken) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts UserToken into UserTokenEdge.
+func (_m *UserToken) ToEdge(order *UserTokenOrder) *UserTokenEdge {
+	if order == nil {
+		order = DefaultUserTokenOrder
+	}
+	return &UserTokenEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

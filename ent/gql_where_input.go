@@ -11,9 +11,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/mcptoken"
@@ -22,7 +24,13 @@ import (
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/predicate"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 )
 
 // APIKeyWhereInput represents a where input for filtering APIKey queries.
@@ -2868,6 +2876,470 @@ func (i *CampaignWhereInput) P() (predicate.Campaign, error) {
 		return predicates[0], nil
 	default:
 		return campaign.And(predicates...), nil
+	}
+}
+
+// CancellationIntentWhereInput represents a where input for filtering CancellationIntent queries.
+type CancellationIntentWhereInput struct {
+	Predicates []predicate.CancellationIntent  `json:"-"`
+	Not        *CancellationIntentWhereInput   `json:"not,omitempty"`
+	Or         []*CancellationIntentWhereInput `json:"or,omitempty"`
+	And        []*CancellationIntentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "subscription_id" field predicates.
+	SubscriptionID             *string  `json:"subscriptionID,omitempty"`
+	SubscriptionIDNEQ          *string  `json:"subscriptionIDNEQ,omitempty"`
+	SubscriptionIDIn           []string `json:"subscriptionIDIn,omitempty"`
+	SubscriptionIDNotIn        []string `json:"subscriptionIDNotIn,omitempty"`
+	SubscriptionIDGT           *string  `json:"subscriptionIDGT,omitempty"`
+	SubscriptionIDGTE          *string  `json:"subscriptionIDGTE,omitempty"`
+	SubscriptionIDLT           *string  `json:"subscriptionIDLT,omitempty"`
+	SubscriptionIDLTE          *string  `json:"subscriptionIDLTE,omitempty"`
+	SubscriptionIDContains     *string  `json:"subscriptionIDContains,omitempty"`
+	SubscriptionIDHasPrefix    *string  `json:"subscriptionIDHasPrefix,omitempty"`
+	SubscriptionIDHasSuffix    *string  `json:"subscriptionIDHasSuffix,omitempty"`
+	SubscriptionIDEqualFold    *string  `json:"subscriptionIDEqualFold,omitempty"`
+	SubscriptionIDContainsFold *string  `json:"subscriptionIDContainsFold,omitempty"`
+
+	// "provider_key" field predicates.
+	ProviderKey             *string  `json:"providerKey,omitempty"`
+	ProviderKeyNEQ          *string  `json:"providerKeyNEQ,omitempty"`
+	ProviderKeyIn           []string `json:"providerKeyIn,omitempty"`
+	ProviderKeyNotIn        []string `json:"providerKeyNotIn,omitempty"`
+	ProviderKeyGT           *string  `json:"providerKeyGT,omitempty"`
+	ProviderKeyGTE          *string  `json:"providerKeyGTE,omitempty"`
+	ProviderKeyLT           *string  `json:"providerKeyLT,omitempty"`
+	ProviderKeyLTE          *string  `json:"providerKeyLTE,omitempty"`
+	ProviderKeyContains     *string  `json:"providerKeyContains,omitempty"`
+	ProviderKeyHasPrefix    *string  `json:"providerKeyHasPrefix,omitempty"`
+	ProviderKeyHasSuffix    *string  `json:"providerKeyHasSuffix,omitempty"`
+	ProviderKeyIsNil        bool     `json:"providerKeyIsNil,omitempty"`
+	ProviderKeyNotNil       bool     `json:"providerKeyNotNil,omitempty"`
+	ProviderKeyEqualFold    *string  `json:"providerKeyEqualFold,omitempty"`
+	ProviderKeyContainsFold *string  `json:"providerKeyContainsFold,omitempty"`
+
+	// "url" field predicates.
+	URL             *string  `json:"url,omitempty"`
+	URLNEQ          *string  `json:"urlNEQ,omitempty"`
+	URLIn           []string `json:"urlIn,omitempty"`
+	URLNotIn        []string `json:"urlNotIn,omitempty"`
+	URLGT           *string  `json:"urlGT,omitempty"`
+	URLGTE          *string  `json:"urlGTE,omitempty"`
+	URLLT           *string  `json:"urlLT,omitempty"`
+	URLLTE          *string  `json:"urlLTE,omitempty"`
+	URLContains     *string  `json:"urlContains,omitempty"`
+	URLHasPrefix    *string  `json:"urlHasPrefix,omitempty"`
+	URLHasSuffix    *string  `json:"urlHasSuffix,omitempty"`
+	URLEqualFold    *string  `json:"urlEqualFold,omitempty"`
+	URLContainsFold *string  `json:"urlContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *cancellationintent.Kind  `json:"kind,omitempty"`
+	KindNEQ   *cancellationintent.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []cancellationintent.Kind `json:"kindIn,omitempty"`
+	KindNotIn []cancellationintent.Kind `json:"kindNotIn,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "subscription" edge predicates.
+	HasSubscription     *bool                         `json:"hasSubscription,omitempty"`
+	HasSubscriptionWith []*UserSubscriptionWhereInput `json:"hasSubscriptionWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CancellationIntentWhereInput) AddPredicates(predicates ...predicate.CancellationIntent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CancellationIntentWhereInput filter on the CancellationIntentQuery builder.
+func (i *CancellationIntentWhereInput) Filter(q *CancellationIntentQuery) (*CancellationIntentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCancellationIntentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCancellationIntentWhereInput is returned in case the CancellationIntentWhereInput is empty.
+var ErrEmptyCancellationIntentWhereInput = errors.New("ent: empty predicate CancellationIntentWhereInput")
+
+// P returns a predicate for filtering cancellationintents.
+// An error is returned if the input is empty or invalid.
+func (i *CancellationIntentWhereInput) P() (predicate.CancellationIntent, error) {
+	var predicates []predicate.CancellationIntent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, cancellationintent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CancellationIntent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, cancellationintent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CancellationIntent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, cancellationintent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, cancellationintent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, cancellationintent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, cancellationintent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, cancellationintent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, cancellationintent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, cancellationintent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, cancellationintent.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, cancellationintent.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, cancellationintent.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, cancellationintent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, cancellationintent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, cancellationintent.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, cancellationintent.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.SubscriptionID != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDEQ(*i.SubscriptionID))
+	}
+	if i.SubscriptionIDNEQ != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDNEQ(*i.SubscriptionIDNEQ))
+	}
+	if len(i.SubscriptionIDIn) > 0 {
+		predicates = append(predicates, cancellationintent.SubscriptionIDIn(i.SubscriptionIDIn...))
+	}
+	if len(i.SubscriptionIDNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.SubscriptionIDNotIn(i.SubscriptionIDNotIn...))
+	}
+	if i.SubscriptionIDGT != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDGT(*i.SubscriptionIDGT))
+	}
+	if i.SubscriptionIDGTE != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDGTE(*i.SubscriptionIDGTE))
+	}
+	if i.SubscriptionIDLT != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDLT(*i.SubscriptionIDLT))
+	}
+	if i.SubscriptionIDLTE != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDLTE(*i.SubscriptionIDLTE))
+	}
+	if i.SubscriptionIDContains != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDContains(*i.SubscriptionIDContains))
+	}
+	if i.SubscriptionIDHasPrefix != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDHasPrefix(*i.SubscriptionIDHasPrefix))
+	}
+	if i.SubscriptionIDHasSuffix != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDHasSuffix(*i.SubscriptionIDHasSuffix))
+	}
+	if i.SubscriptionIDEqualFold != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDEqualFold(*i.SubscriptionIDEqualFold))
+	}
+	if i.SubscriptionIDContainsFold != nil {
+		predicates = append(predicates, cancellationintent.SubscriptionIDContainsFold(*i.SubscriptionIDContainsFold))
+	}
+	if i.ProviderKey != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyEQ(*i.ProviderKey))
+	}
+	if i.ProviderKeyNEQ != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyNEQ(*i.ProviderKeyNEQ))
+	}
+	if len(i.ProviderKeyIn) > 0 {
+		predicates = append(predicates, cancellationintent.ProviderKeyIn(i.ProviderKeyIn...))
+	}
+	if len(i.ProviderKeyNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.ProviderKeyNotIn(i.ProviderKeyNotIn...))
+	}
+	if i.ProviderKeyGT != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyGT(*i.ProviderKeyGT))
+	}
+	if i.ProviderKeyGTE != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyGTE(*i.ProviderKeyGTE))
+	}
+	if i.ProviderKeyLT != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyLT(*i.ProviderKeyLT))
+	}
+	if i.ProviderKeyLTE != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyLTE(*i.ProviderKeyLTE))
+	}
+	if i.ProviderKeyContains != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyContains(*i.ProviderKeyContains))
+	}
+	if i.ProviderKeyHasPrefix != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyHasPrefix(*i.ProviderKeyHasPrefix))
+	}
+	if i.ProviderKeyHasSuffix != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyHasSuffix(*i.ProviderKeyHasSuffix))
+	}
+	if i.ProviderKeyIsNil {
+		predicates = append(predicates, cancellationintent.ProviderKeyIsNil())
+	}
+	if i.ProviderKeyNotNil {
+		predicates = append(predicates, cancellationintent.ProviderKeyNotNil())
+	}
+	if i.ProviderKeyEqualFold != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyEqualFold(*i.ProviderKeyEqualFold))
+	}
+	if i.ProviderKeyContainsFold != nil {
+		predicates = append(predicates, cancellationintent.ProviderKeyContainsFold(*i.ProviderKeyContainsFold))
+	}
+	if i.URL != nil {
+		predicates = append(predicates, cancellationintent.URLEQ(*i.URL))
+	}
+	if i.URLNEQ != nil {
+		predicates = append(predicates, cancellationintent.URLNEQ(*i.URLNEQ))
+	}
+	if len(i.URLIn) > 0 {
+		predicates = append(predicates, cancellationintent.URLIn(i.URLIn...))
+	}
+	if len(i.URLNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.URLNotIn(i.URLNotIn...))
+	}
+	if i.URLGT != nil {
+		predicates = append(predicates, cancellationintent.URLGT(*i.URLGT))
+	}
+	if i.URLGTE != nil {
+		predicates = append(predicates, cancellationintent.URLGTE(*i.URLGTE))
+	}
+	if i.URLLT != nil {
+		predicates = append(predicates, cancellationintent.URLLT(*i.URLLT))
+	}
+	if i.URLLTE != nil {
+		predicates = append(predicates, cancellationintent.URLLTE(*i.URLLTE))
+	}
+	if i.URLContains != nil {
+		predicates = append(predicates, cancellationintent.URLContains(*i.URLContains))
+	}
+	if i.URLHasPrefix != nil {
+		predicates = append(predicates, cancellationintent.URLHasPrefix(*i.URLHasPrefix))
+	}
+	if i.URLHasSuffix != nil {
+		predicates = append(predicates, cancellationintent.URLHasSuffix(*i.URLHasSuffix))
+	}
+	if i.URLEqualFold != nil {
+		predicates = append(predicates, cancellationintent.URLEqualFold(*i.URLEqualFold))
+	}
+	if i.URLContainsFold != nil {
+		predicates = append(predicates, cancellationintent.URLContainsFold(*i.URLContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, cancellationintent.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, cancellationintent.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, cancellationintent.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.KindNotIn(i.KindNotIn...))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, cancellationintent.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, cancellationintent.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, cancellationintent.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, cancellationintent.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, cancellationintent.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, cancellationintent.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, cancellationintent.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, cancellationintent.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, cancellationintent.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, cancellationintent.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, cancellationintent.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, cancellationintent.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, cancellationintent.SourceContainsFold(*i.SourceContainsFold))
+	}
+
+	if i.HasSubscription != nil {
+		p := cancellationintent.HasSubscription()
+		if !*i.HasSubscription {
+			p = cancellationintent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasSubscriptionWith) > 0 {
+		with := make([]predicate.Subscription, 0, len(i.HasSubscriptionWith))
+		for _, w := range i.HasSubscriptionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasSubscriptionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cancellationintent.HasSubscriptionWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCancellationIntentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return cancellationintent.And(predicates...), nil
 	}
 }
 
@@ -5872,6 +6344,340 @@ func (i *CouponWhereInput) P() (predicate.Coupon, error) {
 		return predicates[0], nil
 	default:
 		return coupon.And(predicates...), nil
+	}
+}
+
+// DiscoveryEventWhereInput represents a where input for filtering DiscoveryEvent queries.
+type DiscoveryEventWhereInput struct {
+	Predicates []predicate.DiscoveryEvent  `json:"-"`
+	Not        *DiscoveryEventWhereInput   `json:"not,omitempty"`
+	Or         []*DiscoveryEventWhereInput `json:"or,omitempty"`
+	And        []*DiscoveryEventWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *discoveryevent.Kind  `json:"kind,omitempty"`
+	KindNEQ   *discoveryevent.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []discoveryevent.Kind `json:"kindIn,omitempty"`
+	KindNotIn []discoveryevent.Kind `json:"kindNotIn,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "subject_id" field predicates.
+	SubjectID             *string  `json:"subjectID,omitempty"`
+	SubjectIDNEQ          *string  `json:"subjectIDNEQ,omitempty"`
+	SubjectIDIn           []string `json:"subjectIDIn,omitempty"`
+	SubjectIDNotIn        []string `json:"subjectIDNotIn,omitempty"`
+	SubjectIDGT           *string  `json:"subjectIDGT,omitempty"`
+	SubjectIDGTE          *string  `json:"subjectIDGTE,omitempty"`
+	SubjectIDLT           *string  `json:"subjectIDLT,omitempty"`
+	SubjectIDLTE          *string  `json:"subjectIDLTE,omitempty"`
+	SubjectIDContains     *string  `json:"subjectIDContains,omitempty"`
+	SubjectIDHasPrefix    *string  `json:"subjectIDHasPrefix,omitempty"`
+	SubjectIDHasSuffix    *string  `json:"subjectIDHasSuffix,omitempty"`
+	SubjectIDIsNil        bool     `json:"subjectIDIsNil,omitempty"`
+	SubjectIDNotNil       bool     `json:"subjectIDNotNil,omitempty"`
+	SubjectIDEqualFold    *string  `json:"subjectIDEqualFold,omitempty"`
+	SubjectIDContainsFold *string  `json:"subjectIDContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DiscoveryEventWhereInput) AddPredicates(predicates ...predicate.DiscoveryEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DiscoveryEventWhereInput filter on the DiscoveryEventQuery builder.
+func (i *DiscoveryEventWhereInput) Filter(q *DiscoveryEventQuery) (*DiscoveryEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDiscoveryEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDiscoveryEventWhereInput is returned in case the DiscoveryEventWhereInput is empty.
+var ErrEmptyDiscoveryEventWhereInput = errors.New("ent: empty predicate DiscoveryEventWhereInput")
+
+// P returns a predicate for filtering discoveryevents.
+// An error is returned if the input is empty or invalid.
+func (i *DiscoveryEventWhereInput) P() (predicate.DiscoveryEvent, error) {
+	var predicates []predicate.DiscoveryEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, discoveryevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.DiscoveryEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, discoveryevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.DiscoveryEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, discoveryevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, discoveryevent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, discoveryevent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, discoveryevent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, discoveryevent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, discoveryevent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, discoveryevent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, discoveryevent.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, discoveryevent.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, discoveryevent.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, discoveryevent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, discoveryevent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, discoveryevent.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, discoveryevent.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, discoveryevent.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, discoveryevent.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, discoveryevent.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.KindNotIn(i.KindNotIn...))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, discoveryevent.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, discoveryevent.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, discoveryevent.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, discoveryevent.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, discoveryevent.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, discoveryevent.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, discoveryevent.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, discoveryevent.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, discoveryevent.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, discoveryevent.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, discoveryevent.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, discoveryevent.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.SubjectID != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDEQ(*i.SubjectID))
+	}
+	if i.SubjectIDNEQ != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDNEQ(*i.SubjectIDNEQ))
+	}
+	if len(i.SubjectIDIn) > 0 {
+		predicates = append(predicates, discoveryevent.SubjectIDIn(i.SubjectIDIn...))
+	}
+	if len(i.SubjectIDNotIn) > 0 {
+		predicates = append(predicates, discoveryevent.SubjectIDNotIn(i.SubjectIDNotIn...))
+	}
+	if i.SubjectIDGT != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDGT(*i.SubjectIDGT))
+	}
+	if i.SubjectIDGTE != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDGTE(*i.SubjectIDGTE))
+	}
+	if i.SubjectIDLT != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDLT(*i.SubjectIDLT))
+	}
+	if i.SubjectIDLTE != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDLTE(*i.SubjectIDLTE))
+	}
+	if i.SubjectIDContains != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDContains(*i.SubjectIDContains))
+	}
+	if i.SubjectIDHasPrefix != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDHasPrefix(*i.SubjectIDHasPrefix))
+	}
+	if i.SubjectIDHasSuffix != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDHasSuffix(*i.SubjectIDHasSuffix))
+	}
+	if i.SubjectIDIsNil {
+		predicates = append(predicates, discoveryevent.SubjectIDIsNil())
+	}
+	if i.SubjectIDNotNil {
+		predicates = append(predicates, discoveryevent.SubjectIDNotNil())
+	}
+	if i.SubjectIDEqualFold != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDEqualFold(*i.SubjectIDEqualFold))
+	}
+	if i.SubjectIDContainsFold != nil {
+		predicates = append(predicates, discoveryevent.SubjectIDContainsFold(*i.SubjectIDContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDiscoveryEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return discoveryevent.And(predicates...), nil
 	}
 }
 
@@ -9935,6 +10741,2704 @@ func (i *PayoutLineItemWhereInput) P() (predicate.PayoutLineItem, error) {
 	}
 }
 
+// PricePointWhereInput represents a where input for filtering PricePoint queries.
+type PricePointWhereInput struct {
+	Predicates []predicate.PricePoint  `json:"-"`
+	Not        *PricePointWhereInput   `json:"not,omitempty"`
+	Or         []*PricePointWhereInput `json:"or,omitempty"`
+	And        []*PricePointWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "subscription_id" field predicates.
+	SubscriptionID             *string  `json:"subscriptionID,omitempty"`
+	SubscriptionIDNEQ          *string  `json:"subscriptionIDNEQ,omitempty"`
+	SubscriptionIDIn           []string `json:"subscriptionIDIn,omitempty"`
+	SubscriptionIDNotIn        []string `json:"subscriptionIDNotIn,omitempty"`
+	SubscriptionIDGT           *string  `json:"subscriptionIDGT,omitempty"`
+	SubscriptionIDGTE          *string  `json:"subscriptionIDGTE,omitempty"`
+	SubscriptionIDLT           *string  `json:"subscriptionIDLT,omitempty"`
+	SubscriptionIDLTE          *string  `json:"subscriptionIDLTE,omitempty"`
+	SubscriptionIDContains     *string  `json:"subscriptionIDContains,omitempty"`
+	SubscriptionIDHasPrefix    *string  `json:"subscriptionIDHasPrefix,omitempty"`
+	SubscriptionIDHasSuffix    *string  `json:"subscriptionIDHasSuffix,omitempty"`
+	SubscriptionIDEqualFold    *string  `json:"subscriptionIDEqualFold,omitempty"`
+	SubscriptionIDContainsFold *string  `json:"subscriptionIDContainsFold,omitempty"`
+
+	// "amount_cents" field predicates.
+	AmountCents      *int64  `json:"amountCents,omitempty"`
+	AmountCentsNEQ   *int64  `json:"amountCentsNEQ,omitempty"`
+	AmountCentsIn    []int64 `json:"amountCentsIn,omitempty"`
+	AmountCentsNotIn []int64 `json:"amountCentsNotIn,omitempty"`
+	AmountCentsGT    *int64  `json:"amountCentsGT,omitempty"`
+	AmountCentsGTE   *int64  `json:"amountCentsGTE,omitempty"`
+	AmountCentsLT    *int64  `json:"amountCentsLT,omitempty"`
+	AmountCentsLTE   *int64  `json:"amountCentsLTE,omitempty"`
+
+	// "currency" field predicates.
+	Currency             *string  `json:"currency,omitempty"`
+	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
+	CurrencyIn           []string `json:"currencyIn,omitempty"`
+	CurrencyNotIn        []string `json:"currencyNotIn,omitempty"`
+	CurrencyGT           *string  `json:"currencyGT,omitempty"`
+	CurrencyGTE          *string  `json:"currencyGTE,omitempty"`
+	CurrencyLT           *string  `json:"currencyLT,omitempty"`
+	CurrencyLTE          *string  `json:"currencyLTE,omitempty"`
+	CurrencyContains     *string  `json:"currencyContains,omitempty"`
+	CurrencyHasPrefix    *string  `json:"currencyHasPrefix,omitempty"`
+	CurrencyHasSuffix    *string  `json:"currencyHasSuffix,omitempty"`
+	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
+	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
+
+	// "observed_at" field predicates.
+	ObservedAt      *time.Time  `json:"observedAt,omitempty"`
+	ObservedAtNEQ   *time.Time  `json:"observedAtNEQ,omitempty"`
+	ObservedAtIn    []time.Time `json:"observedAtIn,omitempty"`
+	ObservedAtNotIn []time.Time `json:"observedAtNotIn,omitempty"`
+	ObservedAtGT    *time.Time  `json:"observedAtGT,omitempty"`
+	ObservedAtGTE   *time.Time  `json:"observedAtGTE,omitempty"`
+	ObservedAtLT    *time.Time  `json:"observedAtLT,omitempty"`
+	ObservedAtLTE   *time.Time  `json:"observedAtLTE,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "subscription" edge predicates.
+	HasSubscription     *bool                         `json:"hasSubscription,omitempty"`
+	HasSubscriptionWith []*UserSubscriptionWhereInput `json:"hasSubscriptionWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PricePointWhereInput) AddPredicates(predicates ...predicate.PricePoint) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PricePointWhereInput filter on the PricePointQuery builder.
+func (i *PricePointWhereInput) Filter(q *PricePointQuery) (*PricePointQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPricePointWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPricePointWhereInput is returned in case the PricePointWhereInput is empty.
+var ErrEmptyPricePointWhereInput = errors.New("ent: empty predicate PricePointWhereInput")
+
+// P returns a predicate for filtering pricepoints.
+// An error is returned if the input is empty or invalid.
+func (i *PricePointWhereInput) P() (predicate.PricePoint, error) {
+	var predicates []predicate.PricePoint
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, pricepoint.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.PricePoint, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, pricepoint.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.PricePoint, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, pricepoint.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, pricepoint.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, pricepoint.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, pricepoint.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, pricepoint.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, pricepoint.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, pricepoint.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, pricepoint.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, pricepoint.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, pricepoint.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, pricepoint.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, pricepoint.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, pricepoint.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, pricepoint.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, pricepoint.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, pricepoint.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, pricepoint.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, pricepoint.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, pricepoint.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, pricepoint.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, pricepoint.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, pricepoint.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.SubscriptionID != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDEQ(*i.SubscriptionID))
+	}
+	if i.SubscriptionIDNEQ != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDNEQ(*i.SubscriptionIDNEQ))
+	}
+	if len(i.SubscriptionIDIn) > 0 {
+		predicates = append(predicates, pricepoint.SubscriptionIDIn(i.SubscriptionIDIn...))
+	}
+	if len(i.SubscriptionIDNotIn) > 0 {
+		predicates = append(predicates, pricepoint.SubscriptionIDNotIn(i.SubscriptionIDNotIn...))
+	}
+	if i.SubscriptionIDGT != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDGT(*i.SubscriptionIDGT))
+	}
+	if i.SubscriptionIDGTE != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDGTE(*i.SubscriptionIDGTE))
+	}
+	if i.SubscriptionIDLT != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDLT(*i.SubscriptionIDLT))
+	}
+	if i.SubscriptionIDLTE != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDLTE(*i.SubscriptionIDLTE))
+	}
+	if i.SubscriptionIDContains != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDContains(*i.SubscriptionIDContains))
+	}
+	if i.SubscriptionIDHasPrefix != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDHasPrefix(*i.SubscriptionIDHasPrefix))
+	}
+	if i.SubscriptionIDHasSuffix != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDHasSuffix(*i.SubscriptionIDHasSuffix))
+	}
+	if i.SubscriptionIDEqualFold != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDEqualFold(*i.SubscriptionIDEqualFold))
+	}
+	if i.SubscriptionIDContainsFold != nil {
+		predicates = append(predicates, pricepoint.SubscriptionIDContainsFold(*i.SubscriptionIDContainsFold))
+	}
+	if i.AmountCents != nil {
+		predicates = append(predicates, pricepoint.AmountCentsEQ(*i.AmountCents))
+	}
+	if i.AmountCentsNEQ != nil {
+		predicates = append(predicates, pricepoint.AmountCentsNEQ(*i.AmountCentsNEQ))
+	}
+	if len(i.AmountCentsIn) > 0 {
+		predicates = append(predicates, pricepoint.AmountCentsIn(i.AmountCentsIn...))
+	}
+	if len(i.AmountCentsNotIn) > 0 {
+		predicates = append(predicates, pricepoint.AmountCentsNotIn(i.AmountCentsNotIn...))
+	}
+	if i.AmountCentsGT != nil {
+		predicates = append(predicates, pricepoint.AmountCentsGT(*i.AmountCentsGT))
+	}
+	if i.AmountCentsGTE != nil {
+		predicates = append(predicates, pricepoint.AmountCentsGTE(*i.AmountCentsGTE))
+	}
+	if i.AmountCentsLT != nil {
+		predicates = append(predicates, pricepoint.AmountCentsLT(*i.AmountCentsLT))
+	}
+	if i.AmountCentsLTE != nil {
+		predicates = append(predicates, pricepoint.AmountCentsLTE(*i.AmountCentsLTE))
+	}
+	if i.Currency != nil {
+		predicates = append(predicates, pricepoint.CurrencyEQ(*i.Currency))
+	}
+	if i.CurrencyNEQ != nil {
+		predicates = append(predicates, pricepoint.CurrencyNEQ(*i.CurrencyNEQ))
+	}
+	if len(i.CurrencyIn) > 0 {
+		predicates = append(predicates, pricepoint.CurrencyIn(i.CurrencyIn...))
+	}
+	if len(i.CurrencyNotIn) > 0 {
+		predicates = append(predicates, pricepoint.CurrencyNotIn(i.CurrencyNotIn...))
+	}
+	if i.CurrencyGT != nil {
+		predicates = append(predicates, pricepoint.CurrencyGT(*i.CurrencyGT))
+	}
+	if i.CurrencyGTE != nil {
+		predicates = append(predicates, pricepoint.CurrencyGTE(*i.CurrencyGTE))
+	}
+	if i.CurrencyLT != nil {
+		predicates = append(predicates, pricepoint.CurrencyLT(*i.CurrencyLT))
+	}
+	if i.CurrencyLTE != nil {
+		predicates = append(predicates, pricepoint.CurrencyLTE(*i.CurrencyLTE))
+	}
+	if i.CurrencyContains != nil {
+		predicates = append(predicates, pricepoint.CurrencyContains(*i.CurrencyContains))
+	}
+	if i.CurrencyHasPrefix != nil {
+		predicates = append(predicates, pricepoint.CurrencyHasPrefix(*i.CurrencyHasPrefix))
+	}
+	if i.CurrencyHasSuffix != nil {
+		predicates = append(predicates, pricepoint.CurrencyHasSuffix(*i.CurrencyHasSuffix))
+	}
+	if i.CurrencyEqualFold != nil {
+		predicates = append(predicates, pricepoint.CurrencyEqualFold(*i.CurrencyEqualFold))
+	}
+	if i.CurrencyContainsFold != nil {
+		predicates = append(predicates, pricepoint.CurrencyContainsFold(*i.CurrencyContainsFold))
+	}
+	if i.ObservedAt != nil {
+		predicates = append(predicates, pricepoint.ObservedAtEQ(*i.ObservedAt))
+	}
+	if i.ObservedAtNEQ != nil {
+		predicates = append(predicates, pricepoint.ObservedAtNEQ(*i.ObservedAtNEQ))
+	}
+	if len(i.ObservedAtIn) > 0 {
+		predicates = append(predicates, pricepoint.ObservedAtIn(i.ObservedAtIn...))
+	}
+	if len(i.ObservedAtNotIn) > 0 {
+		predicates = append(predicates, pricepoint.ObservedAtNotIn(i.ObservedAtNotIn...))
+	}
+	if i.ObservedAtGT != nil {
+		predicates = append(predicates, pricepoint.ObservedAtGT(*i.ObservedAtGT))
+	}
+	if i.ObservedAtGTE != nil {
+		predicates = append(predicates, pricepoint.ObservedAtGTE(*i.ObservedAtGTE))
+	}
+	if i.ObservedAtLT != nil {
+		predicates = append(predicates, pricepoint.ObservedAtLT(*i.ObservedAtLT))
+	}
+	if i.ObservedAtLTE != nil {
+		predicates = append(predicates, pricepoint.ObservedAtLTE(*i.ObservedAtLTE))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, pricepoint.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, pricepoint.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, pricepoint.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, pricepoint.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, pricepoint.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, pricepoint.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, pricepoint.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, pricepoint.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, pricepoint.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, pricepoint.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, pricepoint.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, pricepoint.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, pricepoint.SourceContainsFold(*i.SourceContainsFold))
+	}
+
+	if i.HasSubscription != nil {
+		p := pricepoint.HasSubscription()
+		if !*i.HasSubscription {
+			p = pricepoint.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasSubscriptionWith) > 0 {
+		with := make([]predicate.Subscription, 0, len(i.HasSubscriptionWith))
+		for _, w := range i.HasSubscriptionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasSubscriptionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, pricepoint.HasSubscriptionWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPricePointWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return pricepoint.And(predicates...), nil
+	}
+}
+
+// ProviderWhereInput represents a where input for filtering Provider queries.
+type ProviderWhereInput struct {
+	Predicates []predicate.Provider  `json:"-"`
+	Not        *ProviderWhereInput   `json:"not,omitempty"`
+	Or         []*ProviderWhereInput `json:"or,omitempty"`
+	And        []*ProviderWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "key" field predicates.
+	Key             *string  `json:"key,omitempty"`
+	KeyNEQ          *string  `json:"keyNEQ,omitempty"`
+	KeyIn           []string `json:"keyIn,omitempty"`
+	KeyNotIn        []string `json:"keyNotIn,omitempty"`
+	KeyGT           *string  `json:"keyGT,omitempty"`
+	KeyGTE          *string  `json:"keyGTE,omitempty"`
+	KeyLT           *string  `json:"keyLT,omitempty"`
+	KeyLTE          *string  `json:"keyLTE,omitempty"`
+	KeyContains     *string  `json:"keyContains,omitempty"`
+	KeyHasPrefix    *string  `json:"keyHasPrefix,omitempty"`
+	KeyHasSuffix    *string  `json:"keyHasSuffix,omitempty"`
+	KeyEqualFold    *string  `json:"keyEqualFold,omitempty"`
+	KeyContainsFold *string  `json:"keyContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "category" field predicates.
+	Category             *string  `json:"category,omitempty"`
+	CategoryNEQ          *string  `json:"categoryNEQ,omitempty"`
+	CategoryIn           []string `json:"categoryIn,omitempty"`
+	CategoryNotIn        []string `json:"categoryNotIn,omitempty"`
+	CategoryGT           *string  `json:"categoryGT,omitempty"`
+	CategoryGTE          *string  `json:"categoryGTE,omitempty"`
+	CategoryLT           *string  `json:"categoryLT,omitempty"`
+	CategoryLTE          *string  `json:"categoryLTE,omitempty"`
+	CategoryContains     *string  `json:"categoryContains,omitempty"`
+	CategoryHasPrefix    *string  `json:"categoryHasPrefix,omitempty"`
+	CategoryHasSuffix    *string  `json:"categoryHasSuffix,omitempty"`
+	CategoryEqualFold    *string  `json:"categoryEqualFold,omitempty"`
+	CategoryContainsFold *string  `json:"categoryContainsFold,omitempty"`
+
+	// "cancel_url" field predicates.
+	CancelURL             *string  `json:"cancelURL,omitempty"`
+	CancelURLNEQ          *string  `json:"cancelURLNEQ,omitempty"`
+	CancelURLIn           []string `json:"cancelURLIn,omitempty"`
+	CancelURLNotIn        []string `json:"cancelURLNotIn,omitempty"`
+	CancelURLGT           *string  `json:"cancelURLGT,omitempty"`
+	CancelURLGTE          *string  `json:"cancelURLGTE,omitempty"`
+	CancelURLLT           *string  `json:"cancelURLLT,omitempty"`
+	CancelURLLTE          *string  `json:"cancelURLLTE,omitempty"`
+	CancelURLContains     *string  `json:"cancelURLContains,omitempty"`
+	CancelURLHasPrefix    *string  `json:"cancelURLHasPrefix,omitempty"`
+	CancelURLHasSuffix    *string  `json:"cancelURLHasSuffix,omitempty"`
+	CancelURLIsNil        bool     `json:"cancelURLIsNil,omitempty"`
+	CancelURLNotNil       bool     `json:"cancelURLNotNil,omitempty"`
+	CancelURLEqualFold    *string  `json:"cancelURLEqualFold,omitempty"`
+	CancelURLContainsFold *string  `json:"cancelURLContainsFold,omitempty"`
+
+	// "account_url" field predicates.
+	AccountURL             *string  `json:"accountURL,omitempty"`
+	AccountURLNEQ          *string  `json:"accountURLNEQ,omitempty"`
+	AccountURLIn           []string `json:"accountURLIn,omitempty"`
+	AccountURLNotIn        []string `json:"accountURLNotIn,omitempty"`
+	AccountURLGT           *string  `json:"accountURLGT,omitempty"`
+	AccountURLGTE          *string  `json:"accountURLGTE,omitempty"`
+	AccountURLLT           *string  `json:"accountURLLT,omitempty"`
+	AccountURLLTE          *string  `json:"accountURLLTE,omitempty"`
+	AccountURLContains     *string  `json:"accountURLContains,omitempty"`
+	AccountURLHasPrefix    *string  `json:"accountURLHasPrefix,omitempty"`
+	AccountURLHasSuffix    *string  `json:"accountURLHasSuffix,omitempty"`
+	AccountURLIsNil        bool     `json:"accountURLIsNil,omitempty"`
+	AccountURLNotNil       bool     `json:"accountURLNotNil,omitempty"`
+	AccountURLEqualFold    *string  `json:"accountURLEqualFold,omitempty"`
+	AccountURLContainsFold *string  `json:"accountURLContainsFold,omitempty"`
+
+	// "cadence" field predicates.
+	Cadence             *string  `json:"cadence,omitempty"`
+	CadenceNEQ          *string  `json:"cadenceNEQ,omitempty"`
+	CadenceIn           []string `json:"cadenceIn,omitempty"`
+	CadenceNotIn        []string `json:"cadenceNotIn,omitempty"`
+	CadenceGT           *string  `json:"cadenceGT,omitempty"`
+	CadenceGTE          *string  `json:"cadenceGTE,omitempty"`
+	CadenceLT           *string  `json:"cadenceLT,omitempty"`
+	CadenceLTE          *string  `json:"cadenceLTE,omitempty"`
+	CadenceContains     *string  `json:"cadenceContains,omitempty"`
+	CadenceHasPrefix    *string  `json:"cadenceHasPrefix,omitempty"`
+	CadenceHasSuffix    *string  `json:"cadenceHasSuffix,omitempty"`
+	CadenceEqualFold    *string  `json:"cadenceEqualFold,omitempty"`
+	CadenceContainsFold *string  `json:"cadenceContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ProviderWhereInput) AddPredicates(predicates ...predicate.Provider) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ProviderWhereInput filter on the ProviderQuery builder.
+func (i *ProviderWhereInput) Filter(q *ProviderQuery) (*ProviderQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyProviderWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyProviderWhereInput is returned in case the ProviderWhereInput is empty.
+var ErrEmptyProviderWhereInput = errors.New("ent: empty predicate ProviderWhereInput")
+
+// P returns a predicate for filtering providers.
+// An error is returned if the input is empty or invalid.
+func (i *ProviderWhereInput) P() (predicate.Provider, error) {
+	var predicates []predicate.Provider
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, provider.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Provider, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, provider.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Provider, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, provider.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, provider.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, provider.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, provider.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, provider.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, provider.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, provider.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, provider.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, provider.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, provider.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, provider.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, provider.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, provider.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, provider.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, provider.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, provider.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, provider.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, provider.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, provider.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, provider.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, provider.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, provider.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, provider.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, provider.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, provider.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, provider.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, provider.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Key != nil {
+		predicates = append(predicates, provider.KeyEQ(*i.Key))
+	}
+	if i.KeyNEQ != nil {
+		predicates = append(predicates, provider.KeyNEQ(*i.KeyNEQ))
+	}
+	if len(i.KeyIn) > 0 {
+		predicates = append(predicates, provider.KeyIn(i.KeyIn...))
+	}
+	if len(i.KeyNotIn) > 0 {
+		predicates = append(predicates, provider.KeyNotIn(i.KeyNotIn...))
+	}
+	if i.KeyGT != nil {
+		predicates = append(predicates, provider.KeyGT(*i.KeyGT))
+	}
+	if i.KeyGTE != nil {
+		predicates = append(predicates, provider.KeyGTE(*i.KeyGTE))
+	}
+	if i.KeyLT != nil {
+		predicates = append(predicates, provider.KeyLT(*i.KeyLT))
+	}
+	if i.KeyLTE != nil {
+		predicates = append(predicates, provider.KeyLTE(*i.KeyLTE))
+	}
+	if i.KeyContains != nil {
+		predicates = append(predicates, provider.KeyContains(*i.KeyContains))
+	}
+	if i.KeyHasPrefix != nil {
+		predicates = append(predicates, provider.KeyHasPrefix(*i.KeyHasPrefix))
+	}
+	if i.KeyHasSuffix != nil {
+		predicates = append(predicates, provider.KeyHasSuffix(*i.KeyHasSuffix))
+	}
+	if i.KeyEqualFold != nil {
+		predicates = append(predicates, provider.KeyEqualFold(*i.KeyEqualFold))
+	}
+	if i.KeyContainsFold != nil {
+		predicates = append(predicates, provider.KeyContainsFold(*i.KeyContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, provider.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, provider.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, provider.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, provider.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, provider.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, provider.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, provider.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, provider.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, provider.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, provider.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, provider.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, provider.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, provider.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Category != nil {
+		predicates = append(predicates, provider.CategoryEQ(*i.Category))
+	}
+	if i.CategoryNEQ != nil {
+		predicates = append(predicates, provider.CategoryNEQ(*i.CategoryNEQ))
+	}
+	if len(i.CategoryIn) > 0 {
+		predicates = append(predicates, provider.CategoryIn(i.CategoryIn...))
+	}
+	if len(i.CategoryNotIn) > 0 {
+		predicates = append(predicates, provider.CategoryNotIn(i.CategoryNotIn...))
+	}
+	if i.CategoryGT != nil {
+		predicates = append(predicates, provider.CategoryGT(*i.CategoryGT))
+	}
+	if i.CategoryGTE != nil {
+		predicates = append(predicates, provider.CategoryGTE(*i.CategoryGTE))
+	}
+	if i.CategoryLT != nil {
+		predicates = append(predicates, provider.CategoryLT(*i.CategoryLT))
+	}
+	if i.CategoryLTE != nil {
+		predicates = append(predicates, provider.CategoryLTE(*i.CategoryLTE))
+	}
+	if i.CategoryContains != nil {
+		predicates = append(predicates, provider.CategoryContains(*i.CategoryContains))
+	}
+	if i.CategoryHasPrefix != nil {
+		predicates = append(predicates, provider.CategoryHasPrefix(*i.CategoryHasPrefix))
+	}
+	if i.CategoryHasSuffix != nil {
+		predicates = append(predicates, provider.CategoryHasSuffix(*i.CategoryHasSuffix))
+	}
+	if i.CategoryEqualFold != nil {
+		predicates = append(predicates, provider.CategoryEqualFold(*i.CategoryEqualFold))
+	}
+	if i.CategoryContainsFold != nil {
+		predicates = append(predicates, provider.CategoryContainsFold(*i.CategoryContainsFold))
+	}
+	if i.CancelURL != nil {
+		predicates = append(predicates, provider.CancelURLEQ(*i.CancelURL))
+	}
+	if i.CancelURLNEQ != nil {
+		predicates = append(predicates, provider.CancelURLNEQ(*i.CancelURLNEQ))
+	}
+	if len(i.CancelURLIn) > 0 {
+		predicates = append(predicates, provider.CancelURLIn(i.CancelURLIn...))
+	}
+	if len(i.CancelURLNotIn) > 0 {
+		predicates = append(predicates, provider.CancelURLNotIn(i.CancelURLNotIn...))
+	}
+	if i.CancelURLGT != nil {
+		predicates = append(predicates, provider.CancelURLGT(*i.CancelURLGT))
+	}
+	if i.CancelURLGTE != nil {
+		predicates = append(predicates, provider.CancelURLGTE(*i.CancelURLGTE))
+	}
+	if i.CancelURLLT != nil {
+		predicates = append(predicates, provider.CancelURLLT(*i.CancelURLLT))
+	}
+	if i.CancelURLLTE != nil {
+		predicates = append(predicates, provider.CancelURLLTE(*i.CancelURLLTE))
+	}
+	if i.CancelURLContains != nil {
+		predicates = append(predicates, provider.CancelURLContains(*i.CancelURLContains))
+	}
+	if i.CancelURLHasPrefix != nil {
+		predicates = append(predicates, provider.CancelURLHasPrefix(*i.CancelURLHasPrefix))
+	}
+	if i.CancelURLHasSuffix != nil {
+		predicates = append(predicates, provider.CancelURLHasSuffix(*i.CancelURLHasSuffix))
+	}
+	if i.CancelURLIsNil {
+		predicates = append(predicates, provider.CancelURLIsNil())
+	}
+	if i.CancelURLNotNil {
+		predicates = append(predicates, provider.CancelURLNotNil())
+	}
+	if i.CancelURLEqualFold != nil {
+		predicates = append(predicates, provider.CancelURLEqualFold(*i.CancelURLEqualFold))
+	}
+	if i.CancelURLContainsFold != nil {
+		predicates = append(predicates, provider.CancelURLContainsFold(*i.CancelURLContainsFold))
+	}
+	if i.AccountURL != nil {
+		predicates = append(predicates, provider.AccountURLEQ(*i.AccountURL))
+	}
+	if i.AccountURLNEQ != nil {
+		predicates = append(predicates, provider.AccountURLNEQ(*i.AccountURLNEQ))
+	}
+	if len(i.AccountURLIn) > 0 {
+		predicates = append(predicates, provider.AccountURLIn(i.AccountURLIn...))
+	}
+	if len(i.AccountURLNotIn) > 0 {
+		predicates = append(predicates, provider.AccountURLNotIn(i.AccountURLNotIn...))
+	}
+	if i.AccountURLGT != nil {
+		predicates = append(predicates, provider.AccountURLGT(*i.AccountURLGT))
+	}
+	if i.AccountURLGTE != nil {
+		predicates = append(predicates, provider.AccountURLGTE(*i.AccountURLGTE))
+	}
+	if i.AccountURLLT != nil {
+		predicates = append(predicates, provider.AccountURLLT(*i.AccountURLLT))
+	}
+	if i.AccountURLLTE != nil {
+		predicates = append(predicates, provider.AccountURLLTE(*i.AccountURLLTE))
+	}
+	if i.AccountURLContains != nil {
+		predicates = append(predicates, provider.AccountURLContains(*i.AccountURLContains))
+	}
+	if i.AccountURLHasPrefix != nil {
+		predicates = append(predicates, provider.AccountURLHasPrefix(*i.AccountURLHasPrefix))
+	}
+	if i.AccountURLHasSuffix != nil {
+		predicates = append(predicates, provider.AccountURLHasSuffix(*i.AccountURLHasSuffix))
+	}
+	if i.AccountURLIsNil {
+		predicates = append(predicates, provider.AccountURLIsNil())
+	}
+	if i.AccountURLNotNil {
+		predicates = append(predicates, provider.AccountURLNotNil())
+	}
+	if i.AccountURLEqualFold != nil {
+		predicates = append(predicates, provider.AccountURLEqualFold(*i.AccountURLEqualFold))
+	}
+	if i.AccountURLContainsFold != nil {
+		predicates = append(predicates, provider.AccountURLContainsFold(*i.AccountURLContainsFold))
+	}
+	if i.Cadence != nil {
+		predicates = append(predicates, provider.CadenceEQ(*i.Cadence))
+	}
+	if i.CadenceNEQ != nil {
+		predicates = append(predicates, provider.CadenceNEQ(*i.CadenceNEQ))
+	}
+	if len(i.CadenceIn) > 0 {
+		predicates = append(predicates, provider.CadenceIn(i.CadenceIn...))
+	}
+	if len(i.CadenceNotIn) > 0 {
+		predicates = append(predicates, provider.CadenceNotIn(i.CadenceNotIn...))
+	}
+	if i.CadenceGT != nil {
+		predicates = append(predicates, provider.CadenceGT(*i.CadenceGT))
+	}
+	if i.CadenceGTE != nil {
+		predicates = append(predicates, provider.CadenceGTE(*i.CadenceGTE))
+	}
+	if i.CadenceLT != nil {
+		predicates = append(predicates, provider.CadenceLT(*i.CadenceLT))
+	}
+	if i.CadenceLTE != nil {
+		predicates = append(predicates, provider.CadenceLTE(*i.CadenceLTE))
+	}
+	if i.CadenceContains != nil {
+		predicates = append(predicates, provider.CadenceContains(*i.CadenceContains))
+	}
+	if i.CadenceHasPrefix != nil {
+		predicates = append(predicates, provider.CadenceHasPrefix(*i.CadenceHasPrefix))
+	}
+	if i.CadenceHasSuffix != nil {
+		predicates = append(predicates, provider.CadenceHasSuffix(*i.CadenceHasSuffix))
+	}
+	if i.CadenceEqualFold != nil {
+		predicates = append(predicates, provider.CadenceEqualFold(*i.CadenceEqualFold))
+	}
+	if i.CadenceContainsFold != nil {
+		predicates = append(predicates, provider.CadenceContainsFold(*i.CadenceContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyProviderWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return provider.And(predicates...), nil
+	}
+}
+
+// ShowWhereInput represents a where input for filtering Show queries.
+type ShowWhereInput struct {
+	Predicates []predicate.Show  `json:"-"`
+	Not        *ShowWhereInput   `json:"not,omitempty"`
+	Or         []*ShowWhereInput `json:"or,omitempty"`
+	And        []*ShowWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "normalized_title" field predicates.
+	NormalizedTitle             *string  `json:"normalizedTitle,omitempty"`
+	NormalizedTitleNEQ          *string  `json:"normalizedTitleNEQ,omitempty"`
+	NormalizedTitleIn           []string `json:"normalizedTitleIn,omitempty"`
+	NormalizedTitleNotIn        []string `json:"normalizedTitleNotIn,omitempty"`
+	NormalizedTitleGT           *string  `json:"normalizedTitleGT,omitempty"`
+	NormalizedTitleGTE          *string  `json:"normalizedTitleGTE,omitempty"`
+	NormalizedTitleLT           *string  `json:"normalizedTitleLT,omitempty"`
+	NormalizedTitleLTE          *string  `json:"normalizedTitleLTE,omitempty"`
+	NormalizedTitleContains     *string  `json:"normalizedTitleContains,omitempty"`
+	NormalizedTitleHasPrefix    *string  `json:"normalizedTitleHasPrefix,omitempty"`
+	NormalizedTitleHasSuffix    *string  `json:"normalizedTitleHasSuffix,omitempty"`
+	NormalizedTitleEqualFold    *string  `json:"normalizedTitleEqualFold,omitempty"`
+	NormalizedTitleContainsFold *string  `json:"normalizedTitleContainsFold,omitempty"`
+
+	// "provider_key" field predicates.
+	ProviderKey             *string  `json:"providerKey,omitempty"`
+	ProviderKeyNEQ          *string  `json:"providerKeyNEQ,omitempty"`
+	ProviderKeyIn           []string `json:"providerKeyIn,omitempty"`
+	ProviderKeyNotIn        []string `json:"providerKeyNotIn,omitempty"`
+	ProviderKeyGT           *string  `json:"providerKeyGT,omitempty"`
+	ProviderKeyGTE          *string  `json:"providerKeyGTE,omitempty"`
+	ProviderKeyLT           *string  `json:"providerKeyLT,omitempty"`
+	ProviderKeyLTE          *string  `json:"providerKeyLTE,omitempty"`
+	ProviderKeyContains     *string  `json:"providerKeyContains,omitempty"`
+	ProviderKeyHasPrefix    *string  `json:"providerKeyHasPrefix,omitempty"`
+	ProviderKeyHasSuffix    *string  `json:"providerKeyHasSuffix,omitempty"`
+	ProviderKeyIsNil        bool     `json:"providerKeyIsNil,omitempty"`
+	ProviderKeyNotNil       bool     `json:"providerKeyNotNil,omitempty"`
+	ProviderKeyEqualFold    *string  `json:"providerKeyEqualFold,omitempty"`
+	ProviderKeyContainsFold *string  `json:"providerKeyContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ShowWhereInput) AddPredicates(predicates ...predicate.Show) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ShowWhereInput filter on the ShowQuery builder.
+func (i *ShowWhereInput) Filter(q *ShowQuery) (*ShowQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyShowWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyShowWhereInput is returned in case the ShowWhereInput is empty.
+var ErrEmptyShowWhereInput = errors.New("ent: empty predicate ShowWhereInput")
+
+// P returns a predicate for filtering shows.
+// An error is returned if the input is empty or invalid.
+func (i *ShowWhereInput) P() (predicate.Show, error) {
+	var predicates []predicate.Show
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, show.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Show, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, show.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Show, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, show.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, show.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, show.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, show.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, show.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, show.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, show.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, show.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, show.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, show.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, show.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, show.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, show.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, show.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, show.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, show.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, show.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, show.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, show.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, show.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, show.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, show.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, show.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, show.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, show.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, show.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, show.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, show.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, show.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, show.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, show.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, show.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, show.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, show.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, show.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, show.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, show.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, show.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, show.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, show.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.NormalizedTitle != nil {
+		predicates = append(predicates, show.NormalizedTitleEQ(*i.NormalizedTitle))
+	}
+	if i.NormalizedTitleNEQ != nil {
+		predicates = append(predicates, show.NormalizedTitleNEQ(*i.NormalizedTitleNEQ))
+	}
+	if len(i.NormalizedTitleIn) > 0 {
+		predicates = append(predicates, show.NormalizedTitleIn(i.NormalizedTitleIn...))
+	}
+	if len(i.NormalizedTitleNotIn) > 0 {
+		predicates = append(predicates, show.NormalizedTitleNotIn(i.NormalizedTitleNotIn...))
+	}
+	if i.NormalizedTitleGT != nil {
+		predicates = append(predicates, show.NormalizedTitleGT(*i.NormalizedTitleGT))
+	}
+	if i.NormalizedTitleGTE != nil {
+		predicates = append(predicates, show.NormalizedTitleGTE(*i.NormalizedTitleGTE))
+	}
+	if i.NormalizedTitleLT != nil {
+		predicates = append(predicates, show.NormalizedTitleLT(*i.NormalizedTitleLT))
+	}
+	if i.NormalizedTitleLTE != nil {
+		predicates = append(predicates, show.NormalizedTitleLTE(*i.NormalizedTitleLTE))
+	}
+	if i.NormalizedTitleContains != nil {
+		predicates = append(predicates, show.NormalizedTitleContains(*i.NormalizedTitleContains))
+	}
+	if i.NormalizedTitleHasPrefix != nil {
+		predicates = append(predicates, show.NormalizedTitleHasPrefix(*i.NormalizedTitleHasPrefix))
+	}
+	if i.NormalizedTitleHasSuffix != nil {
+		predicates = append(predicates, show.NormalizedTitleHasSuffix(*i.NormalizedTitleHasSuffix))
+	}
+	if i.NormalizedTitleEqualFold != nil {
+		predicates = append(predicates, show.NormalizedTitleEqualFold(*i.NormalizedTitleEqualFold))
+	}
+	if i.NormalizedTitleContainsFold != nil {
+		predicates = append(predicates, show.NormalizedTitleContainsFold(*i.NormalizedTitleContainsFold))
+	}
+	if i.ProviderKey != nil {
+		predicates = append(predicates, show.ProviderKeyEQ(*i.ProviderKey))
+	}
+	if i.ProviderKeyNEQ != nil {
+		predicates = append(predicates, show.ProviderKeyNEQ(*i.ProviderKeyNEQ))
+	}
+	if len(i.ProviderKeyIn) > 0 {
+		predicates = append(predicates, show.ProviderKeyIn(i.ProviderKeyIn...))
+	}
+	if len(i.ProviderKeyNotIn) > 0 {
+		predicates = append(predicates, show.ProviderKeyNotIn(i.ProviderKeyNotIn...))
+	}
+	if i.ProviderKeyGT != nil {
+		predicates = append(predicates, show.ProviderKeyGT(*i.ProviderKeyGT))
+	}
+	if i.ProviderKeyGTE != nil {
+		predicates = append(predicates, show.ProviderKeyGTE(*i.ProviderKeyGTE))
+	}
+	if i.ProviderKeyLT != nil {
+		predicates = append(predicates, show.ProviderKeyLT(*i.ProviderKeyLT))
+	}
+	if i.ProviderKeyLTE != nil {
+		predicates = append(predicates, show.ProviderKeyLTE(*i.ProviderKeyLTE))
+	}
+	if i.ProviderKeyContains != nil {
+		predicates = append(predicates, show.ProviderKeyContains(*i.ProviderKeyContains))
+	}
+	if i.ProviderKeyHasPrefix != nil {
+		predicates = append(predicates, show.ProviderKeyHasPrefix(*i.ProviderKeyHasPrefix))
+	}
+	if i.ProviderKeyHasSuffix != nil {
+		predicates = append(predicates, show.ProviderKeyHasSuffix(*i.ProviderKeyHasSuffix))
+	}
+	if i.ProviderKeyIsNil {
+		predicates = append(predicates, show.ProviderKeyIsNil())
+	}
+	if i.ProviderKeyNotNil {
+		predicates = append(predicates, show.ProviderKeyNotNil())
+	}
+	if i.ProviderKeyEqualFold != nil {
+		predicates = append(predicates, show.ProviderKeyEqualFold(*i.ProviderKeyEqualFold))
+	}
+	if i.ProviderKeyContainsFold != nil {
+		predicates = append(predicates, show.ProviderKeyContainsFold(*i.ProviderKeyContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyShowWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return show.And(predicates...), nil
+	}
+}
+
+// UserSubscriptionWhereInput represents a where input for filtering Subscription queries.
+type UserSubscriptionWhereInput struct {
+	Predicates []predicate.Subscription      `json:"-"`
+	Not        *UserSubscriptionWhereInput   `json:"not,omitempty"`
+	Or         []*UserSubscriptionWhereInput `json:"or,omitempty"`
+	And        []*UserSubscriptionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "normalized_name" field predicates.
+	NormalizedName             *string  `json:"normalizedName,omitempty"`
+	NormalizedNameNEQ          *string  `json:"normalizedNameNEQ,omitempty"`
+	NormalizedNameIn           []string `json:"normalizedNameIn,omitempty"`
+	NormalizedNameNotIn        []string `json:"normalizedNameNotIn,omitempty"`
+	NormalizedNameGT           *string  `json:"normalizedNameGT,omitempty"`
+	NormalizedNameGTE          *string  `json:"normalizedNameGTE,omitempty"`
+	NormalizedNameLT           *string  `json:"normalizedNameLT,omitempty"`
+	NormalizedNameLTE          *string  `json:"normalizedNameLTE,omitempty"`
+	NormalizedNameContains     *string  `json:"normalizedNameContains,omitempty"`
+	NormalizedNameHasPrefix    *string  `json:"normalizedNameHasPrefix,omitempty"`
+	NormalizedNameHasSuffix    *string  `json:"normalizedNameHasSuffix,omitempty"`
+	NormalizedNameEqualFold    *string  `json:"normalizedNameEqualFold,omitempty"`
+	NormalizedNameContainsFold *string  `json:"normalizedNameContainsFold,omitempty"`
+
+	// "provider_key" field predicates.
+	ProviderKey             *string  `json:"providerKey,omitempty"`
+	ProviderKeyNEQ          *string  `json:"providerKeyNEQ,omitempty"`
+	ProviderKeyIn           []string `json:"providerKeyIn,omitempty"`
+	ProviderKeyNotIn        []string `json:"providerKeyNotIn,omitempty"`
+	ProviderKeyGT           *string  `json:"providerKeyGT,omitempty"`
+	ProviderKeyGTE          *string  `json:"providerKeyGTE,omitempty"`
+	ProviderKeyLT           *string  `json:"providerKeyLT,omitempty"`
+	ProviderKeyLTE          *string  `json:"providerKeyLTE,omitempty"`
+	ProviderKeyContains     *string  `json:"providerKeyContains,omitempty"`
+	ProviderKeyHasPrefix    *string  `json:"providerKeyHasPrefix,omitempty"`
+	ProviderKeyHasSuffix    *string  `json:"providerKeyHasSuffix,omitempty"`
+	ProviderKeyIsNil        bool     `json:"providerKeyIsNil,omitempty"`
+	ProviderKeyNotNil       bool     `json:"providerKeyNotNil,omitempty"`
+	ProviderKeyEqualFold    *string  `json:"providerKeyEqualFold,omitempty"`
+	ProviderKeyContainsFold *string  `json:"providerKeyContainsFold,omitempty"`
+
+	// "amount_cents" field predicates.
+	AmountCents      *int64  `json:"amountCents,omitempty"`
+	AmountCentsNEQ   *int64  `json:"amountCentsNEQ,omitempty"`
+	AmountCentsIn    []int64 `json:"amountCentsIn,omitempty"`
+	AmountCentsNotIn []int64 `json:"amountCentsNotIn,omitempty"`
+	AmountCentsGT    *int64  `json:"amountCentsGT,omitempty"`
+	AmountCentsGTE   *int64  `json:"amountCentsGTE,omitempty"`
+	AmountCentsLT    *int64  `json:"amountCentsLT,omitempty"`
+	AmountCentsLTE   *int64  `json:"amountCentsLTE,omitempty"`
+
+	// "currency" field predicates.
+	Currency             *string  `json:"currency,omitempty"`
+	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
+	CurrencyIn           []string `json:"currencyIn,omitempty"`
+	CurrencyNotIn        []string `json:"currencyNotIn,omitempty"`
+	CurrencyGT           *string  `json:"currencyGT,omitempty"`
+	CurrencyGTE          *string  `json:"currencyGTE,omitempty"`
+	CurrencyLT           *string  `json:"currencyLT,omitempty"`
+	CurrencyLTE          *string  `json:"currencyLTE,omitempty"`
+	CurrencyContains     *string  `json:"currencyContains,omitempty"`
+	CurrencyHasPrefix    *string  `json:"currencyHasPrefix,omitempty"`
+	CurrencyHasSuffix    *string  `json:"currencyHasSuffix,omitempty"`
+	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
+	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
+
+	// "bill_day" field predicates.
+	BillDay       *int  `json:"billDay,omitempty"`
+	BillDayNEQ    *int  `json:"billDayNEQ,omitempty"`
+	BillDayIn     []int `json:"billDayIn,omitempty"`
+	BillDayNotIn  []int `json:"billDayNotIn,omitempty"`
+	BillDayGT     *int  `json:"billDayGT,omitempty"`
+	BillDayGTE    *int  `json:"billDayGTE,omitempty"`
+	BillDayLT     *int  `json:"billDayLT,omitempty"`
+	BillDayLTE    *int  `json:"billDayLTE,omitempty"`
+	BillDayIsNil  bool  `json:"billDayIsNil,omitempty"`
+	BillDayNotNil bool  `json:"billDayNotNil,omitempty"`
+
+	// "bill_date_text" field predicates.
+	BillDateText             *string  `json:"billDateText,omitempty"`
+	BillDateTextNEQ          *string  `json:"billDateTextNEQ,omitempty"`
+	BillDateTextIn           []string `json:"billDateTextIn,omitempty"`
+	BillDateTextNotIn        []string `json:"billDateTextNotIn,omitempty"`
+	BillDateTextGT           *string  `json:"billDateTextGT,omitempty"`
+	BillDateTextGTE          *string  `json:"billDateTextGTE,omitempty"`
+	BillDateTextLT           *string  `json:"billDateTextLT,omitempty"`
+	BillDateTextLTE          *string  `json:"billDateTextLTE,omitempty"`
+	BillDateTextContains     *string  `json:"billDateTextContains,omitempty"`
+	BillDateTextHasPrefix    *string  `json:"billDateTextHasPrefix,omitempty"`
+	BillDateTextHasSuffix    *string  `json:"billDateTextHasSuffix,omitempty"`
+	BillDateTextIsNil        bool     `json:"billDateTextIsNil,omitempty"`
+	BillDateTextNotNil       bool     `json:"billDateTextNotNil,omitempty"`
+	BillDateTextEqualFold    *string  `json:"billDateTextEqualFold,omitempty"`
+	BillDateTextContainsFold *string  `json:"billDateTextContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *subscription.Status  `json:"status,omitempty"`
+	StatusNEQ   *subscription.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []subscription.Status `json:"statusIn,omitempty"`
+	StatusNotIn []subscription.Status `json:"statusNotIn,omitempty"`
+
+	// "paused_until" field predicates.
+	PausedUntil       *time.Time  `json:"pausedUntil,omitempty"`
+	PausedUntilNEQ    *time.Time  `json:"pausedUntilNEQ,omitempty"`
+	PausedUntilIn     []time.Time `json:"pausedUntilIn,omitempty"`
+	PausedUntilNotIn  []time.Time `json:"pausedUntilNotIn,omitempty"`
+	PausedUntilGT     *time.Time  `json:"pausedUntilGT,omitempty"`
+	PausedUntilGTE    *time.Time  `json:"pausedUntilGTE,omitempty"`
+	PausedUntilLT     *time.Time  `json:"pausedUntilLT,omitempty"`
+	PausedUntilLTE    *time.Time  `json:"pausedUntilLTE,omitempty"`
+	PausedUntilIsNil  bool        `json:"pausedUntilIsNil,omitempty"`
+	PausedUntilNotNil bool        `json:"pausedUntilNotNil,omitempty"`
+
+	// "trial_end_date" field predicates.
+	TrialEndDate             *string  `json:"trialEndDate,omitempty"`
+	TrialEndDateNEQ          *string  `json:"trialEndDateNEQ,omitempty"`
+	TrialEndDateIn           []string `json:"trialEndDateIn,omitempty"`
+	TrialEndDateNotIn        []string `json:"trialEndDateNotIn,omitempty"`
+	TrialEndDateGT           *string  `json:"trialEndDateGT,omitempty"`
+	TrialEndDateGTE          *string  `json:"trialEndDateGTE,omitempty"`
+	TrialEndDateLT           *string  `json:"trialEndDateLT,omitempty"`
+	TrialEndDateLTE          *string  `json:"trialEndDateLTE,omitempty"`
+	TrialEndDateContains     *string  `json:"trialEndDateContains,omitempty"`
+	TrialEndDateHasPrefix    *string  `json:"trialEndDateHasPrefix,omitempty"`
+	TrialEndDateHasSuffix    *string  `json:"trialEndDateHasSuffix,omitempty"`
+	TrialEndDateIsNil        bool     `json:"trialEndDateIsNil,omitempty"`
+	TrialEndDateNotNil       bool     `json:"trialEndDateNotNil,omitempty"`
+	TrialEndDateEqualFold    *string  `json:"trialEndDateEqualFold,omitempty"`
+	TrialEndDateContainsFold *string  `json:"trialEndDateContainsFold,omitempty"`
+
+	// "card_network" field predicates.
+	CardNetwork       *subscription.CardNetwork  `json:"cardNetwork,omitempty"`
+	CardNetworkNEQ    *subscription.CardNetwork  `json:"cardNetworkNEQ,omitempty"`
+	CardNetworkIn     []subscription.CardNetwork `json:"cardNetworkIn,omitempty"`
+	CardNetworkNotIn  []subscription.CardNetwork `json:"cardNetworkNotIn,omitempty"`
+	CardNetworkIsNil  bool                       `json:"cardNetworkIsNil,omitempty"`
+	CardNetworkNotNil bool                       `json:"cardNetworkNotNil,omitempty"`
+
+	// "category" field predicates.
+	Category             *string  `json:"category,omitempty"`
+	CategoryNEQ          *string  `json:"categoryNEQ,omitempty"`
+	CategoryIn           []string `json:"categoryIn,omitempty"`
+	CategoryNotIn        []string `json:"categoryNotIn,omitempty"`
+	CategoryGT           *string  `json:"categoryGT,omitempty"`
+	CategoryGTE          *string  `json:"categoryGTE,omitempty"`
+	CategoryLT           *string  `json:"categoryLT,omitempty"`
+	CategoryLTE          *string  `json:"categoryLTE,omitempty"`
+	CategoryContains     *string  `json:"categoryContains,omitempty"`
+	CategoryHasPrefix    *string  `json:"categoryHasPrefix,omitempty"`
+	CategoryHasSuffix    *string  `json:"categoryHasSuffix,omitempty"`
+	CategoryIsNil        bool     `json:"categoryIsNil,omitempty"`
+	CategoryNotNil       bool     `json:"categoryNotNil,omitempty"`
+	CategoryEqualFold    *string  `json:"categoryEqualFold,omitempty"`
+	CategoryContainsFold *string  `json:"categoryContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "last_used_at" field predicates.
+	LastUsedAt       *time.Time  `json:"lastUsedAt,omitempty"`
+	LastUsedAtNEQ    *time.Time  `json:"lastUsedAtNEQ,omitempty"`
+	LastUsedAtIn     []time.Time `json:"lastUsedAtIn,omitempty"`
+	LastUsedAtNotIn  []time.Time `json:"lastUsedAtNotIn,omitempty"`
+	LastUsedAtGT     *time.Time  `json:"lastUsedAtGT,omitempty"`
+	LastUsedAtGTE    *time.Time  `json:"lastUsedAtGTE,omitempty"`
+	LastUsedAtLT     *time.Time  `json:"lastUsedAtLT,omitempty"`
+	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
+	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
+	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
+
+	// "last_charged_at" field predicates.
+	LastChargedAt       *time.Time  `json:"lastChargedAt,omitempty"`
+	LastChargedAtNEQ    *time.Time  `json:"lastChargedAtNEQ,omitempty"`
+	LastChargedAtIn     []time.Time `json:"lastChargedAtIn,omitempty"`
+	LastChargedAtNotIn  []time.Time `json:"lastChargedAtNotIn,omitempty"`
+	LastChargedAtGT     *time.Time  `json:"lastChargedAtGT,omitempty"`
+	LastChargedAtGTE    *time.Time  `json:"lastChargedAtGTE,omitempty"`
+	LastChargedAtLT     *time.Time  `json:"lastChargedAtLT,omitempty"`
+	LastChargedAtLTE    *time.Time  `json:"lastChargedAtLTE,omitempty"`
+	LastChargedAtIsNil  bool        `json:"lastChargedAtIsNil,omitempty"`
+	LastChargedAtNotNil bool        `json:"lastChargedAtNotNil,omitempty"`
+
+	// "cancelled_at" field predicates.
+	CancelledAt       *time.Time  `json:"cancelledAt,omitempty"`
+	CancelledAtNEQ    *time.Time  `json:"cancelledAtNEQ,omitempty"`
+	CancelledAtIn     []time.Time `json:"cancelledAtIn,omitempty"`
+	CancelledAtNotIn  []time.Time `json:"cancelledAtNotIn,omitempty"`
+	CancelledAtGT     *time.Time  `json:"cancelledAtGT,omitempty"`
+	CancelledAtGTE    *time.Time  `json:"cancelledAtGTE,omitempty"`
+	CancelledAtLT     *time.Time  `json:"cancelledAtLT,omitempty"`
+	CancelledAtLTE    *time.Time  `json:"cancelledAtLTE,omitempty"`
+	CancelledAtIsNil  bool        `json:"cancelledAtIsNil,omitempty"`
+	CancelledAtNotNil bool        `json:"cancelledAtNotNil,omitempty"`
+
+	// "price_points" edge predicates.
+	HasPricePoints     *bool                   `json:"hasPricePoints,omitempty"`
+	HasPricePointsWith []*PricePointWhereInput `json:"hasPricePointsWith,omitempty"`
+
+	// "cancellation_intents" edge predicates.
+	HasCancellationIntents     *bool                           `json:"hasCancellationIntents,omitempty"`
+	HasCancellationIntentsWith []*CancellationIntentWhereInput `json:"hasCancellationIntentsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *UserSubscriptionWhereInput) AddPredicates(predicates ...predicate.Subscription) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the UserSubscriptionWhereInput filter on the SubscriptionQuery builder.
+func (i *UserSubscriptionWhereInput) Filter(q *SubscriptionQuery) (*SubscriptionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyUserSubscriptionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyUserSubscriptionWhereInput is returned in case the UserSubscriptionWhereInput is empty.
+var ErrEmptyUserSubscriptionWhereInput = errors.New("ent: empty predicate UserSubscriptionWhereInput")
+
+// P returns a predicate for filtering subscriptions.
+// An error is returned if the input is empty or invalid.
+func (i *UserSubscriptionWhereInput) P() (predicate.Subscription, error) {
+	var predicates []predicate.Subscription
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, subscription.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Subscription, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, subscription.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Subscription, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, subscription.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, subscription.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, subscription.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, subscription.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, subscription.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, subscription.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, subscription.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, subscription.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, subscription.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, subscription.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, subscription.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, subscription.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, subscription.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, subscription.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, subscription.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, subscription.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, subscription.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, subscription.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, subscription.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, subscription.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, subscription.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, subscription.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, subscription.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, subscription.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, subscription.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, subscription.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, subscription.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, subscription.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, subscription.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, subscription.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, subscription.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, subscription.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, subscription.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, subscription.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, subscription.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, subscription.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, subscription.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, subscription.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, subscription.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, subscription.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.NormalizedName != nil {
+		predicates = append(predicates, subscription.NormalizedNameEQ(*i.NormalizedName))
+	}
+	if i.NormalizedNameNEQ != nil {
+		predicates = append(predicates, subscription.NormalizedNameNEQ(*i.NormalizedNameNEQ))
+	}
+	if len(i.NormalizedNameIn) > 0 {
+		predicates = append(predicates, subscription.NormalizedNameIn(i.NormalizedNameIn...))
+	}
+	if len(i.NormalizedNameNotIn) > 0 {
+		predicates = append(predicates, subscription.NormalizedNameNotIn(i.NormalizedNameNotIn...))
+	}
+	if i.NormalizedNameGT != nil {
+		predicates = append(predicates, subscription.NormalizedNameGT(*i.NormalizedNameGT))
+	}
+	if i.NormalizedNameGTE != nil {
+		predicates = append(predicates, subscription.NormalizedNameGTE(*i.NormalizedNameGTE))
+	}
+	if i.NormalizedNameLT != nil {
+		predicates = append(predicates, subscription.NormalizedNameLT(*i.NormalizedNameLT))
+	}
+	if i.NormalizedNameLTE != nil {
+		predicates = append(predicates, subscription.NormalizedNameLTE(*i.NormalizedNameLTE))
+	}
+	if i.NormalizedNameContains != nil {
+		predicates = append(predicates, subscription.NormalizedNameContains(*i.NormalizedNameContains))
+	}
+	if i.NormalizedNameHasPrefix != nil {
+		predicates = append(predicates, subscription.NormalizedNameHasPrefix(*i.NormalizedNameHasPrefix))
+	}
+	if i.NormalizedNameHasSuffix != nil {
+		predicates = append(predicates, subscription.NormalizedNameHasSuffix(*i.NormalizedNameHasSuffix))
+	}
+	if i.NormalizedNameEqualFold != nil {
+		predicates = append(predicates, subscription.NormalizedNameEqualFold(*i.NormalizedNameEqualFold))
+	}
+	if i.NormalizedNameContainsFold != nil {
+		predicates = append(predicates, subscription.NormalizedNameContainsFold(*i.NormalizedNameContainsFold))
+	}
+	if i.ProviderKey != nil {
+		predicates = append(predicates, subscription.ProviderKeyEQ(*i.ProviderKey))
+	}
+	if i.ProviderKeyNEQ != nil {
+		predicates = append(predicates, subscription.ProviderKeyNEQ(*i.ProviderKeyNEQ))
+	}
+	if len(i.ProviderKeyIn) > 0 {
+		predicates = append(predicates, subscription.ProviderKeyIn(i.ProviderKeyIn...))
+	}
+	if len(i.ProviderKeyNotIn) > 0 {
+		predicates = append(predicates, subscription.ProviderKeyNotIn(i.ProviderKeyNotIn...))
+	}
+	if i.ProviderKeyGT != nil {
+		predicates = append(predicates, subscription.ProviderKeyGT(*i.ProviderKeyGT))
+	}
+	if i.ProviderKeyGTE != nil {
+		predicates = append(predicates, subscription.ProviderKeyGTE(*i.ProviderKeyGTE))
+	}
+	if i.ProviderKeyLT != nil {
+		predicates = append(predicates, subscription.ProviderKeyLT(*i.ProviderKeyLT))
+	}
+	if i.ProviderKeyLTE != nil {
+		predicates = append(predicates, subscription.ProviderKeyLTE(*i.ProviderKeyLTE))
+	}
+	if i.ProviderKeyContains != nil {
+		predicates = append(predicates, subscription.ProviderKeyContains(*i.ProviderKeyContains))
+	}
+	if i.ProviderKeyHasPrefix != nil {
+		predicates = append(predicates, subscription.ProviderKeyHasPrefix(*i.ProviderKeyHasPrefix))
+	}
+	if i.ProviderKeyHasSuffix != nil {
+		predicates = append(predicates, subscription.ProviderKeyHasSuffix(*i.ProviderKeyHasSuffix))
+	}
+	if i.ProviderKeyIsNil {
+		predicates = append(predicates, subscription.ProviderKeyIsNil())
+	}
+	if i.ProviderKeyNotNil {
+		predicates = append(predicates, subscription.ProviderKeyNotNil())
+	}
+	if i.ProviderKeyEqualFold != nil {
+		predicates = append(predicates, subscription.ProviderKeyEqualFold(*i.ProviderKeyEqualFold))
+	}
+	if i.ProviderKeyContainsFold != nil {
+		predicates = append(predicates, subscription.ProviderKeyContainsFold(*i.ProviderKeyContainsFold))
+	}
+	if i.AmountCents != nil {
+		predicates = append(predicates, subscription.AmountCentsEQ(*i.AmountCents))
+	}
+	if i.AmountCentsNEQ != nil {
+		predicates = append(predicates, subscription.AmountCentsNEQ(*i.AmountCentsNEQ))
+	}
+	if len(i.AmountCentsIn) > 0 {
+		predicates = append(predicates, subscription.AmountCentsIn(i.AmountCentsIn...))
+	}
+	if len(i.AmountCentsNotIn) > 0 {
+		predicates = append(predicates, subscription.AmountCentsNotIn(i.AmountCentsNotIn...))
+	}
+	if i.AmountCentsGT != nil {
+		predicates = append(predicates, subscription.AmountCentsGT(*i.AmountCentsGT))
+	}
+	if i.AmountCentsGTE != nil {
+		predicates = append(predicates, subscription.AmountCentsGTE(*i.AmountCentsGTE))
+	}
+	if i.AmountCentsLT != nil {
+		predicates = append(predicates, subscription.AmountCentsLT(*i.AmountCentsLT))
+	}
+	if i.AmountCentsLTE != nil {
+		predicates = append(predicates, subscription.AmountCentsLTE(*i.AmountCentsLTE))
+	}
+	if i.Currency != nil {
+		predicates = append(predicates, subscription.CurrencyEQ(*i.Currency))
+	}
+	if i.CurrencyNEQ != nil {
+		predicates = append(predicates, subscription.CurrencyNEQ(*i.CurrencyNEQ))
+	}
+	if len(i.CurrencyIn) > 0 {
+		predicates = append(predicates, subscription.CurrencyIn(i.CurrencyIn...))
+	}
+	if len(i.CurrencyNotIn) > 0 {
+		predicates = append(predicates, subscription.CurrencyNotIn(i.CurrencyNotIn...))
+	}
+	if i.CurrencyGT != nil {
+		predicates = append(predicates, subscription.CurrencyGT(*i.CurrencyGT))
+	}
+	if i.CurrencyGTE != nil {
+		predicates = append(predicates, subscription.CurrencyGTE(*i.CurrencyGTE))
+	}
+	if i.CurrencyLT != nil {
+		predicates = append(predicates, subscription.CurrencyLT(*i.CurrencyLT))
+	}
+	if i.CurrencyLTE != nil {
+		predicates = append(predicates, subscription.CurrencyLTE(*i.CurrencyLTE))
+	}
+	if i.CurrencyContains != nil {
+		predicates = append(predicates, subscription.CurrencyContains(*i.CurrencyContains))
+	}
+	if i.CurrencyHasPrefix != nil {
+		predicates = append(predicates, subscription.CurrencyHasPrefix(*i.CurrencyHasPrefix))
+	}
+	if i.CurrencyHasSuffix != nil {
+		predicates = append(predicates, subscription.CurrencyHasSuffix(*i.CurrencyHasSuffix))
+	}
+	if i.CurrencyEqualFold != nil {
+		predicates = append(predicates, subscription.CurrencyEqualFold(*i.CurrencyEqualFold))
+	}
+	if i.CurrencyContainsFold != nil {
+		predicates = append(predicates, subscription.CurrencyContainsFold(*i.CurrencyContainsFold))
+	}
+	if i.BillDay != nil {
+		predicates = append(predicates, subscription.BillDayEQ(*i.BillDay))
+	}
+	if i.BillDayNEQ != nil {
+		predicates = append(predicates, subscription.BillDayNEQ(*i.BillDayNEQ))
+	}
+	if len(i.BillDayIn) > 0 {
+		predicates = append(predicates, subscription.BillDayIn(i.BillDayIn...))
+	}
+	if len(i.BillDayNotIn) > 0 {
+		predicates = append(predicates, subscription.BillDayNotIn(i.BillDayNotIn...))
+	}
+	if i.BillDayGT != nil {
+		predicates = append(predicates, subscription.BillDayGT(*i.BillDayGT))
+	}
+	if i.BillDayGTE != nil {
+		predicates = append(predicates, subscription.BillDayGTE(*i.BillDayGTE))
+	}
+	if i.BillDayLT != nil {
+		predicates = append(predicates, subscription.BillDayLT(*i.BillDayLT))
+	}
+	if i.BillDayLTE != nil {
+		predicates = append(predicates, subscription.BillDayLTE(*i.BillDayLTE))
+	}
+	if i.BillDayIsNil {
+		predicates = append(predicates, subscription.BillDayIsNil())
+	}
+	if i.BillDayNotNil {
+		predicates = append(predicates, subscription.BillDayNotNil())
+	}
+	if i.BillDateText != nil {
+		predicates = append(predicates, subscription.BillDateTextEQ(*i.BillDateText))
+	}
+	if i.BillDateTextNEQ != nil {
+		predicates = append(predicates, subscription.BillDateTextNEQ(*i.BillDateTextNEQ))
+	}
+	if len(i.BillDateTextIn) > 0 {
+		predicates = append(predicates, subscription.BillDateTextIn(i.BillDateTextIn...))
+	}
+	if len(i.BillDateTextNotIn) > 0 {
+		predicates = append(predicates, subscription.BillDateTextNotIn(i.BillDateTextNotIn...))
+	}
+	if i.BillDateTextGT != nil {
+		predicates = append(predicates, subscription.BillDateTextGT(*i.BillDateTextGT))
+	}
+	if i.BillDateTextGTE != nil {
+		predicates = append(predicates, subscription.BillDateTextGTE(*i.BillDateTextGTE))
+	}
+	if i.BillDateTextLT != nil {
+		predicates = append(predicates, subscription.BillDateTextLT(*i.BillDateTextLT))
+	}
+	if i.BillDateTextLTE != nil {
+		predicates = append(predicates, subscription.BillDateTextLTE(*i.BillDateTextLTE))
+	}
+	if i.BillDateTextContains != nil {
+		predicates = append(predicates, subscription.BillDateTextContains(*i.BillDateTextContains))
+	}
+	if i.BillDateTextHasPrefix != nil {
+		predicates = append(predicates, subscription.BillDateTextHasPrefix(*i.BillDateTextHasPrefix))
+	}
+	if i.BillDateTextHasSuffix != nil {
+		predicates = append(predicates, subscription.BillDateTextHasSuffix(*i.BillDateTextHasSuffix))
+	}
+	if i.BillDateTextIsNil {
+		predicates = append(predicates, subscription.BillDateTextIsNil())
+	}
+	if i.BillDateTextNotNil {
+		predicates = append(predicates, subscription.BillDateTextNotNil())
+	}
+	if i.BillDateTextEqualFold != nil {
+		predicates = append(predicates, subscription.BillDateTextEqualFold(*i.BillDateTextEqualFold))
+	}
+	if i.BillDateTextContainsFold != nil {
+		predicates = append(predicates, subscription.BillDateTextContainsFold(*i.BillDateTextContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, subscription.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, subscription.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, subscription.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, subscription.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.PausedUntil != nil {
+		predicates = append(predicates, subscription.PausedUntilEQ(*i.PausedUntil))
+	}
+	if i.PausedUntilNEQ != nil {
+		predicates = append(predicates, subscription.PausedUntilNEQ(*i.PausedUntilNEQ))
+	}
+	if len(i.PausedUntilIn) > 0 {
+		predicates = append(predicates, subscription.PausedUntilIn(i.PausedUntilIn...))
+	}
+	if len(i.PausedUntilNotIn) > 0 {
+		predicates = append(predicates, subscription.PausedUntilNotIn(i.PausedUntilNotIn...))
+	}
+	if i.PausedUntilGT != nil {
+		predicates = append(predicates, subscription.PausedUntilGT(*i.PausedUntilGT))
+	}
+	if i.PausedUntilGTE != nil {
+		predicates = append(predicates, subscription.PausedUntilGTE(*i.PausedUntilGTE))
+	}
+	if i.PausedUntilLT != nil {
+		predicates = append(predicates, subscription.PausedUntilLT(*i.PausedUntilLT))
+	}
+	if i.PausedUntilLTE != nil {
+		predicates = append(predicates, subscription.PausedUntilLTE(*i.PausedUntilLTE))
+	}
+	if i.PausedUntilIsNil {
+		predicates = append(predicates, subscription.PausedUntilIsNil())
+	}
+	if i.PausedUntilNotNil {
+		predicates = append(predicates, subscription.PausedUntilNotNil())
+	}
+	if i.TrialEndDate != nil {
+		predicates = append(predicates, subscription.TrialEndDateEQ(*i.TrialEndDate))
+	}
+	if i.TrialEndDateNEQ != nil {
+		predicates = append(predicates, subscription.TrialEndDateNEQ(*i.TrialEndDateNEQ))
+	}
+	if len(i.TrialEndDateIn) > 0 {
+		predicates = append(predicates, subscription.TrialEndDateIn(i.TrialEndDateIn...))
+	}
+	if len(i.TrialEndDateNotIn) > 0 {
+		predicates = append(predicates, subscription.TrialEndDateNotIn(i.TrialEndDateNotIn...))
+	}
+	if i.TrialEndDateGT != nil {
+		predicates = append(predicates, subscription.TrialEndDateGT(*i.TrialEndDateGT))
+	}
+	if i.TrialEndDateGTE != nil {
+		predicates = append(predicates, subscription.TrialEndDateGTE(*i.TrialEndDateGTE))
+	}
+	if i.TrialEndDateLT != nil {
+		predicates = append(predicates, subscription.TrialEndDateLT(*i.TrialEndDateLT))
+	}
+	if i.TrialEndDateLTE != nil {
+		predicates = append(predicates, subscription.TrialEndDateLTE(*i.TrialEndDateLTE))
+	}
+	if i.TrialEndDateContains != nil {
+		predicates = append(predicates, subscription.TrialEndDateContains(*i.TrialEndDateContains))
+	}
+	if i.TrialEndDateHasPrefix != nil {
+		predicates = append(predicates, subscription.TrialEndDateHasPrefix(*i.TrialEndDateHasPrefix))
+	}
+	if i.TrialEndDateHasSuffix != nil {
+		predicates = append(predicates, subscription.TrialEndDateHasSuffix(*i.TrialEndDateHasSuffix))
+	}
+	if i.TrialEndDateIsNil {
+		predicates = append(predicates, subscription.TrialEndDateIsNil())
+	}
+	if i.TrialEndDateNotNil {
+		predicates = append(predicates, subscription.TrialEndDateNotNil())
+	}
+	if i.TrialEndDateEqualFold != nil {
+		predicates = append(predicates, subscription.TrialEndDateEqualFold(*i.TrialEndDateEqualFold))
+	}
+	if i.TrialEndDateContainsFold != nil {
+		predicates = append(predicates, subscription.TrialEndDateContainsFold(*i.TrialEndDateContainsFold))
+	}
+	if i.CardNetwork != nil {
+		predicates = append(predicates, subscription.CardNetworkEQ(*i.CardNetwork))
+	}
+	if i.CardNetworkNEQ != nil {
+		predicates = append(predicates, subscription.CardNetworkNEQ(*i.CardNetworkNEQ))
+	}
+	if len(i.CardNetworkIn) > 0 {
+		predicates = append(predicates, subscription.CardNetworkIn(i.CardNetworkIn...))
+	}
+	if len(i.CardNetworkNotIn) > 0 {
+		predicates = append(predicates, subscription.CardNetworkNotIn(i.CardNetworkNotIn...))
+	}
+	if i.CardNetworkIsNil {
+		predicates = append(predicates, subscription.CardNetworkIsNil())
+	}
+	if i.CardNetworkNotNil {
+		predicates = append(predicates, subscription.CardNetworkNotNil())
+	}
+	if i.Category != nil {
+		predicates = append(predicates, subscription.CategoryEQ(*i.Category))
+	}
+	if i.CategoryNEQ != nil {
+		predicates = append(predicates, subscription.CategoryNEQ(*i.CategoryNEQ))
+	}
+	if len(i.CategoryIn) > 0 {
+		predicates = append(predicates, subscription.CategoryIn(i.CategoryIn...))
+	}
+	if len(i.CategoryNotIn) > 0 {
+		predicates = append(predicates, subscription.CategoryNotIn(i.CategoryNotIn...))
+	}
+	if i.CategoryGT != nil {
+		predicates = append(predicates, subscription.CategoryGT(*i.CategoryGT))
+	}
+	if i.CategoryGTE != nil {
+		predicates = append(predicates, subscription.CategoryGTE(*i.CategoryGTE))
+	}
+	if i.CategoryLT != nil {
+		predicates = append(predicates, subscription.CategoryLT(*i.CategoryLT))
+	}
+	if i.CategoryLTE != nil {
+		predicates = append(predicates, subscription.CategoryLTE(*i.CategoryLTE))
+	}
+	if i.CategoryContains != nil {
+		predicates = append(predicates, subscription.CategoryContains(*i.CategoryContains))
+	}
+	if i.CategoryHasPrefix != nil {
+		predicates = append(predicates, subscription.CategoryHasPrefix(*i.CategoryHasPrefix))
+	}
+	if i.CategoryHasSuffix != nil {
+		predicates = append(predicates, subscription.CategoryHasSuffix(*i.CategoryHasSuffix))
+	}
+	if i.CategoryIsNil {
+		predicates = append(predicates, subscription.CategoryIsNil())
+	}
+	if i.CategoryNotNil {
+		predicates = append(predicates, subscription.CategoryNotNil())
+	}
+	if i.CategoryEqualFold != nil {
+		predicates = append(predicates, subscription.CategoryEqualFold(*i.CategoryEqualFold))
+	}
+	if i.CategoryContainsFold != nil {
+		predicates = append(predicates, subscription.CategoryContainsFold(*i.CategoryContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, subscription.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, subscription.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, subscription.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, subscription.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, subscription.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, subscription.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, subscription.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, subscription.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, subscription.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, subscription.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, subscription.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, subscription.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, subscription.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.LastUsedAt != nil {
+		predicates = append(predicates, subscription.LastUsedAtEQ(*i.LastUsedAt))
+	}
+	if i.LastUsedAtNEQ != nil {
+		predicates = append(predicates, subscription.LastUsedAtNEQ(*i.LastUsedAtNEQ))
+	}
+	if len(i.LastUsedAtIn) > 0 {
+		predicates = append(predicates, subscription.LastUsedAtIn(i.LastUsedAtIn...))
+	}
+	if len(i.LastUsedAtNotIn) > 0 {
+		predicates = append(predicates, subscription.LastUsedAtNotIn(i.LastUsedAtNotIn...))
+	}
+	if i.LastUsedAtGT != nil {
+		predicates = append(predicates, subscription.LastUsedAtGT(*i.LastUsedAtGT))
+	}
+	if i.LastUsedAtGTE != nil {
+		predicates = append(predicates, subscription.LastUsedAtGTE(*i.LastUsedAtGTE))
+	}
+	if i.LastUsedAtLT != nil {
+		predicates = append(predicates, subscription.LastUsedAtLT(*i.LastUsedAtLT))
+	}
+	if i.LastUsedAtLTE != nil {
+		predicates = append(predicates, subscription.LastUsedAtLTE(*i.LastUsedAtLTE))
+	}
+	if i.LastUsedAtIsNil {
+		predicates = append(predicates, subscription.LastUsedAtIsNil())
+	}
+	if i.LastUsedAtNotNil {
+		predicates = append(predicates, subscription.LastUsedAtNotNil())
+	}
+	if i.LastChargedAt != nil {
+		predicates = append(predicates, subscription.LastChargedAtEQ(*i.LastChargedAt))
+	}
+	if i.LastChargedAtNEQ != nil {
+		predicates = append(predicates, subscription.LastChargedAtNEQ(*i.LastChargedAtNEQ))
+	}
+	if len(i.LastChargedAtIn) > 0 {
+		predicates = append(predicates, subscription.LastChargedAtIn(i.LastChargedAtIn...))
+	}
+	if len(i.LastChargedAtNotIn) > 0 {
+		predicates = append(predicates, subscription.LastChargedAtNotIn(i.LastChargedAtNotIn...))
+	}
+	if i.LastChargedAtGT != nil {
+		predicates = append(predicates, subscription.LastChargedAtGT(*i.LastChargedAtGT))
+	}
+	if i.LastChargedAtGTE != nil {
+		predicates = append(predicates, subscription.LastChargedAtGTE(*i.LastChargedAtGTE))
+	}
+	if i.LastChargedAtLT != nil {
+		predicates = append(predicates, subscription.LastChargedAtLT(*i.LastChargedAtLT))
+	}
+	if i.LastChargedAtLTE != nil {
+		predicates = append(predicates, subscription.LastChargedAtLTE(*i.LastChargedAtLTE))
+	}
+	if i.LastChargedAtIsNil {
+		predicates = append(predicates, subscription.LastChargedAtIsNil())
+	}
+	if i.LastChargedAtNotNil {
+		predicates = append(predicates, subscription.LastChargedAtNotNil())
+	}
+	if i.CancelledAt != nil {
+		predicates = append(predicates, subscription.CancelledAtEQ(*i.CancelledAt))
+	}
+	if i.CancelledAtNEQ != nil {
+		predicates = append(predicates, subscription.CancelledAtNEQ(*i.CancelledAtNEQ))
+	}
+	if len(i.CancelledAtIn) > 0 {
+		predicates = append(predicates, subscription.CancelledAtIn(i.CancelledAtIn...))
+	}
+	if len(i.CancelledAtNotIn) > 0 {
+		predicates = append(predicates, subscription.CancelledAtNotIn(i.CancelledAtNotIn...))
+	}
+	if i.CancelledAtGT != nil {
+		predicates = append(predicates, subscription.CancelledAtGT(*i.CancelledAtGT))
+	}
+	if i.CancelledAtGTE != nil {
+		predicates = append(predicates, subscription.CancelledAtGTE(*i.CancelledAtGTE))
+	}
+	if i.CancelledAtLT != nil {
+		predicates = append(predicates, subscription.CancelledAtLT(*i.CancelledAtLT))
+	}
+	if i.CancelledAtLTE != nil {
+		predicates = append(predicates, subscription.CancelledAtLTE(*i.CancelledAtLTE))
+	}
+	if i.CancelledAtIsNil {
+		predicates = append(predicates, subscription.CancelledAtIsNil())
+	}
+	if i.CancelledAtNotNil {
+		predicates = append(predicates, subscription.CancelledAtNotNil())
+	}
+
+	if i.HasPricePoints != nil {
+		p := subscription.HasPricePoints()
+		if !*i.HasPricePoints {
+			p = subscription.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPricePointsWith) > 0 {
+		with := make([]predicate.PricePoint, 0, len(i.HasPricePointsWith))
+		for _, w := range i.HasPricePointsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPricePointsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, subscription.HasPricePointsWith(with...))
+	}
+	if i.HasCancellationIntents != nil {
+		p := subscription.HasCancellationIntents()
+		if !*i.HasCancellationIntents {
+			p = subscription.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCancellationIntentsWith) > 0 {
+		with := make([]predicate.CancellationIntent, 0, len(i.HasCancellationIntentsWith))
+		for _, w := range i.HasCancellationIntentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCancellationIntentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, subscription.HasCancellationIntentsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyUserSubscriptionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return subscription.And(predicates...), nil
+	}
+}
+
+// SwipeWhereInput represents a where input for filtering Swipe queries.
+type SwipeWhereInput struct {
+	Predicates []predicate.Swipe  `json:"-"`
+	Not        *SwipeWhereInput   `json:"not,omitempty"`
+	Or         []*SwipeWhereInput `json:"or,omitempty"`
+	And        []*SwipeWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "show_id" field predicates.
+	ShowID             *string  `json:"showID,omitempty"`
+	ShowIDNEQ          *string  `json:"showIDNEQ,omitempty"`
+	ShowIDIn           []string `json:"showIDIn,omitempty"`
+	ShowIDNotIn        []string `json:"showIDNotIn,omitempty"`
+	ShowIDGT           *string  `json:"showIDGT,omitempty"`
+	ShowIDGTE          *string  `json:"showIDGTE,omitempty"`
+	ShowIDLT           *string  `json:"showIDLT,omitempty"`
+	ShowIDLTE          *string  `json:"showIDLTE,omitempty"`
+	ShowIDContains     *string  `json:"showIDContains,omitempty"`
+	ShowIDHasPrefix    *string  `json:"showIDHasPrefix,omitempty"`
+	ShowIDHasSuffix    *string  `json:"showIDHasSuffix,omitempty"`
+	ShowIDEqualFold    *string  `json:"showIDEqualFold,omitempty"`
+	ShowIDContainsFold *string  `json:"showIDContainsFold,omitempty"`
+
+	// "liked" field predicates.
+	Liked    *bool `json:"liked,omitempty"`
+	LikedNEQ *bool `json:"likedNEQ,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "show" edge predicates.
+	HasShow     *bool             `json:"hasShow,omitempty"`
+	HasShowWith []*ShowWhereInput `json:"hasShowWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *SwipeWhereInput) AddPredicates(predicates ...predicate.Swipe) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the SwipeWhereInput filter on the SwipeQuery builder.
+func (i *SwipeWhereInput) Filter(q *SwipeQuery) (*SwipeQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptySwipeWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptySwipeWhereInput is returned in case the SwipeWhereInput is empty.
+var ErrEmptySwipeWhereInput = errors.New("ent: empty predicate SwipeWhereInput")
+
+// P returns a predicate for filtering swipes.
+// An error is returned if the input is empty or invalid.
+func (i *SwipeWhereInput) P() (predicate.Swipe, error) {
+	var predicates []predicate.Swipe
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, swipe.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Swipe, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, swipe.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Swipe, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, swipe.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, swipe.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, swipe.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, swipe.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, swipe.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, swipe.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, swipe.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, swipe.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, swipe.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, swipe.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, swipe.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, swipe.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, swipe.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, swipe.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, swipe.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, swipe.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, swipe.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, swipe.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, swipe.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, swipe.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, swipe.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, swipe.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, swipe.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, swipe.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, swipe.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, swipe.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, swipe.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ShowID != nil {
+		predicates = append(predicates, swipe.ShowIDEQ(*i.ShowID))
+	}
+	if i.ShowIDNEQ != nil {
+		predicates = append(predicates, swipe.ShowIDNEQ(*i.ShowIDNEQ))
+	}
+	if len(i.ShowIDIn) > 0 {
+		predicates = append(predicates, swipe.ShowIDIn(i.ShowIDIn...))
+	}
+	if len(i.ShowIDNotIn) > 0 {
+		predicates = append(predicates, swipe.ShowIDNotIn(i.ShowIDNotIn...))
+	}
+	if i.ShowIDGT != nil {
+		predicates = append(predicates, swipe.ShowIDGT(*i.ShowIDGT))
+	}
+	if i.ShowIDGTE != nil {
+		predicates = append(predicates, swipe.ShowIDGTE(*i.ShowIDGTE))
+	}
+	if i.ShowIDLT != nil {
+		predicates = append(predicates, swipe.ShowIDLT(*i.ShowIDLT))
+	}
+	if i.ShowIDLTE != nil {
+		predicates = append(predicates, swipe.ShowIDLTE(*i.ShowIDLTE))
+	}
+	if i.ShowIDContains != nil {
+		predicates = append(predicates, swipe.ShowIDContains(*i.ShowIDContains))
+	}
+	if i.ShowIDHasPrefix != nil {
+		predicates = append(predicates, swipe.ShowIDHasPrefix(*i.ShowIDHasPrefix))
+	}
+	if i.ShowIDHasSuffix != nil {
+		predicates = append(predicates, swipe.ShowIDHasSuffix(*i.ShowIDHasSuffix))
+	}
+	if i.ShowIDEqualFold != nil {
+		predicates = append(predicates, swipe.ShowIDEqualFold(*i.ShowIDEqualFold))
+	}
+	if i.ShowIDContainsFold != nil {
+		predicates = append(predicates, swipe.ShowIDContainsFold(*i.ShowIDContainsFold))
+	}
+	if i.Liked != nil {
+		predicates = append(predicates, swipe.LikedEQ(*i.Liked))
+	}
+	if i.LikedNEQ != nil {
+		predicates = append(predicates, swipe.LikedNEQ(*i.LikedNEQ))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, swipe.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, swipe.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, swipe.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, swipe.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, swipe.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, swipe.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, swipe.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, swipe.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, swipe.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, swipe.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, swipe.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, swipe.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, swipe.SourceContainsFold(*i.SourceContainsFold))
+	}
+
+	if i.HasShow != nil {
+		p := swipe.HasShow()
+		if !*i.HasShow {
+			p = swipe.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasShowWith) > 0 {
+		with := make([]predicate.Show, 0, len(i.HasShowWith))
+		for _, w := range i.HasShowWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasShowWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, swipe.HasShowWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptySwipeWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return swipe.And(predicates...), nil
+	}
+}
+
 // UserWhereInput represents a where input for filtering User queries.
 type UserWhereInput struct {
 	Predicates []predicate.User  `json:"-"`
@@ -10017,6 +13521,28 @@ type UserWhereInput struct {
 	EmailVerifiedAtLTE    *time.Time  `json:"emailVerifiedAtLTE,omitempty"`
 	EmailVerifiedAtIsNil  bool        `json:"emailVerifiedAtIsNil,omitempty"`
 	EmailVerifiedAtNotNil bool        `json:"emailVerifiedAtNotNil,omitempty"`
+
+	// "is_admin" field predicates.
+	IsAdmin    *bool `json:"isAdmin,omitempty"`
+	IsAdminNEQ *bool `json:"isAdminNEQ,omitempty"`
+
+	// "subscriptions_tier" field predicates.
+	SubscriptionsTier      *user.SubscriptionsTier  `json:"subscriptionsTier,omitempty"`
+	SubscriptionsTierNEQ   *user.SubscriptionsTier  `json:"subscriptionsTierNEQ,omitempty"`
+	SubscriptionsTierIn    []user.SubscriptionsTier `json:"subscriptionsTierIn,omitempty"`
+	SubscriptionsTierNotIn []user.SubscriptionsTier `json:"subscriptionsTierNotIn,omitempty"`
+
+	// "claimed_at" field predicates.
+	ClaimedAt       *time.Time  `json:"claimedAt,omitempty"`
+	ClaimedAtNEQ    *time.Time  `json:"claimedAtNEQ,omitempty"`
+	ClaimedAtIn     []time.Time `json:"claimedAtIn,omitempty"`
+	ClaimedAtNotIn  []time.Time `json:"claimedAtNotIn,omitempty"`
+	ClaimedAtGT     *time.Time  `json:"claimedAtGT,omitempty"`
+	ClaimedAtGTE    *time.Time  `json:"claimedAtGTE,omitempty"`
+	ClaimedAtLT     *time.Time  `json:"claimedAtLT,omitempty"`
+	ClaimedAtLTE    *time.Time  `json:"claimedAtLTE,omitempty"`
+	ClaimedAtIsNil  bool        `json:"claimedAtIsNil,omitempty"`
+	ClaimedAtNotNil bool        `json:"claimedAtNotNil,omitempty"`
 
 	// "memberships" edge predicates.
 	HasMemberships     *bool                   `json:"hasMemberships,omitempty"`
@@ -10286,6 +13812,54 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 	if i.EmailVerifiedAtNotNil {
 		predicates = append(predicates, user.EmailVerifiedAtNotNil())
 	}
+	if i.IsAdmin != nil {
+		predicates = append(predicates, user.IsAdminEQ(*i.IsAdmin))
+	}
+	if i.IsAdminNEQ != nil {
+		predicates = append(predicates, user.IsAdminNEQ(*i.IsAdminNEQ))
+	}
+	if i.SubscriptionsTier != nil {
+		predicates = append(predicates, user.SubscriptionsTierEQ(*i.SubscriptionsTier))
+	}
+	if i.SubscriptionsTierNEQ != nil {
+		predicates = append(predicates, user.SubscriptionsTierNEQ(*i.SubscriptionsTierNEQ))
+	}
+	if len(i.SubscriptionsTierIn) > 0 {
+		predicates = append(predicates, user.SubscriptionsTierIn(i.SubscriptionsTierIn...))
+	}
+	if len(i.SubscriptionsTierNotIn) > 0 {
+		predicates = append(predicates, user.SubscriptionsTierNotIn(i.SubscriptionsTierNotIn...))
+	}
+	if i.ClaimedAt != nil {
+		predicates = append(predicates, user.ClaimedAtEQ(*i.ClaimedAt))
+	}
+	if i.ClaimedAtNEQ != nil {
+		predicates = append(predicates, user.ClaimedAtNEQ(*i.ClaimedAtNEQ))
+	}
+	if len(i.ClaimedAtIn) > 0 {
+		predicates = append(predicates, user.ClaimedAtIn(i.ClaimedAtIn...))
+	}
+	if len(i.ClaimedAtNotIn) > 0 {
+		predicates = append(predicates, user.ClaimedAtNotIn(i.ClaimedAtNotIn...))
+	}
+	if i.ClaimedAtGT != nil {
+		predicates = append(predicates, user.ClaimedAtGT(*i.ClaimedAtGT))
+	}
+	if i.ClaimedAtGTE != nil {
+		predicates = append(predicates, user.ClaimedAtGTE(*i.ClaimedAtGTE))
+	}
+	if i.ClaimedAtLT != nil {
+		predicates = append(predicates, user.ClaimedAtLT(*i.ClaimedAtLT))
+	}
+	if i.ClaimedAtLTE != nil {
+		predicates = append(predicates, user.ClaimedAtLTE(*i.ClaimedAtLTE))
+	}
+	if i.ClaimedAtIsNil {
+		predicates = append(predicates, user.ClaimedAtIsNil())
+	}
+	if i.ClaimedAtNotNil {
+		predicates = append(predicates, user.ClaimedAtNotNil())
+	}
 
 	if i.HasMemberships != nil {
 		p := user.HasMemberships()
@@ -10312,5 +13886,493 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		return predicates[0], nil
 	default:
 		return user.And(predicates...), nil
+	}
+}
+
+// UserTokenWhereInput represents a where input for filtering UserToken queries.
+type UserTokenWhereInput struct {
+	Predicates []predicate.UserToken  `json:"-"`
+	Not        *UserTokenWhereInput   `json:"not,omitempty"`
+	Or         []*UserTokenWhereInput `json:"or,omitempty"`
+	And        []*UserTokenWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "hint" field predicates.
+	Hint             *string  `json:"hint,omitempty"`
+	HintNEQ          *string  `json:"hintNEQ,omitempty"`
+	HintIn           []string `json:"hintIn,omitempty"`
+	HintNotIn        []string `json:"hintNotIn,omitempty"`
+	HintGT           *string  `json:"hintGT,omitempty"`
+	HintGTE          *string  `json:"hintGTE,omitempty"`
+	HintLT           *string  `json:"hintLT,omitempty"`
+	HintLTE          *string  `json:"hintLTE,omitempty"`
+	HintContains     *string  `json:"hintContains,omitempty"`
+	HintHasPrefix    *string  `json:"hintHasPrefix,omitempty"`
+	HintHasSuffix    *string  `json:"hintHasSuffix,omitempty"`
+	HintEqualFold    *string  `json:"hintEqualFold,omitempty"`
+	HintContainsFold *string  `json:"hintContainsFold,omitempty"`
+
+	// "expires_at" field predicates.
+	ExpiresAt      *time.Time  `json:"expiresAt,omitempty"`
+	ExpiresAtNEQ   *time.Time  `json:"expiresAtNEQ,omitempty"`
+	ExpiresAtIn    []time.Time `json:"expiresAtIn,omitempty"`
+	ExpiresAtNotIn []time.Time `json:"expiresAtNotIn,omitempty"`
+	ExpiresAtGT    *time.Time  `json:"expiresAtGT,omitempty"`
+	ExpiresAtGTE   *time.Time  `json:"expiresAtGTE,omitempty"`
+	ExpiresAtLT    *time.Time  `json:"expiresAtLT,omitempty"`
+	ExpiresAtLTE   *time.Time  `json:"expiresAtLTE,omitempty"`
+
+	// "partner_source_id" field predicates.
+	PartnerSourceID             *string  `json:"partnerSourceID,omitempty"`
+	PartnerSourceIDNEQ          *string  `json:"partnerSourceIDNEQ,omitempty"`
+	PartnerSourceIDIn           []string `json:"partnerSourceIDIn,omitempty"`
+	PartnerSourceIDNotIn        []string `json:"partnerSourceIDNotIn,omitempty"`
+	PartnerSourceIDGT           *string  `json:"partnerSourceIDGT,omitempty"`
+	PartnerSourceIDGTE          *string  `json:"partnerSourceIDGTE,omitempty"`
+	PartnerSourceIDLT           *string  `json:"partnerSourceIDLT,omitempty"`
+	PartnerSourceIDLTE          *string  `json:"partnerSourceIDLTE,omitempty"`
+	PartnerSourceIDContains     *string  `json:"partnerSourceIDContains,omitempty"`
+	PartnerSourceIDHasPrefix    *string  `json:"partnerSourceIDHasPrefix,omitempty"`
+	PartnerSourceIDHasSuffix    *string  `json:"partnerSourceIDHasSuffix,omitempty"`
+	PartnerSourceIDIsNil        bool     `json:"partnerSourceIDIsNil,omitempty"`
+	PartnerSourceIDNotNil       bool     `json:"partnerSourceIDNotNil,omitempty"`
+	PartnerSourceIDEqualFold    *string  `json:"partnerSourceIDEqualFold,omitempty"`
+	PartnerSourceIDContainsFold *string  `json:"partnerSourceIDContainsFold,omitempty"`
+
+	// "last_used_at" field predicates.
+	LastUsedAt       *time.Time  `json:"lastUsedAt,omitempty"`
+	LastUsedAtNEQ    *time.Time  `json:"lastUsedAtNEQ,omitempty"`
+	LastUsedAtIn     []time.Time `json:"lastUsedAtIn,omitempty"`
+	LastUsedAtNotIn  []time.Time `json:"lastUsedAtNotIn,omitempty"`
+	LastUsedAtGT     *time.Time  `json:"lastUsedAtGT,omitempty"`
+	LastUsedAtGTE    *time.Time  `json:"lastUsedAtGTE,omitempty"`
+	LastUsedAtLT     *time.Time  `json:"lastUsedAtLT,omitempty"`
+	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
+	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
+	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
+
+	// "revoked_at" field predicates.
+	RevokedAt       *time.Time  `json:"revokedAt,omitempty"`
+	RevokedAtNEQ    *time.Time  `json:"revokedAtNEQ,omitempty"`
+	RevokedAtIn     []time.Time `json:"revokedAtIn,omitempty"`
+	RevokedAtNotIn  []time.Time `json:"revokedAtNotIn,omitempty"`
+	RevokedAtGT     *time.Time  `json:"revokedAtGT,omitempty"`
+	RevokedAtGTE    *time.Time  `json:"revokedAtGTE,omitempty"`
+	RevokedAtLT     *time.Time  `json:"revokedAtLT,omitempty"`
+	RevokedAtLTE    *time.Time  `json:"revokedAtLTE,omitempty"`
+	RevokedAtIsNil  bool        `json:"revokedAtIsNil,omitempty"`
+	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *UserTokenWhereInput) AddPredicates(predicates ...predicate.UserToken) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the UserTokenWhereInput filter on the UserTokenQuery builder.
+func (i *UserTokenWhereInput) Filter(q *UserTokenQuery) (*UserTokenQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyUserTokenWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyUserTokenWhereInput is returned in case the UserTokenWhereInput is empty.
+var ErrEmptyUserTokenWhereInput = errors.New("ent: empty predicate UserTokenWhereInput")
+
+// P returns a predicate for filtering usertokens.
+// An error is returned if the input is empty or invalid.
+func (i *UserTokenWhereInput) P() (predicate.UserToken, error) {
+	var predicates []predicate.UserToken
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, usertoken.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.UserToken, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, usertoken.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.UserToken, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, usertoken.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, usertoken.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, usertoken.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, usertoken.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, usertoken.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, usertoken.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, usertoken.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, usertoken.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, usertoken.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, usertoken.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, usertoken.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, usertoken.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, usertoken.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, usertoken.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, usertoken.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, usertoken.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, usertoken.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, usertoken.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, usertoken.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, usertoken.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, usertoken.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, usertoken.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, usertoken.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, usertoken.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, usertoken.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, usertoken.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, usertoken.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, usertoken.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, usertoken.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, usertoken.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, usertoken.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, usertoken.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, usertoken.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, usertoken.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, usertoken.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, usertoken.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, usertoken.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, usertoken.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, usertoken.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, usertoken.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Hint != nil {
+		predicates = append(predicates, usertoken.HintEQ(*i.Hint))
+	}
+	if i.HintNEQ != nil {
+		predicates = append(predicates, usertoken.HintNEQ(*i.HintNEQ))
+	}
+	if len(i.HintIn) > 0 {
+		predicates = append(predicates, usertoken.HintIn(i.HintIn...))
+	}
+	if len(i.HintNotIn) > 0 {
+		predicates = append(predicates, usertoken.HintNotIn(i.HintNotIn...))
+	}
+	if i.HintGT != nil {
+		predicates = append(predicates, usertoken.HintGT(*i.HintGT))
+	}
+	if i.HintGTE != nil {
+		predicates = append(predicates, usertoken.HintGTE(*i.HintGTE))
+	}
+	if i.HintLT != nil {
+		predicates = append(predicates, usertoken.HintLT(*i.HintLT))
+	}
+	if i.HintLTE != nil {
+		predicates = append(predicates, usertoken.HintLTE(*i.HintLTE))
+	}
+	if i.HintContains != nil {
+		predicates = append(predicates, usertoken.HintContains(*i.HintContains))
+	}
+	if i.HintHasPrefix != nil {
+		predicates = append(predicates, usertoken.HintHasPrefix(*i.HintHasPrefix))
+	}
+	if i.HintHasSuffix != nil {
+		predicates = append(predicates, usertoken.HintHasSuffix(*i.HintHasSuffix))
+	}
+	if i.HintEqualFold != nil {
+		predicates = append(predicates, usertoken.HintEqualFold(*i.HintEqualFold))
+	}
+	if i.HintContainsFold != nil {
+		predicates = append(predicates, usertoken.HintContainsFold(*i.HintContainsFold))
+	}
+	if i.ExpiresAt != nil {
+		predicates = append(predicates, usertoken.ExpiresAtEQ(*i.ExpiresAt))
+	}
+	if i.ExpiresAtNEQ != nil {
+		predicates = append(predicates, usertoken.ExpiresAtNEQ(*i.ExpiresAtNEQ))
+	}
+	if len(i.ExpiresAtIn) > 0 {
+		predicates = append(predicates, usertoken.ExpiresAtIn(i.ExpiresAtIn...))
+	}
+	if len(i.ExpiresAtNotIn) > 0 {
+		predicates = append(predicates, usertoken.ExpiresAtNotIn(i.ExpiresAtNotIn...))
+	}
+	if i.ExpiresAtGT != nil {
+		predicates = append(predicates, usertoken.ExpiresAtGT(*i.ExpiresAtGT))
+	}
+	if i.ExpiresAtGTE != nil {
+		predicates = append(predicates, usertoken.ExpiresAtGTE(*i.ExpiresAtGTE))
+	}
+	if i.ExpiresAtLT != nil {
+		predicates = append(predicates, usertoken.ExpiresAtLT(*i.ExpiresAtLT))
+	}
+	if i.ExpiresAtLTE != nil {
+		predicates = append(predicates, usertoken.ExpiresAtLTE(*i.ExpiresAtLTE))
+	}
+	if i.PartnerSourceID != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDEQ(*i.PartnerSourceID))
+	}
+	if i.PartnerSourceIDNEQ != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDNEQ(*i.PartnerSourceIDNEQ))
+	}
+	if len(i.PartnerSourceIDIn) > 0 {
+		predicates = append(predicates, usertoken.PartnerSourceIDIn(i.PartnerSourceIDIn...))
+	}
+	if len(i.PartnerSourceIDNotIn) > 0 {
+		predicates = append(predicates, usertoken.PartnerSourceIDNotIn(i.PartnerSourceIDNotIn...))
+	}
+	if i.PartnerSourceIDGT != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDGT(*i.PartnerSourceIDGT))
+	}
+	if i.PartnerSourceIDGTE != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDGTE(*i.PartnerSourceIDGTE))
+	}
+	if i.PartnerSourceIDLT != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDLT(*i.PartnerSourceIDLT))
+	}
+	if i.PartnerSourceIDLTE != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDLTE(*i.PartnerSourceIDLTE))
+	}
+	if i.PartnerSourceIDContains != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDContains(*i.PartnerSourceIDContains))
+	}
+	if i.PartnerSourceIDHasPrefix != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDHasPrefix(*i.PartnerSourceIDHasPrefix))
+	}
+	if i.PartnerSourceIDHasSuffix != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDHasSuffix(*i.PartnerSourceIDHasSuffix))
+	}
+	if i.PartnerSourceIDIsNil {
+		predicates = append(predicates, usertoken.PartnerSourceIDIsNil())
+	}
+	if i.PartnerSourceIDNotNil {
+		predicates = append(predicates, usertoken.PartnerSourceIDNotNil())
+	}
+	if i.PartnerSourceIDEqualFold != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDEqualFold(*i.PartnerSourceIDEqualFold))
+	}
+	if i.PartnerSourceIDContainsFold != nil {
+		predicates = append(predicates, usertoken.PartnerSourceIDContainsFold(*i.PartnerSourceIDContainsFold))
+	}
+	if i.LastUsedAt != nil {
+		predicates = append(predicates, usertoken.LastUsedAtEQ(*i.LastUsedAt))
+	}
+	if i.LastUsedAtNEQ != nil {
+		predicates = append(predicates, usertoken.LastUsedAtNEQ(*i.LastUsedAtNEQ))
+	}
+	if len(i.LastUsedAtIn) > 0 {
+		predicates = append(predicates, usertoken.LastUsedAtIn(i.LastUsedAtIn...))
+	}
+	if len(i.LastUsedAtNotIn) > 0 {
+		predicates = append(predicates, usertoken.LastUsedAtNotIn(i.LastUsedAtNotIn...))
+	}
+	if i.LastUsedAtGT != nil {
+		predicates = append(predicates, usertoken.LastUsedAtGT(*i.LastUsedAtGT))
+	}
+	if i.LastUsedAtGTE != nil {
+		predicates = append(predicates, usertoken.LastUsedAtGTE(*i.LastUsedAtGTE))
+	}
+	if i.LastUsedAtLT != nil {
+		predicates = append(predicates, usertoken.LastUsedAtLT(*i.LastUsedAtLT))
+	}
+	if i.LastUsedAtLTE != nil {
+		predicates = append(predicates, usertoken.LastUsedAtLTE(*i.LastUsedAtLTE))
+	}
+	if i.LastUsedAtIsNil {
+		predicates = append(predicates, usertoken.LastUsedAtIsNil())
+	}
+	if i.LastUsedAtNotNil {
+		predicates = append(predicates, usertoken.LastUsedAtNotNil())
+	}
+	if i.RevokedAt != nil {
+		predicates = append(predicates, usertoken.RevokedAtEQ(*i.RevokedAt))
+	}
+	if i.RevokedAtNEQ != nil {
+		predicates = append(predicates, usertoken.RevokedAtNEQ(*i.RevokedAtNEQ))
+	}
+	if len(i.RevokedAtIn) > 0 {
+		predicates = append(predicates, usertoken.RevokedAtIn(i.RevokedAtIn...))
+	}
+	if len(i.RevokedAtNotIn) > 0 {
+		predicates = append(predicates, usertoken.RevokedAtNotIn(i.RevokedAtNotIn...))
+	}
+	if i.RevokedAtGT != nil {
+		predicates = append(predicates, usertoken.RevokedAtGT(*i.RevokedAtGT))
+	}
+	if i.RevokedAtGTE != nil {
+		predicates = append(predicates, usertoken.RevokedAtGTE(*i.RevokedAtGTE))
+	}
+	if i.RevokedAtLT != nil {
+		predicates = append(predicates, usertoken.RevokedAtLT(*i.RevokedAtLT))
+	}
+	if i.RevokedAtLTE != nil {
+		predicates = append(predicates, usertoken.RevokedAtLTE(*i.RevokedAtLTE))
+	}
+	if i.RevokedAtIsNil {
+		predicates = append(predicates, usertoken.RevokedAtIsNil())
+	}
+	if i.RevokedAtNotNil {
+		predicates = append(predicates, usertoken.RevokedAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyUserTokenWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return usertoken.And(predicates...), nil
 	}
 }

@@ -10,9 +10,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -20,9 +22,17 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 	"github.com/tandemhq/tandem/ids"
 )
 
@@ -33,9 +43,11 @@ var tableByIDPrefix = map[string]string{
 	"atk": affiliatetoken.Table,
 	"aud": auditlogentry.Table,
 	"cmp": campaign.Table,
+	"cxi": cancellationintent.Table,
 	"clk": click.Table,
 	"cnv": conversion.Table,
 	"cpn": coupon.Table,
+	"dsc": discoveryevent.Table,
 	"imp": importjob.Table,
 	"led": lead.Table,
 	"lgt": logintoken.Table,
@@ -43,9 +55,17 @@ var tableByIDPrefix = map[string]string{
 	"mem": membership.Table,
 	"org": organization.Table,
 	"msg": outboxmessage.Table,
+	"src": partnersource.Table,
 	"pay": payoutbatch.Table,
 	"pli": payoutlineitem.Table,
+	"prc": pricepoint.Table,
+	"prv": provider.Table,
+	"shw": show.Table,
+	"sub": subscription.Table,
+	"swp": swipe.Table,
+	"rmd": trialreminder.Table,
 	"usr": user.Table,
+	"utk": usertoken.Table,
 }
 
 // IDToType returns the table of the entity an ID names, by its prefix. It is

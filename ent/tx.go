@@ -24,12 +24,16 @@ type Tx struct {
 	AuditLogEntry *AuditLogEntryClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
+	// CancellationIntent is the client for interacting with the CancellationIntent builders.
+	CancellationIntent *CancellationIntentClient
 	// Click is the client for interacting with the Click builders.
 	Click *ClickClient
 	// Conversion is the client for interacting with the Conversion builders.
 	Conversion *ConversionClient
 	// Coupon is the client for interacting with the Coupon builders.
 	Coupon *CouponClient
+	// DiscoveryEvent is the client for interacting with the DiscoveryEvent builders.
+	DiscoveryEvent *DiscoveryEventClient
 	// ImportJob is the client for interacting with the ImportJob builders.
 	ImportJob *ImportJobClient
 	// Lead is the client for interacting with the Lead builders.
@@ -44,12 +48,28 @@ type Tx struct {
 	Organization *OrganizationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// PartnerSource is the client for interacting with the PartnerSource builders.
+	PartnerSource *PartnerSourceClient
 	// PayoutBatch is the client for interacting with the PayoutBatch builders.
 	PayoutBatch *PayoutBatchClient
 	// PayoutLineItem is the client for interacting with the PayoutLineItem builders.
 	PayoutLineItem *PayoutLineItemClient
+	// PricePoint is the client for interacting with the PricePoint builders.
+	PricePoint *PricePointClient
+	// Provider is the client for interacting with the Provider builders.
+	Provider *ProviderClient
+	// Show is the client for interacting with the Show builders.
+	Show *ShowClient
+	// Subscription is the client for interacting with the Subscription builders.
+	Subscription *SubscriptionClient
+	// Swipe is the client for interacting with the Swipe builders.
+	Swipe *SwipeClient
+	// TrialReminder is the client for interacting with the TrialReminder builders.
+	TrialReminder *TrialReminderClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserToken is the client for interacting with the UserToken builders.
+	UserToken *UserTokenClient
 
 	// lazily loaded.
 	client     *Client
@@ -186,9 +206,11 @@ func (tx *Tx) init() {
 	tx.AffiliateToken = NewAffiliateTokenClient(tx.config)
 	tx.AuditLogEntry = NewAuditLogEntryClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
+	tx.CancellationIntent = NewCancellationIntentClient(tx.config)
 	tx.Click = NewClickClient(tx.config)
 	tx.Conversion = NewConversionClient(tx.config)
 	tx.Coupon = NewCouponClient(tx.config)
+	tx.DiscoveryEvent = NewDiscoveryEventClient(tx.config)
 	tx.ImportJob = NewImportJobClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LoginToken = NewLoginTokenClient(tx.config)
@@ -196,9 +218,17 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.PartnerSource = NewPartnerSourceClient(tx.config)
 	tx.PayoutBatch = NewPayoutBatchClient(tx.config)
 	tx.PayoutLineItem = NewPayoutLineItemClient(tx.config)
+	tx.PricePoint = NewPricePointClient(tx.config)
+	tx.Provider = NewProviderClient(tx.config)
+	tx.Show = NewShowClient(tx.config)
+	tx.Subscription = NewSubscriptionClient(tx.config)
+	tx.Swipe = NewSwipeClient(tx.config)
+	tx.TrialReminder = NewTrialReminderClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.UserToken = NewUserTokenClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

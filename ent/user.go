@@ -29,6 +29,14 @@ type User struct {
 	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
 	// argon2id in PHC format; empty for users who only sign in by email link.
 	PasswordHash string `json:"-"`
+	// A Tandem operator (tandem user grant-admin): may read whole-database aggregates.
+	IsAdmin bool `json:"is_admin,omitempty"`
+	// The person's Subscriptions tier: set by the server (billing), never by a request.
+	SubscriptionsTier user.SubscriptionsTier `json:"subscriptions_tier,omitempty"`
+	// Set for a shadow account a partner created through guest-ingest.
+	ProvisionedBySourceID *string `json:"provisioned_by_source_id,omitempty"`
+	// When the person claimed a partner-created (shadow) account by verifying their email.
+	ClaimedAt *time.Time `json:"claimed_at,omitempty"`
 	// Sessions signed with an older version are refused: bumping it signs the user out everywhere.
 	SessionVersion int `json:"session_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -64,11 +72,13 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldIsAdmin:
+			values[i] = new(sql.NullBool)
 		case user.FieldSessionVersion:
 			values[i] = new(sql.NullInt64)
-		case user.FieldID, user.FieldEmail, user.FieldFullName, user.FieldPasswordHash:
+		case user.FieldID, user.FieldEmail, user.FieldFullName, user.FieldPasswordHash, user.FieldSubscriptionsTier, user.FieldProvisionedBySourceID:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailVerifiedAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailVerifiedAt, user.FieldClaimedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -127,6 +137,32 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field password_hash", values[i])
 			} else if value.Valid {
 				_m.PasswordHash = value.String
+			}
+		case user.FieldIsAdmin:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_admin", values[i])
+			} else if value.Valid {
+				_m.IsAdmin = value.Bool
+			}
+		case user.FieldSubscriptionsTier:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field subscriptions_tier", values[i])
+			} else if value.Valid {
+				_m.SubscriptionsTier = user.SubscriptionsTier(value.String)
+			}
+		case user.FieldProvisionedBySourceID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field provisioned_by_source_id", values[i])
+			} else if value.Valid {
+				_m.ProvisionedBySourceID = new(string)
+				*_m.ProvisionedBySourceID = value.String
+			}
+		case user.FieldClaimedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field claimed_at", values[i])
+			} else if value.Valid {
+				_m.ClaimedAt = new(time.Time)
+				*_m.ClaimedAt = value.Time
 			}
 		case user.FieldSessionVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -193,6 +229,22 @@ func (_m *User) String() string {
 	}
 	builder.WriteString(", ")
 	builder.WriteString("password_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("is_admin=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsAdmin))
+	builder.WriteString(", ")
+	builder.WriteString("subscriptions_tier=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SubscriptionsTier))
+	builder.WriteString(", ")
+	if v := _m.ProvisionedBySourceID; v != nil {
+		builder.WriteString("provisioned_by_source_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ClaimedAt; v != nil {
+		builder.WriteString("claimed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("session_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SessionVersion))

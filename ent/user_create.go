@@ -100,6 +100,62 @@ func (_c *UserCreate) SetNillablePasswordHash(v *string) *UserCreate {
 	return _c
 }
 
+// SetIsAdmin sets the "is_admin" field.
+func (_c *UserCreate) SetIsAdmin(v bool) *UserCreate {
+	_c.mutation.SetIsAdmin(v)
+	return _c
+}
+
+// SetNillableIsAdmin sets the "is_admin" field if the given value is not nil.
+func (_c *UserCreate) SetNillableIsAdmin(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetIsAdmin(*v)
+	}
+	return _c
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (_c *UserCreate) SetSubscriptionsTier(v user.SubscriptionsTier) *UserCreate {
+	_c.mutation.SetSubscriptionsTier(v)
+	return _c
+}
+
+// SetNillableSubscriptionsTier sets the "subscriptions_tier" field if the given value is not nil.
+func (_c *UserCreate) SetNillableSubscriptionsTier(v *user.SubscriptionsTier) *UserCreate {
+	if v != nil {
+		_c.SetSubscriptionsTier(*v)
+	}
+	return _c
+}
+
+// SetProvisionedBySourceID sets the "provisioned_by_source_id" field.
+func (_c *UserCreate) SetProvisionedBySourceID(v string) *UserCreate {
+	_c.mutation.SetProvisionedBySourceID(v)
+	return _c
+}
+
+// SetNillableProvisionedBySourceID sets the "provisioned_by_source_id" field if the given value is not nil.
+func (_c *UserCreate) SetNillableProvisionedBySourceID(v *string) *UserCreate {
+	if v != nil {
+		_c.SetProvisionedBySourceID(*v)
+	}
+	return _c
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (_c *UserCreate) SetClaimedAt(v time.Time) *UserCreate {
+	_c.mutation.SetClaimedAt(v)
+	return _c
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableClaimedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetClaimedAt(*v)
+	}
+	return _c
+}
+
 // SetSessionVersion sets the "session_version" field.
 func (_c *UserCreate) SetSessionVersion(v int) *UserCreate {
 	_c.mutation.SetSessionVersion(v)
@@ -194,6 +250,14 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.IsAdmin(); !ok {
+		v := user.DefaultIsAdmin
+		_c.mutation.SetIsAdmin(v)
+	}
+	if _, ok := _c.mutation.SubscriptionsTier(); !ok {
+		v := user.DefaultSubscriptionsTier
+		_c.mutation.SetSubscriptionsTier(v)
+	}
 	if _, ok := _c.mutation.SessionVersion(); !ok {
 		v := user.DefaultSessionVersion
 		_c.mutation.SetSessionVersion(v)
@@ -227,6 +291,17 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.FullName(); ok {
 		if err := user.FullNameValidator(v); err != nil {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.IsAdmin(); !ok {
+		return &ValidationError{Name: "is_admin", err: errors.New(`ent: missing required field "User.is_admin"`)}
+	}
+	if _, ok := _c.mutation.SubscriptionsTier(); !ok {
+		return &ValidationError{Name: "subscriptions_tier", err: errors.New(`ent: missing required field "User.subscriptions_tier"`)}
+	}
+	if v, ok := _c.mutation.SubscriptionsTier(); ok {
+		if err := user.SubscriptionsTierValidator(v); err != nil {
+			return &ValidationError{Name: "subscriptions_tier", err: fmt.Errorf(`ent: validator failed for field "User.subscriptions_tier": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.SessionVersion(); !ok {
@@ -301,6 +376,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PasswordHash(); ok {
 		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
 		_node.PasswordHash = value
+	}
+	if value, ok := _c.mutation.IsAdmin(); ok {
+		_spec.SetField(user.FieldIsAdmin, field.TypeBool, value)
+		_node.IsAdmin = value
+	}
+	if value, ok := _c.mutation.SubscriptionsTier(); ok {
+		_spec.SetField(user.FieldSubscriptionsTier, field.TypeEnum, value)
+		_node.SubscriptionsTier = value
+	}
+	if value, ok := _c.mutation.ProvisionedBySourceID(); ok {
+		_spec.SetField(user.FieldProvisionedBySourceID, field.TypeString, value)
+		_node.ProvisionedBySourceID = &value
+	}
+	if value, ok := _c.mutation.ClaimedAt(); ok {
+		_spec.SetField(user.FieldClaimedAt, field.TypeTime, value)
+		_node.ClaimedAt = &value
 	}
 	if value, ok := _c.mutation.SessionVersion(); ok {
 		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)
@@ -452,6 +543,48 @@ func (u *UserUpsert) ClearPasswordHash() *UserUpsert {
 	return u
 }
 
+// SetIsAdmin sets the "is_admin" field.
+func (u *UserUpsert) SetIsAdmin(v bool) *UserUpsert {
+	u.Set(user.FieldIsAdmin, v)
+	return u
+}
+
+// UpdateIsAdmin sets the "is_admin" field to the value that was provided on create.
+func (u *UserUpsert) UpdateIsAdmin() *UserUpsert {
+	u.SetExcluded(user.FieldIsAdmin)
+	return u
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (u *UserUpsert) SetSubscriptionsTier(v user.SubscriptionsTier) *UserUpsert {
+	u.Set(user.FieldSubscriptionsTier, v)
+	return u
+}
+
+// UpdateSubscriptionsTier sets the "subscriptions_tier" field to the value that was provided on create.
+func (u *UserUpsert) UpdateSubscriptionsTier() *UserUpsert {
+	u.SetExcluded(user.FieldSubscriptionsTier)
+	return u
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (u *UserUpsert) SetClaimedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldClaimedAt, v)
+	return u
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateClaimedAt() *UserUpsert {
+	u.SetExcluded(user.FieldClaimedAt)
+	return u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *UserUpsert) ClearClaimedAt() *UserUpsert {
+	u.SetNull(user.FieldClaimedAt)
+	return u
+}
+
 // SetSessionVersion sets the "session_version" field.
 func (u *UserUpsert) SetSessionVersion(v int) *UserUpsert {
 	u.Set(user.FieldSessionVersion, v)
@@ -489,6 +622,9 @@ func (u *UserUpsertOne) UpdateNewValues() *UserUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(user.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.ProvisionedBySourceID(); exists {
+			s.SetIgnore(user.FieldProvisionedBySourceID)
 		}
 	}))
 	return u
@@ -609,6 +745,55 @@ func (u *UserUpsertOne) UpdatePasswordHash() *UserUpsertOne {
 func (u *UserUpsertOne) ClearPasswordHash() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordHash()
+	})
+}
+
+// SetIsAdmin sets the "is_admin" field.
+func (u *UserUpsertOne) SetIsAdmin(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIsAdmin(v)
+	})
+}
+
+// UpdateIsAdmin sets the "is_admin" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateIsAdmin() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIsAdmin()
+	})
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (u *UserUpsertOne) SetSubscriptionsTier(v user.SubscriptionsTier) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSubscriptionsTier(v)
+	})
+}
+
+// UpdateSubscriptionsTier sets the "subscriptions_tier" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateSubscriptionsTier() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSubscriptionsTier()
+	})
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (u *UserUpsertOne) SetClaimedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetClaimedAt(v)
+	})
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateClaimedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateClaimedAt()
+	})
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *UserUpsertOne) ClearClaimedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearClaimedAt()
 	})
 }
 
@@ -819,6 +1004,9 @@ func (u *UserUpsertBulk) UpdateNewValues() *UserUpsertBulk {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(user.FieldCreatedAt)
 			}
+			if _, exists := b.mutation.ProvisionedBySourceID(); exists {
+				s.SetIgnore(user.FieldProvisionedBySourceID)
+			}
 		}
 	}))
 	return u
@@ -939,6 +1127,55 @@ func (u *UserUpsertBulk) UpdatePasswordHash() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearPasswordHash() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordHash()
+	})
+}
+
+// SetIsAdmin sets the "is_admin" field.
+func (u *UserUpsertBulk) SetIsAdmin(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIsAdmin(v)
+	})
+}
+
+// UpdateIsAdmin sets the "is_admin" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateIsAdmin() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIsAdmin()
+	})
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (u *UserUpsertBulk) SetSubscriptionsTier(v user.SubscriptionsTier) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSubscriptionsTier(v)
+	})
+}
+
+// UpdateSubscriptionsTier sets the "subscriptions_tier" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateSubscriptionsTier() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSubscriptionsTier()
+	})
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (u *UserUpsertBulk) SetClaimedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetClaimedAt(v)
+	})
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateClaimedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateClaimedAt()
+	})
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *UserUpsertBulk) ClearClaimedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearClaimedAt()
 	})
 }
 

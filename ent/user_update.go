@@ -109,6 +109,54 @@ func (_u *UserUpdate) ClearPasswordHash() *UserUpdate {
 	return _u
 }
 
+// SetIsAdmin sets the "is_admin" field.
+func (_u *UserUpdate) SetIsAdmin(v bool) *UserUpdate {
+	_u.mutation.SetIsAdmin(v)
+	return _u
+}
+
+// SetNillableIsAdmin sets the "is_admin" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableIsAdmin(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetIsAdmin(*v)
+	}
+	return _u
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (_u *UserUpdate) SetSubscriptionsTier(v user.SubscriptionsTier) *UserUpdate {
+	_u.mutation.SetSubscriptionsTier(v)
+	return _u
+}
+
+// SetNillableSubscriptionsTier sets the "subscriptions_tier" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableSubscriptionsTier(v *user.SubscriptionsTier) *UserUpdate {
+	if v != nil {
+		_u.SetSubscriptionsTier(*v)
+	}
+	return _u
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (_u *UserUpdate) SetClaimedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetClaimedAt(v)
+	return _u
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableClaimedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetClaimedAt(*v)
+	}
+	return _u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (_u *UserUpdate) ClearClaimedAt() *UserUpdate {
+	_u.mutation.ClearClaimedAt()
+	return _u
+}
+
 // SetSessionVersion sets the "session_version" field.
 func (_u *UserUpdate) SetSessionVersion(v int) *UserUpdate {
 	_u.mutation.ResetSessionVersion()
@@ -225,6 +273,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SubscriptionsTier(); ok {
+		if err := user.SubscriptionsTierValidator(v); err != nil {
+			return &ValidationError{Name: "subscriptions_tier", err: fmt.Errorf(`ent: validator failed for field "User.subscriptions_tier": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.SessionVersion(); ok {
 		if err := user.SessionVersionValidator(v); err != nil {
 			return &ValidationError{Name: "session_version", err: fmt.Errorf(`ent: validator failed for field "User.session_version": %w`, err)}
@@ -268,6 +321,21 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PasswordHashCleared() {
 		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.IsAdmin(); ok {
+		_spec.SetField(user.FieldIsAdmin, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SubscriptionsTier(); ok {
+		_spec.SetField(user.FieldSubscriptionsTier, field.TypeEnum, value)
+	}
+	if _u.mutation.ProvisionedBySourceIDCleared() {
+		_spec.ClearField(user.FieldProvisionedBySourceID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClaimedAt(); ok {
+		_spec.SetField(user.FieldClaimedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClaimedAtCleared() {
+		_spec.ClearField(user.FieldClaimedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SessionVersion(); ok {
 		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)
@@ -420,6 +488,54 @@ func (_u *UserUpdateOne) ClearPasswordHash() *UserUpdateOne {
 	return _u
 }
 
+// SetIsAdmin sets the "is_admin" field.
+func (_u *UserUpdateOne) SetIsAdmin(v bool) *UserUpdateOne {
+	_u.mutation.SetIsAdmin(v)
+	return _u
+}
+
+// SetNillableIsAdmin sets the "is_admin" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableIsAdmin(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetIsAdmin(*v)
+	}
+	return _u
+}
+
+// SetSubscriptionsTier sets the "subscriptions_tier" field.
+func (_u *UserUpdateOne) SetSubscriptionsTier(v user.SubscriptionsTier) *UserUpdateOne {
+	_u.mutation.SetSubscriptionsTier(v)
+	return _u
+}
+
+// SetNillableSubscriptionsTier sets the "subscriptions_tier" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableSubscriptionsTier(v *user.SubscriptionsTier) *UserUpdateOne {
+	if v != nil {
+		_u.SetSubscriptionsTier(*v)
+	}
+	return _u
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (_u *UserUpdateOne) SetClaimedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetClaimedAt(v)
+	return _u
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableClaimedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetClaimedAt(*v)
+	}
+	return _u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (_u *UserUpdateOne) ClearClaimedAt() *UserUpdateOne {
+	_u.mutation.ClearClaimedAt()
+	return _u
+}
+
 // SetSessionVersion sets the "session_version" field.
 func (_u *UserUpdateOne) SetSessionVersion(v int) *UserUpdateOne {
 	_u.mutation.ResetSessionVersion()
@@ -549,6 +665,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "full_name", err: fmt.Errorf(`ent: validator failed for field "User.full_name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SubscriptionsTier(); ok {
+		if err := user.SubscriptionsTierValidator(v); err != nil {
+			return &ValidationError{Name: "subscriptions_tier", err: fmt.Errorf(`ent: validator failed for field "User.subscriptions_tier": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.SessionVersion(); ok {
 		if err := user.SessionVersionValidator(v); err != nil {
 			return &ValidationError{Name: "session_version", err: fmt.Errorf(`ent: validator failed for field "User.session_version": %w`, err)}
@@ -609,6 +730,21 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.PasswordHashCleared() {
 		_spec.ClearField(user.FieldPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.IsAdmin(); ok {
+		_spec.SetField(user.FieldIsAdmin, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SubscriptionsTier(); ok {
+		_spec.SetField(user.FieldSubscriptionsTier, field.TypeEnum, value)
+	}
+	if _u.mutation.ProvisionedBySourceIDCleared() {
+		_spec.ClearField(user.FieldProvisionedBySourceID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClaimedAt(); ok {
+		_spec.SetField(user.FieldClaimedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClaimedAtCleared() {
+		_spec.ClearField(user.FieldClaimedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SessionVersion(); ok {
 		_spec.SetField(user.FieldSessionVersion, field.TypeInt, value)

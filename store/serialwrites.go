@@ -78,7 +78,9 @@ func (d *serialWrites) Query(ctx context.Context, query string, args, v any) err
 	}
 	// SQLite holds the write lock until an INSERT … RETURNING's rows are
 	// closed, so the queue's turn ends then too.
-	if vr, ok := v.(*entsql.Rows); ok && vr.ColumnScanner != nil {
+	// Other row-returning writes (PRAGMAs from the schema tool) finish in
+	// Query and keep ent's *sql.Rows, which the schema tool type-asserts.
+	if vr, ok := v.(*entsql.Rows); ok && vr.ColumnScanner != nil && hasReturning(query) {
 		vr.ColumnScanner = &unlockOnClose{ColumnScanner: vr.ColumnScanner, unlock: sync.OnceFunc(d.unlock)}
 		return nil
 	}
@@ -179,4 +181,10 @@ func isWrite(query string) bool {
 		return true
 	}
 	return !strings.EqualFold(q[:6], "SELECT")
+}
+
+// hasReturning reports whether a write statement returns rows it produces
+// as it writes (INSERT/UPDATE/DELETE … RETURNING).
+func hasReturning(query string) bool {
+	return strings.Contains(strings.ToUpper(query), "RETURNING")
 }

@@ -25,6 +25,12 @@ const (
 	ActorMCP    ActorType = "mcp"
 	ActorSystem ActorType = "system"
 	ActorAdmin  ActorType = "admin"
+	// ActorPerson is someone acting on their own subscriptions with a
+	// Subscriptions user token (the /mcp endpoint): no organization at all.
+	ActorPerson ActorType = "person"
+	// ActorPartner is a partner's server provisioning people through
+	// /api/guest-ingest with its x-partner-key.
+	ActorPartner ActorType = "partner"
 )
 
 // Viewer is the principal a request acts for, scoped to one organization.
@@ -39,6 +45,11 @@ type Viewer struct {
 	// organization (an affiliate-scoped MCP token), not the brand: such a
 	// viewer may use only the operations made for affiliates.
 	AffiliateID string
+	// Admin is a Tandem operator (`tandem user grant-admin`): only an admin
+	// reads whole-database aggregates such as the Subscriptions analytics.
+	Admin bool
+	// PartnerSource is the source a partner viewer's key is bound to.
+	PartnerSource string
 
 	// A snapshot of the organization and person, taken when the request was
 	// authenticated (at most seconds old), for plan and role gates.
@@ -46,6 +57,13 @@ type Viewer struct {
 	SubscriptionStatus string // none, trialing, active, past_due, canceled, unpaid
 	EmailVerified      bool
 	RequestID          string
+}
+
+// ActsForPerson reports whether the viewer acts for one person's own data
+// (their subscriptions): a signed-in user or a person's user token. An org's
+// API key or MCP token never does, even when a person minted it.
+func (v *Viewer) ActsForPerson() bool {
+	return v != nil && v.UserID != "" && (v.ActorType == ActorPerson || v.ActorType == ActorUser)
 }
 
 // CanWrite reports whether the viewer may change the organization's data.

@@ -69,6 +69,18 @@ func (f CampaignFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CampaignMutation", m)
 }
 
+// The CancellationIntentFunc type is an adapter to allow the use of ordinary
+// function as CancellationIntent mutator.
+type CancellationIntentFunc func(context.Context, *ent.CancellationIntentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CancellationIntentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CancellationIntentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CancellationIntentMutation", m)
+}
+
 // The ClickFunc type is an adapter to allow the use of ordinary
 // function as Click mutator.
 type ClickFunc func(context.Context, *ent.ClickMutation) (ent.Value, error)
@@ -103,6 +115,18 @@ func (f CouponFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CouponMutation", m)
+}
+
+// The DiscoveryEventFunc type is an adapter to allow the use of ordinary
+// function as DiscoveryEvent mutator.
+type DiscoveryEventFunc func(context.Context, *ent.DiscoveryEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DiscoveryEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DiscoveryEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DiscoveryEventMutation", m)
 }
 
 // The ImportJobFunc type is an adapter to allow the use of ordinary
@@ -189,6 +213,18 @@ func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
 }
 
+// The PartnerSourceFunc type is an adapter to allow the use of ordinary
+// function as PartnerSource mutator.
+type PartnerSourceFunc func(context.Context, *ent.PartnerSourceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PartnerSourceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PartnerSourceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerSourceMutation", m)
+}
+
 // The PayoutBatchFunc type is an adapter to allow the use of ordinary
 // function as PayoutBatch mutator.
 type PayoutBatchFunc func(context.Context, *ent.PayoutBatchMutation) (ent.Value, error)
@@ -213,6 +249,78 @@ func (f PayoutLineItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PayoutLineItemMutation", m)
 }
 
+// The PricePointFunc type is an adapter to allow the use of ordinary
+// function as PricePoint mutator.
+type PricePointFunc func(context.Context, *ent.PricePointMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PricePointFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PricePointMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PricePointMutation", m)
+}
+
+// The ProviderFunc type is an adapter to allow the use of ordinary
+// function as Provider mutator.
+type ProviderFunc func(context.Context, *ent.ProviderMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProviderFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ProviderMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProviderMutation", m)
+}
+
+// The ShowFunc type is an adapter to allow the use of ordinary
+// function as Show mutator.
+type ShowFunc func(context.Context, *ent.ShowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ShowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ShowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ShowMutation", m)
+}
+
+// The SubscriptionFunc type is an adapter to allow the use of ordinary
+// function as Subscription mutator.
+type SubscriptionFunc func(context.Context, *ent.SubscriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SubscriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionMutation", m)
+}
+
+// The SwipeFunc type is an adapter to allow the use of ordinary
+// function as Swipe mutator.
+type SwipeFunc func(context.Context, *ent.SwipeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SwipeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SwipeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SwipeMutation", m)
+}
+
+// The TrialReminderFunc type is an adapter to allow the use of ordinary
+// function as TrialReminder mutator.
+type TrialReminderFunc func(context.Context, *ent.TrialReminderMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TrialReminderFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TrialReminderMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TrialReminderMutation", m)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary
 // function as User mutator.
 type UserFunc func(context.Context, *ent.UserMutation) (ent.Value, error)
@@ -223,6 +331,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
+}
+
+// The UserTokenFunc type is an adapter to allow the use of ordinary
+// function as UserToken mutator.
+type UserTokenFunc func(context.Context, *ent.UserTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UserTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UserTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserTokenMutation", m)
 }
 
 // Condition is a hook condition function.

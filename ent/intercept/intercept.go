@@ -13,9 +13,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -23,10 +25,18 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/predicate"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -220,6 +230,33 @@ func (f TraverseCampaign) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignQuery", q)
 }
 
+// The CancellationIntentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CancellationIntentFunc func(context.Context, *ent.CancellationIntentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CancellationIntentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CancellationIntentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CancellationIntentQuery", q)
+}
+
+// The TraverseCancellationIntent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCancellationIntent func(context.Context, *ent.CancellationIntentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCancellationIntent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCancellationIntent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CancellationIntentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CancellationIntentQuery", q)
+}
+
 // The ClickFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ClickFunc func(context.Context, *ent.ClickQuery) (ent.Value, error)
 
@@ -299,6 +336,33 @@ func (f TraverseCoupon) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CouponQuery", q)
+}
+
+// The DiscoveryEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DiscoveryEventFunc func(context.Context, *ent.DiscoveryEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DiscoveryEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DiscoveryEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DiscoveryEventQuery", q)
+}
+
+// The TraverseDiscoveryEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDiscoveryEvent func(context.Context, *ent.DiscoveryEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDiscoveryEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDiscoveryEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DiscoveryEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DiscoveryEventQuery", q)
 }
 
 // The ImportJobFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -490,6 +554,33 @@ func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
 }
 
+// The PartnerSourceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PartnerSourceFunc func(context.Context, *ent.PartnerSourceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PartnerSourceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PartnerSourceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PartnerSourceQuery", q)
+}
+
+// The TraversePartnerSource type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePartnerSource func(context.Context, *ent.PartnerSourceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePartnerSource) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePartnerSource) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerSourceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PartnerSourceQuery", q)
+}
+
 // The PayoutBatchFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PayoutBatchFunc func(context.Context, *ent.PayoutBatchQuery) (ent.Value, error)
 
@@ -544,6 +635,168 @@ func (f TraversePayoutLineItem) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.PayoutLineItemQuery", q)
 }
 
+// The PricePointFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PricePointFunc func(context.Context, *ent.PricePointQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PricePointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PricePointQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PricePointQuery", q)
+}
+
+// The TraversePricePoint type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePricePoint func(context.Context, *ent.PricePointQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePricePoint) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePricePoint) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PricePointQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PricePointQuery", q)
+}
+
+// The ProviderFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ProviderFunc func(context.Context, *ent.ProviderQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ProviderFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ProviderQuery", q)
+}
+
+// The TraverseProvider type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseProvider func(context.Context, *ent.ProviderQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseProvider) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseProvider) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ProviderQuery", q)
+}
+
+// The ShowFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ShowFunc func(context.Context, *ent.ShowQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ShowFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ShowQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ShowQuery", q)
+}
+
+// The TraverseShow type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseShow func(context.Context, *ent.ShowQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseShow) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseShow) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ShowQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ShowQuery", q)
+}
+
+// The SubscriptionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SubscriptionFunc func(context.Context, *ent.SubscriptionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SubscriptionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SubscriptionQuery", q)
+}
+
+// The TraverseSubscription type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSubscription func(context.Context, *ent.SubscriptionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSubscription) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSubscription) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SubscriptionQuery", q)
+}
+
+// The SwipeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SwipeFunc func(context.Context, *ent.SwipeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SwipeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SwipeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SwipeQuery", q)
+}
+
+// The TraverseSwipe type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSwipe func(context.Context, *ent.SwipeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSwipe) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSwipe) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SwipeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SwipeQuery", q)
+}
+
+// The TrialReminderFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TrialReminderFunc func(context.Context, *ent.TrialReminderQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TrialReminderFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TrialReminderQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TrialReminderQuery", q)
+}
+
+// The TraverseTrialReminder type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTrialReminder func(context.Context, *ent.TrialReminderQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTrialReminder) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTrialReminder) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TrialReminderQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TrialReminderQuery", q)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UserFunc func(context.Context, *ent.UserQuery) (ent.Value, error)
 
@@ -571,6 +824,33 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The UserTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
+type UserTokenFunc func(context.Context, *ent.UserTokenQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f UserTokenFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.UserTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.UserTokenQuery", q)
+}
+
+// The TraverseUserToken type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseUserToken func(context.Context, *ent.UserTokenQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseUserToken) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseUserToken) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.UserTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.UserTokenQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -584,12 +864,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditLogEntryQuery, predicate.AuditLogEntry, auditlogentry.OrderOption]{typ: ent.TypeAuditLogEntry, tq: q}, nil
 	case *ent.CampaignQuery:
 		return &query[*ent.CampaignQuery, predicate.Campaign, campaign.OrderOption]{typ: ent.TypeCampaign, tq: q}, nil
+	case *ent.CancellationIntentQuery:
+		return &query[*ent.CancellationIntentQuery, predicate.CancellationIntent, cancellationintent.OrderOption]{typ: ent.TypeCancellationIntent, tq: q}, nil
 	case *ent.ClickQuery:
 		return &query[*ent.ClickQuery, predicate.Click, click.OrderOption]{typ: ent.TypeClick, tq: q}, nil
 	case *ent.ConversionQuery:
 		return &query[*ent.ConversionQuery, predicate.Conversion, conversion.OrderOption]{typ: ent.TypeConversion, tq: q}, nil
 	case *ent.CouponQuery:
 		return &query[*ent.CouponQuery, predicate.Coupon, coupon.OrderOption]{typ: ent.TypeCoupon, tq: q}, nil
+	case *ent.DiscoveryEventQuery:
+		return &query[*ent.DiscoveryEventQuery, predicate.DiscoveryEvent, discoveryevent.OrderOption]{typ: ent.TypeDiscoveryEvent, tq: q}, nil
 	case *ent.ImportJobQuery:
 		return &query[*ent.ImportJobQuery, predicate.ImportJob, importjob.OrderOption]{typ: ent.TypeImportJob, tq: q}, nil
 	case *ent.LeadQuery:
@@ -604,12 +888,28 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OutboxMessageQuery:
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
+	case *ent.PartnerSourceQuery:
+		return &query[*ent.PartnerSourceQuery, predicate.PartnerSource, partnersource.OrderOption]{typ: ent.TypePartnerSource, tq: q}, nil
 	case *ent.PayoutBatchQuery:
 		return &query[*ent.PayoutBatchQuery, predicate.PayoutBatch, payoutbatch.OrderOption]{typ: ent.TypePayoutBatch, tq: q}, nil
 	case *ent.PayoutLineItemQuery:
 		return &query[*ent.PayoutLineItemQuery, predicate.PayoutLineItem, payoutlineitem.OrderOption]{typ: ent.TypePayoutLineItem, tq: q}, nil
+	case *ent.PricePointQuery:
+		return &query[*ent.PricePointQuery, predicate.PricePoint, pricepoint.OrderOption]{typ: ent.TypePricePoint, tq: q}, nil
+	case *ent.ProviderQuery:
+		return &query[*ent.ProviderQuery, predicate.Provider, provider.OrderOption]{typ: ent.TypeProvider, tq: q}, nil
+	case *ent.ShowQuery:
+		return &query[*ent.ShowQuery, predicate.Show, show.OrderOption]{typ: ent.TypeShow, tq: q}, nil
+	case *ent.SubscriptionQuery:
+		return &query[*ent.SubscriptionQuery, predicate.Subscription, subscription.OrderOption]{typ: ent.TypeSubscription, tq: q}, nil
+	case *ent.SwipeQuery:
+		return &query[*ent.SwipeQuery, predicate.Swipe, swipe.OrderOption]{typ: ent.TypeSwipe, tq: q}, nil
+	case *ent.TrialReminderQuery:
+		return &query[*ent.TrialReminderQuery, predicate.TrialReminder, trialreminder.OrderOption]{typ: ent.TypeTrialReminder, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.UserTokenQuery:
+		return &query[*ent.UserTokenQuery, predicate.UserToken, usertoken.OrderOption]{typ: ent.TypeUserToken, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

@@ -271,6 +271,45 @@ var (
 			},
 		},
 	}
+	// CancellationIntentsColumns holds the columns for the "cancellation_intents" table.
+	CancellationIntentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "provider_key", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"cancel", "account", "search"}},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+		{Name: "subscription_id", Type: field.TypeString, Size: 40},
+	}
+	// CancellationIntentsTable holds the schema information for the "cancellation_intents" table.
+	CancellationIntentsTable = &schema.Table{
+		Name:       "cancellation_intents",
+		Columns:    CancellationIntentsColumns,
+		PrimaryKey: []*schema.Column{CancellationIntentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cancellation_intents_users_user",
+				Columns:    []*schema.Column{CancellationIntentsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "cancellation_intents_subscriptions_subscription",
+				Columns:    []*schema.Column{CancellationIntentsColumns[8]},
+				RefColumns: []*schema.Column{SubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cancellationintent_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CancellationIntentsColumns[7], CancellationIntentsColumns[0]},
+			},
+		},
+	}
 	// ClicksColumns holds the columns for the "clicks" table.
 	ClicksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -535,6 +574,42 @@ var (
 				Name:    "coupon_campaign_id",
 				Unique:  false,
 				Columns: []*schema.Column{CouponsColumns[16]},
+			},
+		},
+	}
+	// DiscoveryEventsColumns holds the columns for the "discovery_events" table.
+	DiscoveryEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"subscription", "show"}},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "subject_id", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// DiscoveryEventsTable holds the schema information for the "discovery_events" table.
+	DiscoveryEventsTable = &schema.Table{
+		Name:       "discovery_events",
+		Columns:    DiscoveryEventsColumns,
+		PrimaryKey: []*schema.Column{DiscoveryEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "discovery_events_users_user",
+				Columns:    []*schema.Column{DiscoveryEventsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "discoveryevent_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DiscoveryEventsColumns[6], DiscoveryEventsColumns[0]},
+			},
+			{
+				Name:    "discoveryevent_source",
+				Unique:  false,
+				Columns: []*schema.Column{DiscoveryEventsColumns[4]},
 			},
 		},
 	}
@@ -820,6 +895,23 @@ var (
 			},
 		},
 	}
+	// PartnerSourcesColumns holds the columns for the "partner_sources" table.
+	PartnerSourcesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "source", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "name", Type: field.TypeString, Nullable: true, Size: 120},
+		{Name: "key_hash", Type: field.TypeString, Unique: true},
+		{Name: "hint", Type: field.TypeString, Size: 32},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// PartnerSourcesTable holds the schema information for the "partner_sources" table.
+	PartnerSourcesTable = &schema.Table{
+		Name:       "partner_sources",
+		Columns:    PartnerSourcesColumns,
+		PrimaryKey: []*schema.Column{PartnerSourcesColumns[0]},
+	}
 	// PayoutBatchesColumns holds the columns for the "payout_batches" table.
 	PayoutBatchesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -924,6 +1016,228 @@ var (
 			},
 		},
 	}
+	// PricePointsColumns holds the columns for the "price_points" table.
+	PricePointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "amount_cents", Type: field.TypeInt64},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "observed_at", Type: field.TypeTime},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+		{Name: "subscription_id", Type: field.TypeString, Size: 40},
+	}
+	// PricePointsTable holds the schema information for the "price_points" table.
+	PricePointsTable = &schema.Table{
+		Name:       "price_points",
+		Columns:    PricePointsColumns,
+		PrimaryKey: []*schema.Column{PricePointsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "price_points_users_user",
+				Columns:    []*schema.Column{PricePointsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "price_points_subscriptions_subscription",
+				Columns:    []*schema.Column{PricePointsColumns[8]},
+				RefColumns: []*schema.Column{SubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pricepoint_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{PricePointsColumns[7], PricePointsColumns[0]},
+			},
+			{
+				Name:    "pricepoint_subscription_id_observed_at",
+				Unique:  false,
+				Columns: []*schema.Column{PricePointsColumns[8], PricePointsColumns[5]},
+			},
+		},
+	}
+	// ProvidersColumns holds the columns for the "providers" table.
+	ProvidersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 120},
+		{Name: "aliases", Type: field.TypeJSON, Nullable: true},
+		{Name: "category", Type: field.TypeString, Size: 40},
+		{Name: "cancel_url", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "account_url", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "cadence", Type: field.TypeString, Size: 16, Default: "monthly"},
+	}
+	// ProvidersTable holds the schema information for the "providers" table.
+	ProvidersTable = &schema.Table{
+		Name:       "providers",
+		Columns:    ProvidersColumns,
+		PrimaryKey: []*schema.Column{ProvidersColumns[0]},
+	}
+	// ShowsColumns holds the columns for the "shows" table.
+	ShowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "normalized_title", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "provider_key", Type: field.TypeString, Nullable: true, Size: 64},
+	}
+	// ShowsTable holds the schema information for the "shows" table.
+	ShowsTable = &schema.Table{
+		Name:       "shows",
+		Columns:    ShowsColumns,
+		PrimaryKey: []*schema.Column{ShowsColumns[0]},
+	}
+	// SubscriptionsColumns holds the columns for the "subscriptions" table.
+	SubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "normalized_name", Type: field.TypeString, Size: 200},
+		{Name: "provider_key", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "amount_cents", Type: field.TypeInt64},
+		{Name: "currency", Type: field.TypeString, Size: 3, Default: "USD"},
+		{Name: "bill_day", Type: field.TypeInt, Nullable: true},
+		{Name: "bill_date_text", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "paused", "cancelled"}, Default: "active"},
+		{Name: "paused_until", Type: field.TypeTime, Nullable: true},
+		{Name: "trial_end_date", Type: field.TypeString, Nullable: true},
+		{Name: "card_network", Type: field.TypeEnum, Nullable: true, Enums: []string{"visa", "mastercard", "amex", "discover"}},
+		{Name: "category", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_charged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// SubscriptionsTable holds the schema information for the "subscriptions" table.
+	SubscriptionsTable = &schema.Table{
+		Name:       "subscriptions",
+		Columns:    SubscriptionsColumns,
+		PrimaryKey: []*schema.Column{SubscriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscriptions_users_user",
+				Columns:    []*schema.Column{SubscriptionsColumns[19]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscription_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionsColumns[19], SubscriptionsColumns[0]},
+			},
+			{
+				Name:    "subscription_user_id_normalized_name",
+				Unique:  true,
+				Columns: []*schema.Column{SubscriptionsColumns[19], SubscriptionsColumns[4]},
+			},
+			{
+				Name:    "subscription_trial_end_date",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionsColumns[12]},
+			},
+		},
+	}
+	// SwipesColumns holds the columns for the "swipes" table.
+	SwipesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "liked", Type: field.TypeBool},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+		{Name: "show_id", Type: field.TypeString, Size: 40},
+	}
+	// SwipesTable holds the schema information for the "swipes" table.
+	SwipesTable = &schema.Table{
+		Name:       "swipes",
+		Columns:    SwipesColumns,
+		PrimaryKey: []*schema.Column{SwipesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "swipes_users_user",
+				Columns:    []*schema.Column{SwipesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "swipes_shows_show",
+				Columns:    []*schema.Column{SwipesColumns[6]},
+				RefColumns: []*schema.Column{ShowsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "swipe_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SwipesColumns[5], SwipesColumns[0]},
+			},
+			{
+				Name:    "swipe_user_id_show_id",
+				Unique:  true,
+				Columns: []*schema.Column{SwipesColumns[5], SwipesColumns[6]},
+			},
+			{
+				Name:    "swipe_show_id_liked",
+				Unique:  false,
+				Columns: []*schema.Column{SwipesColumns[6], SwipesColumns[3]},
+			},
+		},
+	}
+	// TrialRemindersColumns holds the columns for the "trial_reminders" table.
+	TrialRemindersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"trial_3d", "trial_1d"}},
+		{Name: "trial_end_date", Type: field.TypeString},
+		{Name: "outbox_message_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+		{Name: "subscription_id", Type: field.TypeString, Size: 40},
+	}
+	// TrialRemindersTable holds the schema information for the "trial_reminders" table.
+	TrialRemindersTable = &schema.Table{
+		Name:       "trial_reminders",
+		Columns:    TrialRemindersColumns,
+		PrimaryKey: []*schema.Column{TrialRemindersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "trial_reminders_users_user",
+				Columns:    []*schema.Column{TrialRemindersColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "trial_reminders_subscriptions_subscription",
+				Columns:    []*schema.Column{TrialRemindersColumns[7]},
+				RefColumns: []*schema.Column{SubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "trialreminder_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TrialRemindersColumns[6], TrialRemindersColumns[0]},
+			},
+			{
+				Name:    "trialreminder_subscription_id_kind_trial_end_date",
+				Unique:  true,
+				Columns: []*schema.Column{TrialRemindersColumns[7], TrialRemindersColumns[3], TrialRemindersColumns[4]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -933,6 +1247,10 @@ var (
 		{Name: "full_name", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "is_admin", Type: field.TypeBool, Default: false},
+		{Name: "subscriptions_tier", Type: field.TypeEnum, Enums: []string{"free", "plus"}, Default: "free"},
+		{Name: "provisioned_by_source_id", Type: field.TypeString, Nullable: true},
+		{Name: "claimed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "session_version", Type: field.TypeInt, Default: 0},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -941,6 +1259,46 @@ var (
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
 	}
+	// UserTokensColumns holds the columns for the "user_tokens" table.
+	UserTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true},
+		{Name: "hint", Type: field.TypeString, Size: 32},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "partner_source_id", Type: field.TypeString, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// UserTokensTable holds the schema information for the "user_tokens" table.
+	UserTokensTable = &schema.Table{
+		Name:       "user_tokens",
+		Columns:    UserTokensColumns,
+		PrimaryKey: []*schema.Column{UserTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_tokens_users_user",
+				Columns:    []*schema.Column{UserTokensColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usertoken_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{UserTokensColumns[10], UserTokensColumns[0]},
+			},
+			{
+				Name:    "usertoken_user_id_revoked_at",
+				Unique:  false,
+				Columns: []*schema.Column{UserTokensColumns[10], UserTokensColumns[9]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
@@ -948,9 +1306,11 @@ var (
 		AffiliateTokensTable,
 		AuditLogEntriesTable,
 		CampaignsTable,
+		CancellationIntentsTable,
 		ClicksTable,
 		ConversionsTable,
 		CouponsTable,
+		DiscoveryEventsTable,
 		ImportJobsTable,
 		LeadsTable,
 		LoginTokensTable,
@@ -958,9 +1318,17 @@ var (
 		MembershipsTable,
 		OrganizationsTable,
 		OutboxMessagesTable,
+		PartnerSourcesTable,
 		PayoutBatchesTable,
 		PayoutLineItemsTable,
+		PricePointsTable,
+		ProvidersTable,
+		ShowsTable,
+		SubscriptionsTable,
+		SwipesTable,
+		TrialRemindersTable,
 		UsersTable,
+		UserTokensTable,
 	}
 )
 
@@ -975,6 +1343,8 @@ func init() {
 	AffiliateTokensTable.ForeignKeys[1].RefTable = AffiliatesTable
 	AuditLogEntriesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	CampaignsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	CancellationIntentsTable.ForeignKeys[0].RefTable = UsersTable
+	CancellationIntentsTable.ForeignKeys[1].RefTable = SubscriptionsTable
 	ClicksTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ClicksTable.ForeignKeys[1].RefTable = AffiliatesTable
 	ClicksTable.ForeignKeys[2].RefTable = CampaignsTable
@@ -988,6 +1358,7 @@ func init() {
 	CouponsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	CouponsTable.ForeignKeys[1].RefTable = CampaignsTable
 	CouponsTable.ForeignKeys[2].RefTable = AffiliatesTable
+	DiscoveryEventsTable.ForeignKeys[0].RefTable = UsersTable
 	ImportJobsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ImportJobsTable.ForeignKeys[1].RefTable = CampaignsTable
 	LeadsTable.ForeignKeys[0].RefTable = OrganizationsTable
@@ -1004,4 +1375,12 @@ func init() {
 	PayoutLineItemsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	PayoutLineItemsTable.ForeignKeys[1].RefTable = PayoutBatchesTable
 	PayoutLineItemsTable.ForeignKeys[2].RefTable = AffiliatesTable
+	PricePointsTable.ForeignKeys[0].RefTable = UsersTable
+	PricePointsTable.ForeignKeys[1].RefTable = SubscriptionsTable
+	SubscriptionsTable.ForeignKeys[0].RefTable = UsersTable
+	SwipesTable.ForeignKeys[0].RefTable = UsersTable
+	SwipesTable.ForeignKeys[1].RefTable = ShowsTable
+	TrialRemindersTable.ForeignKeys[0].RefTable = UsersTable
+	TrialRemindersTable.ForeignKeys[1].RefTable = SubscriptionsTable
+	UserTokensTable.ForeignKeys[0].RefTable = UsersTable
 }

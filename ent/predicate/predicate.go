@@ -21,6 +21,9 @@ type AuditLogEntry func(*sql.Selector)
 // Campaign is the predicate function for campaign builders.
 type Campaign func(*sql.Selector)
 
+// CancellationIntent is the predicate function for cancellationintent builders.
+type CancellationIntent func(*sql.Selector)
+
 // Click is the predicate function for click builders.
 type Click func(*sql.Selector)
 
@@ -29,6 +32,9 @@ type Conversion func(*sql.Selector)
 
 // Coupon is the predicate function for coupon builders.
 type Coupon func(*sql.Selector)
+
+// DiscoveryEvent is the predicate function for discoveryevent builders.
+type DiscoveryEvent func(*sql.Selector)
 
 // ImportJob is the predicate function for importjob builders.
 type ImportJob func(*sql.Selector)
@@ -51,11 +57,35 @@ type Organization func(*sql.Selector)
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
 
+// PartnerSource is the predicate function for partnersource builders.
+type PartnerSource func(*sql.Selector)
+
 // PayoutBatch is the predicate function for payoutbatch builders.
 type PayoutBatch func(*sql.Selector)
 
 // PayoutLineItem is the predicate function for payoutlineitem builders.
 type PayoutLineItem func(*sql.Selector)
 
+// PricePoint is the predicate function for pricepoint builders.
+type PricePoint func(*sql.Selector)
+
+// Provider is the predicate function for provider builders.
+type Provider func(*sql.Selector)
+
+// Show is the predicate function for show builders.
+type Show func(*sql.Selector)
+
+// Subscription is the predicate function for subscription builders.
+type Subscription func(*sql.Selector)
+
+// Swipe is the predicate function for swipe builders.
+type Swipe func(*sql.Selector)
+
+// TrialReminder is the predicate function for trialreminder builders.
+type TrialReminder func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// UserToken is the predicate function for usertoken builders.
+type UserToken func(*sql.Selector)

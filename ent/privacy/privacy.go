@@ -231,6 +231,30 @@ func (f CampaignMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignMutation", m)
 }
 
+// The CancellationIntentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CancellationIntentQueryRuleFunc func(context.Context, *ent.CancellationIntentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CancellationIntentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CancellationIntentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CancellationIntentQuery", q)
+}
+
+// The CancellationIntentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CancellationIntentMutationRuleFunc func(context.Context, *ent.CancellationIntentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CancellationIntentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CancellationIntentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CancellationIntentMutation", m)
+}
+
 // The ClickQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ClickQueryRuleFunc func(context.Context, *ent.ClickQuery) error
@@ -301,6 +325,30 @@ func (f CouponMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CouponMutation", m)
+}
+
+// The DiscoveryEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DiscoveryEventQueryRuleFunc func(context.Context, *ent.DiscoveryEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DiscoveryEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DiscoveryEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DiscoveryEventQuery", q)
+}
+
+// The DiscoveryEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DiscoveryEventMutationRuleFunc func(context.Context, *ent.DiscoveryEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DiscoveryEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DiscoveryEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DiscoveryEventMutation", m)
 }
 
 // The ImportJobQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -471,6 +519,30 @@ func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
 }
 
+// The PartnerSourceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PartnerSourceQueryRuleFunc func(context.Context, *ent.PartnerSourceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PartnerSourceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerSourceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PartnerSourceQuery", q)
+}
+
+// The PartnerSourceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PartnerSourceMutationRuleFunc func(context.Context, *ent.PartnerSourceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PartnerSourceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PartnerSourceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerSourceMutation", m)
+}
+
 // The PayoutBatchQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PayoutBatchQueryRuleFunc func(context.Context, *ent.PayoutBatchQuery) error
@@ -519,6 +591,150 @@ func (f PayoutLineItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PayoutLineItemMutation", m)
 }
 
+// The PricePointQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PricePointQueryRuleFunc func(context.Context, *ent.PricePointQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PricePointQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PricePointQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PricePointQuery", q)
+}
+
+// The PricePointMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PricePointMutationRuleFunc func(context.Context, *ent.PricePointMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PricePointMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PricePointMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PricePointMutation", m)
+}
+
+// The ProviderQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ProviderQueryRuleFunc func(context.Context, *ent.ProviderQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ProviderQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ProviderQuery", q)
+}
+
+// The ProviderMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ProviderMutationRuleFunc func(context.Context, *ent.ProviderMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ProviderMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ProviderMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProviderMutation", m)
+}
+
+// The ShowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ShowQueryRuleFunc func(context.Context, *ent.ShowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ShowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ShowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ShowQuery", q)
+}
+
+// The ShowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ShowMutationRuleFunc func(context.Context, *ent.ShowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ShowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ShowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ShowMutation", m)
+}
+
+// The SubscriptionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SubscriptionQueryRuleFunc func(context.Context, *ent.SubscriptionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SubscriptionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SubscriptionQuery", q)
+}
+
+// The SubscriptionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SubscriptionMutationRuleFunc func(context.Context, *ent.SubscriptionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SubscriptionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SubscriptionMutation", m)
+}
+
+// The SwipeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SwipeQueryRuleFunc func(context.Context, *ent.SwipeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SwipeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SwipeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SwipeQuery", q)
+}
+
+// The SwipeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SwipeMutationRuleFunc func(context.Context, *ent.SwipeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SwipeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SwipeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SwipeMutation", m)
+}
+
+// The TrialReminderQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TrialReminderQueryRuleFunc func(context.Context, *ent.TrialReminderQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TrialReminderQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TrialReminderQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TrialReminderQuery", q)
+}
+
+// The TrialReminderMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TrialReminderMutationRuleFunc func(context.Context, *ent.TrialReminderMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TrialReminderMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TrialReminderMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TrialReminderMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -541,6 +757,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
+}
+
+// The UserTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type UserTokenQueryRuleFunc func(context.Context, *ent.UserTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f UserTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.UserTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.UserTokenQuery", q)
+}
+
+// The UserTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type UserTokenMutationRuleFunc func(context.Context, *ent.UserTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f UserTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.UserTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserTokenMutation", m)
 }
 
 type (
@@ -588,11 +828,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CampaignQuery:
 		return q.Filter(), nil
+	case *ent.CancellationIntentQuery:
+		return q.Filter(), nil
 	case *ent.ClickQuery:
 		return q.Filter(), nil
 	case *ent.ConversionQuery:
 		return q.Filter(), nil
 	case *ent.CouponQuery:
+		return q.Filter(), nil
+	case *ent.DiscoveryEventQuery:
 		return q.Filter(), nil
 	case *ent.ImportJobQuery:
 		return q.Filter(), nil
@@ -608,11 +852,27 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
+	case *ent.PartnerSourceQuery:
+		return q.Filter(), nil
 	case *ent.PayoutBatchQuery:
 		return q.Filter(), nil
 	case *ent.PayoutLineItemQuery:
 		return q.Filter(), nil
+	case *ent.PricePointQuery:
+		return q.Filter(), nil
+	case *ent.ProviderQuery:
+		return q.Filter(), nil
+	case *ent.ShowQuery:
+		return q.Filter(), nil
+	case *ent.SubscriptionQuery:
+		return q.Filter(), nil
+	case *ent.SwipeQuery:
+		return q.Filter(), nil
+	case *ent.TrialReminderQuery:
+		return q.Filter(), nil
 	case *ent.UserQuery:
+		return q.Filter(), nil
+	case *ent.UserTokenQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -631,11 +891,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CampaignMutation:
 		return m.Filter(), nil
+	case *ent.CancellationIntentMutation:
+		return m.Filter(), nil
 	case *ent.ClickMutation:
 		return m.Filter(), nil
 	case *ent.ConversionMutation:
 		return m.Filter(), nil
 	case *ent.CouponMutation:
+		return m.Filter(), nil
+	case *ent.DiscoveryEventMutation:
 		return m.Filter(), nil
 	case *ent.ImportJobMutation:
 		return m.Filter(), nil
@@ -651,11 +915,27 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil
+	case *ent.PartnerSourceMutation:
+		return m.Filter(), nil
 	case *ent.PayoutBatchMutation:
 		return m.Filter(), nil
 	case *ent.PayoutLineItemMutation:
 		return m.Filter(), nil
+	case *ent.PricePointMutation:
+		return m.Filter(), nil
+	case *ent.ProviderMutation:
+		return m.Filter(), nil
+	case *ent.ShowMutation:
+		return m.Filter(), nil
+	case *ent.SubscriptionMutation:
+		return m.Filter(), nil
+	case *ent.SwipeMutation:
+		return m.Filter(), nil
+	case *ent.TrialReminderMutation:
+		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.UserTokenMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -11,9 +11,11 @@ import (
 	"github.com/tandemhq/tandem/ent/apikey"
 	"github.com/tandemhq/tandem/ent/auditlogentry"
 	"github.com/tandemhq/tandem/ent/campaign"
+	"github.com/tandemhq/tandem/ent/cancellationintent"
 	"github.com/tandemhq/tandem/ent/click"
 	"github.com/tandemhq/tandem/ent/conversion"
 	"github.com/tandemhq/tandem/ent/coupon"
+	"github.com/tandemhq/tandem/ent/discoveryevent"
 	"github.com/tandemhq/tandem/ent/importjob"
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/logintoken"
@@ -21,10 +23,18 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/organization"
 	"github.com/tandemhq/tandem/ent/outboxmessage"
+	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
+	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/provider"
 	"github.com/tandemhq/tandem/ent/schema"
+	"github.com/tandemhq/tandem/ent/show"
+	"github.com/tandemhq/tandem/ent/subscription"
+	"github.com/tandemhq/tandem/ent/swipe"
+	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -502,6 +512,103 @@ func init() {
 			return nil
 		}
 	}()
+	cancellationintentMixin := schema.CancellationIntent{}.Mixin()
+	cancellationintent.Policy = privacy.NewPolicies(cancellationintentMixin[1], schema.CancellationIntent{})
+	cancellationintent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := cancellationintent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	cancellationintentMixinHooks1 := cancellationintentMixin[1].Hooks()
+
+	cancellationintent.Hooks[1] = cancellationintentMixinHooks1[0]
+	cancellationintentMixinFields0 := cancellationintentMixin[0].Fields()
+	_ = cancellationintentMixinFields0
+	cancellationintentMixinFields1 := cancellationintentMixin[1].Fields()
+	_ = cancellationintentMixinFields1
+	cancellationintentFields := schema.CancellationIntent{}.Fields()
+	_ = cancellationintentFields
+	// cancellationintentDescCreatedAt is the schema descriptor for created_at field.
+	cancellationintentDescCreatedAt := cancellationintentMixinFields0[1].Descriptor()
+	// cancellationintent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cancellationintent.DefaultCreatedAt = cancellationintentDescCreatedAt.Default.(func() time.Time)
+	// cancellationintentDescUpdatedAt is the schema descriptor for updated_at field.
+	cancellationintentDescUpdatedAt := cancellationintentMixinFields0[2].Descriptor()
+	// cancellationintent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cancellationintent.DefaultUpdatedAt = cancellationintentDescUpdatedAt.Default.(func() time.Time)
+	// cancellationintent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cancellationintent.UpdateDefaultUpdatedAt = cancellationintentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cancellationintentDescUserID is the schema descriptor for user_id field.
+	cancellationintentDescUserID := cancellationintentMixinFields1[0].Descriptor()
+	// cancellationintent.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	cancellationintent.UserIDValidator = cancellationintentDescUserID.Validators[0].(func(string) error)
+	// cancellationintentDescSubscriptionID is the schema descriptor for subscription_id field.
+	cancellationintentDescSubscriptionID := cancellationintentFields[0].Descriptor()
+	// cancellationintent.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	cancellationintent.SubscriptionIDValidator = cancellationintentDescSubscriptionID.Validators[0].(func(string) error)
+	// cancellationintentDescProviderKey is the schema descriptor for provider_key field.
+	cancellationintentDescProviderKey := cancellationintentFields[1].Descriptor()
+	// cancellationintent.ProviderKeyValidator is a validator for the "provider_key" field. It is called by the builders before save.
+	cancellationintent.ProviderKeyValidator = cancellationintentDescProviderKey.Validators[0].(func(string) error)
+	// cancellationintentDescURL is the schema descriptor for url field.
+	cancellationintentDescURL := cancellationintentFields[2].Descriptor()
+	// cancellationintent.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	cancellationintent.URLValidator = func() func(string) error {
+		validators := cancellationintentDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cancellationintentDescSource is the schema descriptor for source field.
+	cancellationintentDescSource := cancellationintentFields[4].Descriptor()
+	// cancellationintent.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	cancellationintent.SourceValidator = func() func(string) error {
+		validators := cancellationintentDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cancellationintentDescID is the schema descriptor for id field.
+	cancellationintentDescID := cancellationintentMixinFields0[0].Descriptor()
+	// cancellationintent.DefaultID holds the default value on creation for the id field.
+	cancellationintent.DefaultID = cancellationintentDescID.Default.(func() string)
+	// cancellationintent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	cancellationintent.IDValidator = func() func(string) error {
+		validators := cancellationintentDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	clickMixin := schema.Click{}.Mixin()
 	click.Policy = privacy.NewPolicies(clickMixin[1], schema.Click{})
 	click.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -792,6 +899,81 @@ func init() {
 	// coupon.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	coupon.IDValidator = func() func(string) error {
 		validators := couponDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	discoveryeventMixin := schema.DiscoveryEvent{}.Mixin()
+	discoveryevent.Policy = privacy.NewPolicies(discoveryeventMixin[1], schema.DiscoveryEvent{})
+	discoveryevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := discoveryevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	discoveryeventMixinHooks1 := discoveryeventMixin[1].Hooks()
+
+	discoveryevent.Hooks[1] = discoveryeventMixinHooks1[0]
+	discoveryeventMixinFields0 := discoveryeventMixin[0].Fields()
+	_ = discoveryeventMixinFields0
+	discoveryeventMixinFields1 := discoveryeventMixin[1].Fields()
+	_ = discoveryeventMixinFields1
+	discoveryeventFields := schema.DiscoveryEvent{}.Fields()
+	_ = discoveryeventFields
+	// discoveryeventDescCreatedAt is the schema descriptor for created_at field.
+	discoveryeventDescCreatedAt := discoveryeventMixinFields0[1].Descriptor()
+	// discoveryevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	discoveryevent.DefaultCreatedAt = discoveryeventDescCreatedAt.Default.(func() time.Time)
+	// discoveryeventDescUpdatedAt is the schema descriptor for updated_at field.
+	discoveryeventDescUpdatedAt := discoveryeventMixinFields0[2].Descriptor()
+	// discoveryevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discoveryevent.DefaultUpdatedAt = discoveryeventDescUpdatedAt.Default.(func() time.Time)
+	// discoveryevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discoveryevent.UpdateDefaultUpdatedAt = discoveryeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// discoveryeventDescUserID is the schema descriptor for user_id field.
+	discoveryeventDescUserID := discoveryeventMixinFields1[0].Descriptor()
+	// discoveryevent.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	discoveryevent.UserIDValidator = discoveryeventDescUserID.Validators[0].(func(string) error)
+	// discoveryeventDescSource is the schema descriptor for source field.
+	discoveryeventDescSource := discoveryeventFields[1].Descriptor()
+	// discoveryevent.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	discoveryevent.SourceValidator = func() func(string) error {
+		validators := discoveryeventDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryeventDescSubjectID is the schema descriptor for subject_id field.
+	discoveryeventDescSubjectID := discoveryeventFields[2].Descriptor()
+	// discoveryevent.SubjectIDValidator is a validator for the "subject_id" field. It is called by the builders before save.
+	discoveryevent.SubjectIDValidator = discoveryeventDescSubjectID.Validators[0].(func(string) error)
+	// discoveryeventDescID is the schema descriptor for id field.
+	discoveryeventDescID := discoveryeventMixinFields0[0].Descriptor()
+	// discoveryevent.DefaultID holds the default value on creation for the id field.
+	discoveryevent.DefaultID = discoveryeventDescID.Default.(func() string)
+	// discoveryevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	discoveryevent.IDValidator = func() func(string) error {
+		validators := discoveryeventDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
@@ -1369,6 +1551,76 @@ func init() {
 			return nil
 		}
 	}()
+	partnersourceMixin := schema.PartnerSource{}.Mixin()
+	partnersource.Policy = privacy.NewPolicies(schema.PartnerSource{})
+	partnersource.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := partnersource.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	partnersourceMixinFields0 := partnersourceMixin[0].Fields()
+	_ = partnersourceMixinFields0
+	partnersourceFields := schema.PartnerSource{}.Fields()
+	_ = partnersourceFields
+	// partnersourceDescCreatedAt is the schema descriptor for created_at field.
+	partnersourceDescCreatedAt := partnersourceMixinFields0[1].Descriptor()
+	// partnersource.DefaultCreatedAt holds the default value on creation for the created_at field.
+	partnersource.DefaultCreatedAt = partnersourceDescCreatedAt.Default.(func() time.Time)
+	// partnersourceDescUpdatedAt is the schema descriptor for updated_at field.
+	partnersourceDescUpdatedAt := partnersourceMixinFields0[2].Descriptor()
+	// partnersource.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	partnersource.DefaultUpdatedAt = partnersourceDescUpdatedAt.Default.(func() time.Time)
+	// partnersource.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	partnersource.UpdateDefaultUpdatedAt = partnersourceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// partnersourceDescSource is the schema descriptor for source field.
+	partnersourceDescSource := partnersourceFields[0].Descriptor()
+	// partnersource.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	partnersource.SourceValidator = func() func(string) error {
+		validators := partnersourceDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// partnersourceDescName is the schema descriptor for name field.
+	partnersourceDescName := partnersourceFields[1].Descriptor()
+	// partnersource.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	partnersource.NameValidator = partnersourceDescName.Validators[0].(func(string) error)
+	// partnersourceDescHint is the schema descriptor for hint field.
+	partnersourceDescHint := partnersourceFields[3].Descriptor()
+	// partnersource.HintValidator is a validator for the "hint" field. It is called by the builders before save.
+	partnersource.HintValidator = partnersourceDescHint.Validators[0].(func(string) error)
+	// partnersourceDescID is the schema descriptor for id field.
+	partnersourceDescID := partnersourceMixinFields0[0].Descriptor()
+	// partnersource.DefaultID holds the default value on creation for the id field.
+	partnersource.DefaultID = partnersourceDescID.Default.(func() string)
+	// partnersource.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	partnersource.IDValidator = func() func(string) error {
+		validators := partnersourceDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	payoutbatchMixin := schema.PayoutBatch{}.Mixin()
 	payoutbatch.Policy = privacy.NewPolicies(payoutbatchMixin[1], schema.PayoutBatch{})
 	payoutbatch.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1521,6 +1773,586 @@ func init() {
 			return nil
 		}
 	}()
+	pricepointMixin := schema.PricePoint{}.Mixin()
+	pricepoint.Policy = privacy.NewPolicies(pricepointMixin[1], schema.PricePoint{})
+	pricepoint.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pricepoint.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pricepointMixinHooks1 := pricepointMixin[1].Hooks()
+
+	pricepoint.Hooks[1] = pricepointMixinHooks1[0]
+	pricepointMixinFields0 := pricepointMixin[0].Fields()
+	_ = pricepointMixinFields0
+	pricepointMixinFields1 := pricepointMixin[1].Fields()
+	_ = pricepointMixinFields1
+	pricepointFields := schema.PricePoint{}.Fields()
+	_ = pricepointFields
+	// pricepointDescCreatedAt is the schema descriptor for created_at field.
+	pricepointDescCreatedAt := pricepointMixinFields0[1].Descriptor()
+	// pricepoint.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pricepoint.DefaultCreatedAt = pricepointDescCreatedAt.Default.(func() time.Time)
+	// pricepointDescUpdatedAt is the schema descriptor for updated_at field.
+	pricepointDescUpdatedAt := pricepointMixinFields0[2].Descriptor()
+	// pricepoint.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	pricepoint.DefaultUpdatedAt = pricepointDescUpdatedAt.Default.(func() time.Time)
+	// pricepoint.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	pricepoint.UpdateDefaultUpdatedAt = pricepointDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// pricepointDescUserID is the schema descriptor for user_id field.
+	pricepointDescUserID := pricepointMixinFields1[0].Descriptor()
+	// pricepoint.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	pricepoint.UserIDValidator = pricepointDescUserID.Validators[0].(func(string) error)
+	// pricepointDescSubscriptionID is the schema descriptor for subscription_id field.
+	pricepointDescSubscriptionID := pricepointFields[0].Descriptor()
+	// pricepoint.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	pricepoint.SubscriptionIDValidator = pricepointDescSubscriptionID.Validators[0].(func(string) error)
+	// pricepointDescAmountCents is the schema descriptor for amount_cents field.
+	pricepointDescAmountCents := pricepointFields[1].Descriptor()
+	// pricepoint.AmountCentsValidator is a validator for the "amount_cents" field. It is called by the builders before save.
+	pricepoint.AmountCentsValidator = pricepointDescAmountCents.Validators[0].(func(int64) error)
+	// pricepointDescCurrency is the schema descriptor for currency field.
+	pricepointDescCurrency := pricepointFields[2].Descriptor()
+	// pricepoint.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	pricepoint.CurrencyValidator = func() func(string) error {
+		validators := pricepointDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pricepointDescSource is the schema descriptor for source field.
+	pricepointDescSource := pricepointFields[4].Descriptor()
+	// pricepoint.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	pricepoint.SourceValidator = func() func(string) error {
+		validators := pricepointDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pricepointDescID is the schema descriptor for id field.
+	pricepointDescID := pricepointMixinFields0[0].Descriptor()
+	// pricepoint.DefaultID holds the default value on creation for the id field.
+	pricepoint.DefaultID = pricepointDescID.Default.(func() string)
+	// pricepoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	pricepoint.IDValidator = func() func(string) error {
+		validators := pricepointDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	providerMixin := schema.Provider{}.Mixin()
+	provider.Policy = privacy.NewPolicies(schema.Provider{})
+	provider.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := provider.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	providerMixinFields0 := providerMixin[0].Fields()
+	_ = providerMixinFields0
+	providerFields := schema.Provider{}.Fields()
+	_ = providerFields
+	// providerDescCreatedAt is the schema descriptor for created_at field.
+	providerDescCreatedAt := providerMixinFields0[1].Descriptor()
+	// provider.DefaultCreatedAt holds the default value on creation for the created_at field.
+	provider.DefaultCreatedAt = providerDescCreatedAt.Default.(func() time.Time)
+	// providerDescUpdatedAt is the schema descriptor for updated_at field.
+	providerDescUpdatedAt := providerMixinFields0[2].Descriptor()
+	// provider.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	provider.DefaultUpdatedAt = providerDescUpdatedAt.Default.(func() time.Time)
+	// provider.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	provider.UpdateDefaultUpdatedAt = providerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// providerDescKey is the schema descriptor for key field.
+	providerDescKey := providerFields[0].Descriptor()
+	// provider.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	provider.KeyValidator = func() func(string) error {
+		validators := providerDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// providerDescName is the schema descriptor for name field.
+	providerDescName := providerFields[1].Descriptor()
+	// provider.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	provider.NameValidator = func() func(string) error {
+		validators := providerDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// providerDescCategory is the schema descriptor for category field.
+	providerDescCategory := providerFields[3].Descriptor()
+	// provider.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	provider.CategoryValidator = func() func(string) error {
+		validators := providerDescCategory.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(category string) error {
+			for _, fn := range fns {
+				if err := fn(category); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// providerDescCancelURL is the schema descriptor for cancel_url field.
+	providerDescCancelURL := providerFields[4].Descriptor()
+	// provider.CancelURLValidator is a validator for the "cancel_url" field. It is called by the builders before save.
+	provider.CancelURLValidator = providerDescCancelURL.Validators[0].(func(string) error)
+	// providerDescAccountURL is the schema descriptor for account_url field.
+	providerDescAccountURL := providerFields[5].Descriptor()
+	// provider.AccountURLValidator is a validator for the "account_url" field. It is called by the builders before save.
+	provider.AccountURLValidator = providerDescAccountURL.Validators[0].(func(string) error)
+	// providerDescCadence is the schema descriptor for cadence field.
+	providerDescCadence := providerFields[6].Descriptor()
+	// provider.DefaultCadence holds the default value on creation for the cadence field.
+	provider.DefaultCadence = providerDescCadence.Default.(string)
+	// provider.CadenceValidator is a validator for the "cadence" field. It is called by the builders before save.
+	provider.CadenceValidator = providerDescCadence.Validators[0].(func(string) error)
+	// providerDescID is the schema descriptor for id field.
+	providerDescID := providerMixinFields0[0].Descriptor()
+	// provider.DefaultID holds the default value on creation for the id field.
+	provider.DefaultID = providerDescID.Default.(func() string)
+	// provider.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	provider.IDValidator = func() func(string) error {
+		validators := providerDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	showMixin := schema.Show{}.Mixin()
+	show.Policy = privacy.NewPolicies(schema.Show{})
+	show.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := show.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	showMixinFields0 := showMixin[0].Fields()
+	_ = showMixinFields0
+	showFields := schema.Show{}.Fields()
+	_ = showFields
+	// showDescCreatedAt is the schema descriptor for created_at field.
+	showDescCreatedAt := showMixinFields0[1].Descriptor()
+	// show.DefaultCreatedAt holds the default value on creation for the created_at field.
+	show.DefaultCreatedAt = showDescCreatedAt.Default.(func() time.Time)
+	// showDescUpdatedAt is the schema descriptor for updated_at field.
+	showDescUpdatedAt := showMixinFields0[2].Descriptor()
+	// show.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	show.DefaultUpdatedAt = showDescUpdatedAt.Default.(func() time.Time)
+	// show.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	show.UpdateDefaultUpdatedAt = showDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// showDescTitle is the schema descriptor for title field.
+	showDescTitle := showFields[0].Descriptor()
+	// show.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	show.TitleValidator = func() func(string) error {
+		validators := showDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// showDescNormalizedTitle is the schema descriptor for normalized_title field.
+	showDescNormalizedTitle := showFields[1].Descriptor()
+	// show.NormalizedTitleValidator is a validator for the "normalized_title" field. It is called by the builders before save.
+	show.NormalizedTitleValidator = func() func(string) error {
+		validators := showDescNormalizedTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(normalized_title string) error {
+			for _, fn := range fns {
+				if err := fn(normalized_title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// showDescProviderKey is the schema descriptor for provider_key field.
+	showDescProviderKey := showFields[2].Descriptor()
+	// show.ProviderKeyValidator is a validator for the "provider_key" field. It is called by the builders before save.
+	show.ProviderKeyValidator = showDescProviderKey.Validators[0].(func(string) error)
+	// showDescID is the schema descriptor for id field.
+	showDescID := showMixinFields0[0].Descriptor()
+	// show.DefaultID holds the default value on creation for the id field.
+	show.DefaultID = showDescID.Default.(func() string)
+	// show.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	show.IDValidator = func() func(string) error {
+		validators := showDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	subscriptionMixin := schema.Subscription{}.Mixin()
+	subscription.Policy = privacy.NewPolicies(subscriptionMixin[1], schema.Subscription{})
+	subscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := subscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	subscriptionMixinHooks1 := subscriptionMixin[1].Hooks()
+
+	subscription.Hooks[1] = subscriptionMixinHooks1[0]
+	subscriptionMixinFields0 := subscriptionMixin[0].Fields()
+	_ = subscriptionMixinFields0
+	subscriptionMixinFields1 := subscriptionMixin[1].Fields()
+	_ = subscriptionMixinFields1
+	subscriptionFields := schema.Subscription{}.Fields()
+	_ = subscriptionFields
+	// subscriptionDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionDescCreatedAt := subscriptionMixinFields0[1].Descriptor()
+	// subscription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscription.DefaultCreatedAt = subscriptionDescCreatedAt.Default.(func() time.Time)
+	// subscriptionDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionDescUpdatedAt := subscriptionMixinFields0[2].Descriptor()
+	// subscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscription.DefaultUpdatedAt = subscriptionDescUpdatedAt.Default.(func() time.Time)
+	// subscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscription.UpdateDefaultUpdatedAt = subscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionDescUserID is the schema descriptor for user_id field.
+	subscriptionDescUserID := subscriptionMixinFields1[0].Descriptor()
+	// subscription.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	subscription.UserIDValidator = subscriptionDescUserID.Validators[0].(func(string) error)
+	// subscriptionDescName is the schema descriptor for name field.
+	subscriptionDescName := subscriptionFields[0].Descriptor()
+	// subscription.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	subscription.NameValidator = func() func(string) error {
+		validators := subscriptionDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// subscriptionDescNormalizedName is the schema descriptor for normalized_name field.
+	subscriptionDescNormalizedName := subscriptionFields[1].Descriptor()
+	// subscription.NormalizedNameValidator is a validator for the "normalized_name" field. It is called by the builders before save.
+	subscription.NormalizedNameValidator = func() func(string) error {
+		validators := subscriptionDescNormalizedName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(normalized_name string) error {
+			for _, fn := range fns {
+				if err := fn(normalized_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// subscriptionDescProviderKey is the schema descriptor for provider_key field.
+	subscriptionDescProviderKey := subscriptionFields[2].Descriptor()
+	// subscription.ProviderKeyValidator is a validator for the "provider_key" field. It is called by the builders before save.
+	subscription.ProviderKeyValidator = subscriptionDescProviderKey.Validators[0].(func(string) error)
+	// subscriptionDescAmountCents is the schema descriptor for amount_cents field.
+	subscriptionDescAmountCents := subscriptionFields[3].Descriptor()
+	// subscription.AmountCentsValidator is a validator for the "amount_cents" field. It is called by the builders before save.
+	subscription.AmountCentsValidator = subscriptionDescAmountCents.Validators[0].(func(int64) error)
+	// subscriptionDescCurrency is the schema descriptor for currency field.
+	subscriptionDescCurrency := subscriptionFields[4].Descriptor()
+	// subscription.DefaultCurrency holds the default value on creation for the currency field.
+	subscription.DefaultCurrency = subscriptionDescCurrency.Default.(string)
+	// subscription.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	subscription.CurrencyValidator = func() func(string) error {
+		validators := subscriptionDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// subscriptionDescBillDay is the schema descriptor for bill_day field.
+	subscriptionDescBillDay := subscriptionFields[5].Descriptor()
+	// subscription.BillDayValidator is a validator for the "bill_day" field. It is called by the builders before save.
+	subscription.BillDayValidator = subscriptionDescBillDay.Validators[0].(func(int) error)
+	// subscriptionDescBillDateText is the schema descriptor for bill_date_text field.
+	subscriptionDescBillDateText := subscriptionFields[6].Descriptor()
+	// subscription.BillDateTextValidator is a validator for the "bill_date_text" field. It is called by the builders before save.
+	subscription.BillDateTextValidator = subscriptionDescBillDateText.Validators[0].(func(string) error)
+	// subscriptionDescTrialEndDate is the schema descriptor for trial_end_date field.
+	subscriptionDescTrialEndDate := subscriptionFields[9].Descriptor()
+	// subscription.TrialEndDateValidator is a validator for the "trial_end_date" field. It is called by the builders before save.
+	subscription.TrialEndDateValidator = subscriptionDescTrialEndDate.Validators[0].(func(string) error)
+	// subscriptionDescCategory is the schema descriptor for category field.
+	subscriptionDescCategory := subscriptionFields[11].Descriptor()
+	// subscription.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	subscription.CategoryValidator = subscriptionDescCategory.Validators[0].(func(string) error)
+	// subscriptionDescSource is the schema descriptor for source field.
+	subscriptionDescSource := subscriptionFields[12].Descriptor()
+	// subscription.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	subscription.SourceValidator = func() func(string) error {
+		validators := subscriptionDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// subscriptionDescID is the schema descriptor for id field.
+	subscriptionDescID := subscriptionMixinFields0[0].Descriptor()
+	// subscription.DefaultID holds the default value on creation for the id field.
+	subscription.DefaultID = subscriptionDescID.Default.(func() string)
+	// subscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	subscription.IDValidator = func() func(string) error {
+		validators := subscriptionDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	swipeMixin := schema.Swipe{}.Mixin()
+	swipe.Policy = privacy.NewPolicies(swipeMixin[1], schema.Swipe{})
+	swipe.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := swipe.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	swipeMixinHooks1 := swipeMixin[1].Hooks()
+
+	swipe.Hooks[1] = swipeMixinHooks1[0]
+	swipeMixinFields0 := swipeMixin[0].Fields()
+	_ = swipeMixinFields0
+	swipeMixinFields1 := swipeMixin[1].Fields()
+	_ = swipeMixinFields1
+	swipeFields := schema.Swipe{}.Fields()
+	_ = swipeFields
+	// swipeDescCreatedAt is the schema descriptor for created_at field.
+	swipeDescCreatedAt := swipeMixinFields0[1].Descriptor()
+	// swipe.DefaultCreatedAt holds the default value on creation for the created_at field.
+	swipe.DefaultCreatedAt = swipeDescCreatedAt.Default.(func() time.Time)
+	// swipeDescUpdatedAt is the schema descriptor for updated_at field.
+	swipeDescUpdatedAt := swipeMixinFields0[2].Descriptor()
+	// swipe.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	swipe.DefaultUpdatedAt = swipeDescUpdatedAt.Default.(func() time.Time)
+	// swipe.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	swipe.UpdateDefaultUpdatedAt = swipeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// swipeDescUserID is the schema descriptor for user_id field.
+	swipeDescUserID := swipeMixinFields1[0].Descriptor()
+	// swipe.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	swipe.UserIDValidator = swipeDescUserID.Validators[0].(func(string) error)
+	// swipeDescShowID is the schema descriptor for show_id field.
+	swipeDescShowID := swipeFields[0].Descriptor()
+	// swipe.ShowIDValidator is a validator for the "show_id" field. It is called by the builders before save.
+	swipe.ShowIDValidator = swipeDescShowID.Validators[0].(func(string) error)
+	// swipeDescSource is the schema descriptor for source field.
+	swipeDescSource := swipeFields[2].Descriptor()
+	// swipe.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	swipe.SourceValidator = func() func(string) error {
+		validators := swipeDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// swipeDescID is the schema descriptor for id field.
+	swipeDescID := swipeMixinFields0[0].Descriptor()
+	// swipe.DefaultID holds the default value on creation for the id field.
+	swipe.DefaultID = swipeDescID.Default.(func() string)
+	// swipe.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	swipe.IDValidator = func() func(string) error {
+		validators := swipeDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	trialreminderMixin := schema.TrialReminder{}.Mixin()
+	trialreminder.Policy = privacy.NewPolicies(trialreminderMixin[1], schema.TrialReminder{})
+	trialreminder.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := trialreminder.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	trialreminderMixinHooks1 := trialreminderMixin[1].Hooks()
+
+	trialreminder.Hooks[1] = trialreminderMixinHooks1[0]
+	trialreminderMixinFields0 := trialreminderMixin[0].Fields()
+	_ = trialreminderMixinFields0
+	trialreminderMixinFields1 := trialreminderMixin[1].Fields()
+	_ = trialreminderMixinFields1
+	trialreminderFields := schema.TrialReminder{}.Fields()
+	_ = trialreminderFields
+	// trialreminderDescCreatedAt is the schema descriptor for created_at field.
+	trialreminderDescCreatedAt := trialreminderMixinFields0[1].Descriptor()
+	// trialreminder.DefaultCreatedAt holds the default value on creation for the created_at field.
+	trialreminder.DefaultCreatedAt = trialreminderDescCreatedAt.Default.(func() time.Time)
+	// trialreminderDescUpdatedAt is the schema descriptor for updated_at field.
+	trialreminderDescUpdatedAt := trialreminderMixinFields0[2].Descriptor()
+	// trialreminder.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	trialreminder.DefaultUpdatedAt = trialreminderDescUpdatedAt.Default.(func() time.Time)
+	// trialreminder.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	trialreminder.UpdateDefaultUpdatedAt = trialreminderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// trialreminderDescUserID is the schema descriptor for user_id field.
+	trialreminderDescUserID := trialreminderMixinFields1[0].Descriptor()
+	// trialreminder.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	trialreminder.UserIDValidator = trialreminderDescUserID.Validators[0].(func(string) error)
+	// trialreminderDescSubscriptionID is the schema descriptor for subscription_id field.
+	trialreminderDescSubscriptionID := trialreminderFields[0].Descriptor()
+	// trialreminder.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	trialreminder.SubscriptionIDValidator = trialreminderDescSubscriptionID.Validators[0].(func(string) error)
+	// trialreminderDescTrialEndDate is the schema descriptor for trial_end_date field.
+	trialreminderDescTrialEndDate := trialreminderFields[2].Descriptor()
+	// trialreminder.TrialEndDateValidator is a validator for the "trial_end_date" field. It is called by the builders before save.
+	trialreminder.TrialEndDateValidator = trialreminderDescTrialEndDate.Validators[0].(func(string) error)
+	// trialreminderDescID is the schema descriptor for id field.
+	trialreminderDescID := trialreminderMixinFields0[0].Descriptor()
+	// trialreminder.DefaultID holds the default value on creation for the id field.
+	trialreminder.DefaultID = trialreminderDescID.Default.(func() string)
+	// trialreminder.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	trialreminder.IDValidator = func() func(string) error {
+		validators := trialreminderDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1567,8 +2399,12 @@ func init() {
 	userDescFullName := userFields[1].Descriptor()
 	// user.FullNameValidator is a validator for the "full_name" field. It is called by the builders before save.
 	user.FullNameValidator = userDescFullName.Validators[0].(func(string) error)
+	// userDescIsAdmin is the schema descriptor for is_admin field.
+	userDescIsAdmin := userFields[4].Descriptor()
+	// user.DefaultIsAdmin holds the default value on creation for the is_admin field.
+	user.DefaultIsAdmin = userDescIsAdmin.Default.(bool)
 	// userDescSessionVersion is the schema descriptor for session_version field.
-	userDescSessionVersion := userFields[4].Descriptor()
+	userDescSessionVersion := userFields[8].Descriptor()
 	// user.DefaultSessionVersion holds the default value on creation for the session_version field.
 	user.DefaultSessionVersion = userDescSessionVersion.Default.(int)
 	// user.SessionVersionValidator is a validator for the "session_version" field. It is called by the builders before save.
@@ -1580,6 +2416,81 @@ func init() {
 	// user.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	user.IDValidator = func() func(string) error {
 		validators := userDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	usertokenMixin := schema.UserToken{}.Mixin()
+	usertoken.Policy = privacy.NewPolicies(usertokenMixin[1], schema.UserToken{})
+	usertoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := usertoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	usertokenMixinHooks1 := usertokenMixin[1].Hooks()
+
+	usertoken.Hooks[1] = usertokenMixinHooks1[0]
+	usertokenMixinFields0 := usertokenMixin[0].Fields()
+	_ = usertokenMixinFields0
+	usertokenMixinFields1 := usertokenMixin[1].Fields()
+	_ = usertokenMixinFields1
+	usertokenFields := schema.UserToken{}.Fields()
+	_ = usertokenFields
+	// usertokenDescCreatedAt is the schema descriptor for created_at field.
+	usertokenDescCreatedAt := usertokenMixinFields0[1].Descriptor()
+	// usertoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usertoken.DefaultCreatedAt = usertokenDescCreatedAt.Default.(func() time.Time)
+	// usertokenDescUpdatedAt is the schema descriptor for updated_at field.
+	usertokenDescUpdatedAt := usertokenMixinFields0[2].Descriptor()
+	// usertoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	usertoken.DefaultUpdatedAt = usertokenDescUpdatedAt.Default.(func() time.Time)
+	// usertoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	usertoken.UpdateDefaultUpdatedAt = usertokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// usertokenDescUserID is the schema descriptor for user_id field.
+	usertokenDescUserID := usertokenMixinFields1[0].Descriptor()
+	// usertoken.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	usertoken.UserIDValidator = usertokenDescUserID.Validators[0].(func(string) error)
+	// usertokenDescName is the schema descriptor for name field.
+	usertokenDescName := usertokenFields[0].Descriptor()
+	// usertoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	usertoken.NameValidator = func() func(string) error {
+		validators := usertokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// usertokenDescHint is the schema descriptor for hint field.
+	usertokenDescHint := usertokenFields[2].Descriptor()
+	// usertoken.HintValidator is a validator for the "hint" field. It is called by the builders before save.
+	usertoken.HintValidator = usertokenDescHint.Validators[0].(func(string) error)
+	// usertokenDescID is the schema descriptor for id field.
+	usertokenDescID := usertokenMixinFields0[0].Descriptor()
+	// usertoken.DefaultID holds the default value on creation for the id field.
+	usertoken.DefaultID = usertokenDescID.Default.(func() string)
+	// usertoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	usertoken.IDValidator = func() func(string) error {
+		validators := usertokenDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

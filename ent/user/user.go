@@ -3,6 +3,9 @@
 package user
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -27,6 +30,14 @@ const (
 	FieldEmailVerifiedAt = "email_verified_at"
 	// FieldPasswordHash holds the string denoting the password_hash field in the database.
 	FieldPasswordHash = "password_hash"
+	// FieldIsAdmin holds the string denoting the is_admin field in the database.
+	FieldIsAdmin = "is_admin"
+	// FieldSubscriptionsTier holds the string denoting the subscriptions_tier field in the database.
+	FieldSubscriptionsTier = "subscriptions_tier"
+	// FieldProvisionedBySourceID holds the string denoting the provisioned_by_source_id field in the database.
+	FieldProvisionedBySourceID = "provisioned_by_source_id"
+	// FieldClaimedAt holds the string denoting the claimed_at field in the database.
+	FieldClaimedAt = "claimed_at"
 	// FieldSessionVersion holds the string denoting the session_version field in the database.
 	FieldSessionVersion = "session_version"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
@@ -51,6 +62,10 @@ var Columns = []string{
 	FieldFullName,
 	FieldEmailVerifiedAt,
 	FieldPasswordHash,
+	FieldIsAdmin,
+	FieldSubscriptionsTier,
+	FieldProvisionedBySourceID,
+	FieldClaimedAt,
 	FieldSessionVersion,
 }
 
@@ -82,6 +97,8 @@ var (
 	EmailValidator func(string) error
 	// FullNameValidator is a validator for the "full_name" field. It is called by the builders before save.
 	FullNameValidator func(string) error
+	// DefaultIsAdmin holds the default value on creation for the "is_admin" field.
+	DefaultIsAdmin bool
 	// DefaultSessionVersion holds the default value on creation for the "session_version" field.
 	DefaultSessionVersion int
 	// SessionVersionValidator is a validator for the "session_version" field. It is called by the builders before save.
@@ -91,6 +108,32 @@ var (
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
+
+// SubscriptionsTier defines the type for the "subscriptions_tier" enum field.
+type SubscriptionsTier string
+
+// SubscriptionsTierFree is the default value of the SubscriptionsTier enum.
+const DefaultSubscriptionsTier = SubscriptionsTierFree
+
+// SubscriptionsTier values.
+const (
+	SubscriptionsTierFree SubscriptionsTier = "free"
+	SubscriptionsTierPlus SubscriptionsTier = "plus"
+)
+
+func (st SubscriptionsTier) String() string {
+	return string(st)
+}
+
+// SubscriptionsTierValidator is a validator for the "subscriptions_tier" field enum values. It is called by the builders before save.
+func SubscriptionsTierValidator(st SubscriptionsTier) error {
+	switch st {
+	case SubscriptionsTierFree, SubscriptionsTierPlus:
+		return nil
+	default:
+		return fmt.Errorf("user: invalid enum value for subscriptions_tier field: %q", st)
+	}
+}
 
 // OrderOption defines the ordering options for the User queries.
 type OrderOption func(*sql.Selector)
@@ -130,6 +173,26 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPasswordHash, opts...).ToFunc()
 }
 
+// ByIsAdmin orders the results by the is_admin field.
+func ByIsAdmin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsAdmin, opts...).ToFunc()
+}
+
+// BySubscriptionsTier orders the results by the subscriptions_tier field.
+func BySubscriptionsTier(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubscriptionsTier, opts...).ToFunc()
+}
+
+// ByProvisionedBySourceID orders the results by the provisioned_by_source_id field.
+func ByProvisionedBySourceID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProvisionedBySourceID, opts...).ToFunc()
+}
+
+// ByClaimedAt orders the results by the claimed_at field.
+func ByClaimedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClaimedAt, opts...).ToFunc()
+}
+
 // BySessionVersion orders the results by the session_version field.
 func BySessionVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSessionVersion, opts...).ToFunc()
@@ -154,4 +217,22 @@ func newMembershipsStep() *sqlgraph.Step {
 		sqlgraph.To(MembershipsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, MembershipsTable, MembershipsColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e SubscriptionsTier) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *SubscriptionsTier) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = SubscriptionsTier(str)
+	if err := SubscriptionsTierValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid SubscriptionsTier", str)
+	}
+	return nil
 }

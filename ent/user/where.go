@@ -95,6 +95,21 @@ func PasswordHash(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldPasswordHash, v))
 }
 
+// IsAdmin applies equality check predicate on the "is_admin" field. It's identical to IsAdminEQ.
+func IsAdmin(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIsAdmin, v))
+}
+
+// ProvisionedBySourceID applies equality check predicate on the "provisioned_by_source_id" field. It's identical to ProvisionedBySourceIDEQ.
+func ProvisionedBySourceID(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldProvisionedBySourceID, v))
+}
+
+// ClaimedAt applies equality check predicate on the "claimed_at" field. It's identical to ClaimedAtEQ.
+func ClaimedAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldClaimedAt, v))
+}
+
 // SessionVersion applies equality check predicate on the "session_version" field. It's identical to SessionVersionEQ.
 func SessionVersion(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldSessionVersion, v))
@@ -443,6 +458,161 @@ func PasswordHashEqualFold(v string) predicate.User {
 // PasswordHashContainsFold applies the ContainsFold predicate on the "password_hash" field.
 func PasswordHashContainsFold(v string) predicate.User {
 	return predicate.User(sql.FieldContainsFold(FieldPasswordHash, v))
+}
+
+// IsAdminEQ applies the EQ predicate on the "is_admin" field.
+func IsAdminEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIsAdmin, v))
+}
+
+// IsAdminNEQ applies the NEQ predicate on the "is_admin" field.
+func IsAdminNEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldIsAdmin, v))
+}
+
+// SubscriptionsTierEQ applies the EQ predicate on the "subscriptions_tier" field.
+func SubscriptionsTierEQ(v SubscriptionsTier) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSubscriptionsTier, v))
+}
+
+// SubscriptionsTierNEQ applies the NEQ predicate on the "subscriptions_tier" field.
+func SubscriptionsTierNEQ(v SubscriptionsTier) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldSubscriptionsTier, v))
+}
+
+// SubscriptionsTierIn applies the In predicate on the "subscriptions_tier" field.
+func SubscriptionsTierIn(vs ...SubscriptionsTier) predicate.User {
+	return predicate.User(sql.FieldIn(FieldSubscriptionsTier, vs...))
+}
+
+// SubscriptionsTierNotIn applies the NotIn predicate on the "subscriptions_tier" field.
+func SubscriptionsTierNotIn(vs ...SubscriptionsTier) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldSubscriptionsTier, vs...))
+}
+
+// ProvisionedBySourceIDEQ applies the EQ predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDNEQ applies the NEQ predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDIn applies the In predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldProvisionedBySourceID, vs...))
+}
+
+// ProvisionedBySourceIDNotIn applies the NotIn predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldProvisionedBySourceID, vs...))
+}
+
+// ProvisionedBySourceIDGT applies the GT predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDGTE applies the GTE predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDLT applies the LT predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDLTE applies the LTE predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDContains applies the Contains predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDHasPrefix applies the HasPrefix predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDHasSuffix applies the HasSuffix predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDIsNil applies the IsNil predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldProvisionedBySourceID))
+}
+
+// ProvisionedBySourceIDNotNil applies the NotNil predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldProvisionedBySourceID))
+}
+
+// ProvisionedBySourceIDEqualFold applies the EqualFold predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldProvisionedBySourceID, v))
+}
+
+// ProvisionedBySourceIDContainsFold applies the ContainsFold predicate on the "provisioned_by_source_id" field.
+func ProvisionedBySourceIDContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldProvisionedBySourceID, v))
+}
+
+// ClaimedAtEQ applies the EQ predicate on the "claimed_at" field.
+func ClaimedAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldClaimedAt, v))
+}
+
+// ClaimedAtNEQ applies the NEQ predicate on the "claimed_at" field.
+func ClaimedAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldClaimedAt, v))
+}
+
+// ClaimedAtIn applies the In predicate on the "claimed_at" field.
+func ClaimedAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldClaimedAt, vs...))
+}
+
+// ClaimedAtNotIn applies the NotIn predicate on the "claimed_at" field.
+func ClaimedAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldClaimedAt, vs...))
+}
+
+// ClaimedAtGT applies the GT predicate on the "claimed_at" field.
+func ClaimedAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldClaimedAt, v))
+}
+
+// ClaimedAtGTE applies the GTE predicate on the "claimed_at" field.
+func ClaimedAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldClaimedAt, v))
+}
+
+// ClaimedAtLT applies the LT predicate on the "claimed_at" field.
+func ClaimedAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldClaimedAt, v))
+}
+
+// ClaimedAtLTE applies the LTE predicate on the "claimed_at" field.
+func ClaimedAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldClaimedAt, v))
+}
+
+// ClaimedAtIsNil applies the IsNil predicate on the "claimed_at" field.
+func ClaimedAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldClaimedAt))
+}
+
+// ClaimedAtNotNil applies the NotNil predicate on the "claimed_at" field.
+func ClaimedAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldClaimedAt))
 }
 
 // SessionVersionEQ applies the EQ predicate on the "session_version" field.

@@ -190,6 +190,10 @@ func UserPolicy() ent.Policy {
 		Query: privacy.QueryPolicy{
 			denyWithoutViewer(),
 			privacy.UserQueryRuleFunc(func(ctx context.Context, q *gen.UserQuery) error {
+				if v := viewer.FromContext(ctx); v.ActorType == viewer.ActorPerson {
+					q.Where(user.ID(v.UserID)) // a person with a user token sees themself only
+					return privacy.Skip
+				}
 				q.Where(user.HasMembershipsWith(membership.OrgID(viewer.FromContext(ctx).OrgID)))
 				return privacy.Skip
 			}),
@@ -257,4 +261,85 @@ type RefNotFoundError struct {
 
 func (e *RefNotFoundError) Error() string {
 	return fmt.Sprintf("%s %q not found", e.Edge, e.ID)
+}
+
+// personField is the owner column of everything in a person's subscription
+// memory.
+const personField = "user_id"
+
+// ErrNotAPerson is the decision for a viewer that does not act for one
+// person (an organization's key or token): subscriptions belong to people.
+var ErrNotAPerson = privacy.Denyf("only the person themself (signed in, or with their user token) may see or change their subscriptions")
+
+func denyUnlessPerson() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if !viewer.FromContext(ctx).ActsForPerson() {
+			return ErrNotAPerson
+		}
+		return privacy.Skip
+	})
+}
+
+func filterByPerson() privacy.FilterFunc {
+	return func(ctx context.Context, f privacy.Filter) error {
+		f.Where(entql.FieldEQ(personField, viewer.FromContext(ctx).UserID))
+		return privacy.Skip
+	}
+}
+
+func createForViewerPerson() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		if v, ok := m.Field(personField); ok && v != viewer.FromContext(ctx).UserID {
+			return privacy.Denyf("cannot create rows in another person's subscriptions")
+		}
+		return privacy.Skip
+	})
+}
+
+// PersonScopedPolicy is the policy of every entity in a person's
+// subscription memory: written once, as OrgScopedPolicy is for
+// organizations. A person sees and changes only their own rows; another
+// person's rows are simply not found; organization principals see nothing.
+func PersonScopedPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			denyUnlessPerson(),
+			filterByPerson(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			denyUnlessPerson(),
+			createForViewerPerson(),
+			privacy.OnMutationOperation(filterByPerson(), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
+		},
+	}
+}
+
+// SetPersonOnCreate stamps a new row with the viewer's person.
+func SetPersonOnCreate() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v := viewer.FromContext(ctx); v.ActsForPerson() && m.Op().Is(ent.OpCreate) {
+				if _, ok := m.Field(personField); !ok {
+					if err := m.SetField(personField, v.UserID); err != nil {
+						return nil, err
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// ReadableBySignedIn lets any viewer read a shared reference table (the
+// provider catalog, the show list); only the system writes it.
+func ReadableBySignedIn() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyWithoutViewer(), privacy.AlwaysAllowRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
 }
