@@ -1,0 +1,124 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the Limiter shared by every instance: go-redis/redis_rate's GCRA,
+// one Lua script per call, so the check and the update are atomic and every
+// instance reads the same clock (Redis's). State lives at [StorageKey] and
+// expires by itself once the key's budget is whole again.
+type Redis struct {
+	rl *redis_rate.Limiter
+}
+
+// NewRedis returns a Limiter storing its state in client (a single server,
+// a cluster or a failover client).
+func NewRedis(client redis.UniversalClient) *Redis {
+	return &Redis{rl: redis_rate.NewLimiter(unprefixed{client})}
+}
+
+// Allow implements [Limiter]. A Redis failure is returned, not decided:
+// see [Check] for the fail-open policy.
+func (r *Redis) Allow(ctx context.Context, l Limit, key string) (Result, error) {
+	if err := l.validate(); err != nil {
+		return Result{Limit: l}, err
+	}
+	res, err := r.rl.Allow(ctx, StorageKey(l, key), redis_rate.Limit{Rate: l.Rate, Burst: l.Rate, Period: l.Per})
+	if err != nil {
+		return Result{Limit: l}, fmt.Errorf("ratelimit %s: redis: %w", l.Name, err)
+	}
+	out := Result{Allowed: res.Allowed > 0, ResetAfter: max(res.ResetAfter, 0), Limit: l}
+	if out.Allowed {
+		// redis_rate's Remaining is a Lua float truncated to an integer, so
+		// 1,000 / hour can report 998.999… as 998. Recompute it from the
+		// outstanding budget (ResetAfter), forgiving a millionth of a call
+		// of floating-point rounding.
+		free := float64(l.Per-out.ResetAfter)/float64(l.interval()) + 1e-6
+		out.Remaining = min(max(int(math.Floor(free)), 0), l.Rate-1)
+	} else {
+		out.RetryAfter = max(res.RetryAfter, 0)
+	}
+	return out, nil
+}
+
+// unprefixed removes the "rate:" prefix redis_rate puts before every key, so
+// that keys sit under Tandem's own namespace ([KeyPrefix]), which Redis ACLs
+// and key scans can name. It forwards everything else unchanged.
+type unprefixed struct{ redis.UniversalClient }
+
+const redisRatePrefix = "rate:"
+
+func stripPrefix(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.TrimPrefix(k, redisRatePrefix)
+	}
+	return out
+}
+
+func (c unprefixed) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return c.UniversalClient.Eval(ctx, script, stripPrefix(keys), args...)
+}
+
+func (c unprefixed) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return c.UniversalClient.EvalSha(ctx, sha1, stripPrefix(keys), args...)
+}
+
+func (c unprefixed) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return c.UniversalClient.EvalRO(ctx, script, stripPrefix(keys), args...)
+}
+
+func (c unprefixed) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return c.UniversalClient.EvalShaRO(ctx, sha1, stripPrefix(keys), args...)
+}
+
+func (c unprefixed) Del(ctx context.Context, keys ...string) *redis.IntCmd {
+	return c.UniversalClient.Del(ctx, stripPrefix(keys)...)
+}
+
+// Open returns the Limiter for this deployment: [Redis] at redisURL (the
+// TANDEM_REDIS_URL / --redis-url value; a redis:// or rediss:// URL) when it
+// is set, so every instance shares one budget; otherwise [Memory], which is
+// right for a single instance. It pings Redis once so a wrong URL fails at
+// start-up rather than on every call. The returned function closes the Redis
+// client Open created (a no-op for Memory).
+//
+// A server that already holds a Redis client should call [NewRedis] with it
+// instead of opening a second connection pool.
+func Open(ctx context.Context, redisURL string, log *slog.Logger) (Limiter, func() error, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if redisURL == "" {
+		log.Info("rate limits are per instance (in memory): set the Redis URL to share them across instances")
+		return NewMemory(time.Now), func() error { return nil }, nil
+	}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		// A *url.Error repeats the URL, password included: keep only its cause.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, fmt.Errorf("ratelimit: invalid Redis URL: %w", err)
+	}
+	client := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("ratelimit: redis at %s: %w", opt.Addr, err)
+	}
+	log.Info("rate limits are shared across instances in Redis", "addr", opt.Addr, "db", opt.DB)
+	return NewRedis(client), client.Close, nil
+}
