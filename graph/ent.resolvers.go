@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/tandemhq/tandem/ent"
@@ -110,12 +109,14 @@ func (r *queryResolver) PayoutLineItems(ctx context.Context, after *entgql.Curso
 
 // Providers is the resolver for the providers field.
 func (r *queryResolver) Providers(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ProviderOrder, where *ent.ProviderWhereInput) (*ent.ProviderConnection, error) {
-	panic(fmt.Errorf("not implemented: Providers - providers"))
+	return r.client.Provider.Query().Paginate(ctx, after, first, before, last,
+		ent.WithProviderOrder(orderBy), ent.WithProviderFilter(where.Filter))
 }
 
 // UserSubscriptions is the resolver for the userSubscriptions field.
 func (r *queryResolver) UserSubscriptions(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserSubscriptionOrder, where *ent.UserSubscriptionWhereInput) (*ent.UserSubscriptionConnection, error) {
-	panic(fmt.Errorf("not implemented: UserSubscriptions - userSubscriptions"))
+	return r.client.Subscription.Query().Paginate(ctx, after, first, before, last,
+		ent.WithUserSubscriptionOrder(orderBy), ent.WithUserSubscriptionFilter(where.Filter))
 }
 
 // Users is the resolver for the users field.
@@ -148,82 +149,3 @@ type (
 	queryResolver                 struct{ *Resolver }
 	payoutBatchWhereInputResolver struct{ *Resolver }
 )
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *queryResolver) Subscriptions(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.SubscriptionOrder, where *ent.SubscriptionWhereInput) (*ent.SubscriptionConnection, error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
-}
-func (r *subscriptionResolver) ID(ctx context.Context) (<-chan string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
-}
-func (r *subscriptionResolver) CreatedAt(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: CreatedAt - createdAt"))
-}
-func (r *subscriptionResolver) UpdatedAt(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: UpdatedAt - updatedAt"))
-}
-func (r *subscriptionResolver) Name(ctx context.Context) (<-chan string, error) {
-	panic(fmt.Errorf("not implemented: Name - name"))
-}
-func (r *subscriptionResolver) NormalizedName(ctx context.Context) (<-chan string, error) {
-	panic(fmt.Errorf("not implemented: NormalizedName - normalizedName"))
-}
-func (r *subscriptionResolver) ProviderKey(ctx context.Context) (<-chan *string, error) {
-	panic(fmt.Errorf("not implemented: ProviderKey - providerKey"))
-}
-func (r *subscriptionResolver) AmountCents(ctx context.Context) (<-chan int, error) {
-	panic(fmt.Errorf("not implemented: AmountCents - amountCents"))
-}
-func (r *subscriptionResolver) Currency(ctx context.Context) (<-chan string, error) {
-	panic(fmt.Errorf("not implemented: Currency - currency"))
-}
-func (r *subscriptionResolver) BillDay(ctx context.Context) (<-chan *int, error) {
-	panic(fmt.Errorf("not implemented: BillDay - billDay"))
-}
-func (r *subscriptionResolver) BillDateText(ctx context.Context) (<-chan *string, error) {
-	panic(fmt.Errorf("not implemented: BillDateText - billDateText"))
-}
-func (r *subscriptionResolver) Status(ctx context.Context) (<-chan subscription.Status, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
-}
-func (r *subscriptionResolver) PausedUntil(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: PausedUntil - pausedUntil"))
-}
-func (r *subscriptionResolver) TrialEndDate(ctx context.Context) (<-chan *string, error) {
-	panic(fmt.Errorf("not implemented: TrialEndDate - trialEndDate"))
-}
-func (r *subscriptionResolver) CardNetwork(ctx context.Context) (<-chan *subscription.CardNetwork, error) {
-	panic(fmt.Errorf("not implemented: CardNetwork - cardNetwork"))
-}
-func (r *subscriptionResolver) Category(ctx context.Context) (<-chan *string, error) {
-	panic(fmt.Errorf("not implemented: Category - category"))
-}
-func (r *subscriptionResolver) Source(ctx context.Context) (<-chan string, error) {
-	panic(fmt.Errorf("not implemented: Source - source"))
-}
-func (r *subscriptionResolver) LastUsedAt(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: LastUsedAt - lastUsedAt"))
-}
-func (r *subscriptionResolver) LastChargedAt(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: LastChargedAt - lastChargedAt"))
-}
-func (r *subscriptionResolver) CancelledAt(ctx context.Context) (<-chan *time.Time, error) {
-	panic(fmt.Errorf("not implemented: CancelledAt - cancelledAt"))
-}
-func (r *subscriptionResolver) User(ctx context.Context) (<-chan *ent.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
-}
-func (r *subscriptionResolver) PricePoints(ctx context.Context) (<-chan []*ent.PricePoint, error) {
-	panic(fmt.Errorf("not implemented: PricePoints - pricePoints"))
-}
-func (r *subscriptionResolver) CancellationIntents(ctx context.Context) (<-chan []*ent.CancellationIntent, error) {
-	panic(fmt.Errorf("not implemented: CancellationIntents - cancellationIntents"))
-}
-func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
-*/
