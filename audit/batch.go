@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/viewer"
@@ -11,11 +13,12 @@ import (
 
 // Batcher records reads by AI assistants and partners' servers (one audit
 // row per call) with group commit: calls that arrive while a batch is being
-// written go into the next one, written by a single INSERT. Each caller
-// still waits until its own row is stored, so a read that cannot be audited
-// is refused exactly as with RecordOperation; what changes is that a
-// hundred concurrent reads cost a few inserts instead of a hundred
-// competing for the database's write lock.
+// written, or within linger of each other under load, go into one batch,
+// written by a single INSERT. Each caller still waits for its own row to be
+// stored before it answers, so a read that cannot be audited is refused
+// exactly as with RecordOperation; what changes is that a hundred
+// concurrent reads cost a few inserts instead of a hundred competing for
+// the database's write lock.
 type Batcher struct {
 	client *ent.Client
 	queue  chan *queued
@@ -44,31 +47,71 @@ func NewBatcher(client *ent.Client, log *slog.Logger) *Batcher {
 
 // Record is RecordOperation, batched: it returns once the row is stored.
 func (b *Batcher) Record(ctx context.Context, action, entityType, entityID string, after map[string]any) error {
+	return b.Begin(ctx, action, entityType, entityID, after)()
+}
+
+// Begin queues the row and returns at once; wait returns once the row is
+// stored (nil) or could not be (the read must then be refused). The caller
+// may run the read meanwhile, as long as it answers only after wait. wait
+// may be called more than once.
+func (b *Batcher) Begin(ctx context.Context, action, entityType, entityID string, after map[string]any) (wait func() error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
-		return ErrNoViewer
+		return func() error { return ErrNoViewer }
 	}
 	q := &queued{v: v, e: entry{action: action, entityType: entityType, entityID: entityID, after: withoutSecrets(after)}, done: make(chan error, 1)}
 	select {
 	case b.queue <- q:
 	case <-ctx.Done():
-		return ctx.Err()
+		err := ctx.Err()
+		return func() error { return err }
 	}
-	select {
-	case err := <-q.done:
+	var (
+		once sync.Once
+		err  error
+	)
+	return func() error {
+		once.Do(func() {
+			select {
+			case err = <-q.done:
+			case <-ctx.Done():
+				// The row may still be written; the caller is gone either way.
+				err = ctx.Err()
+			}
+		})
 		return err
-	case <-ctx.Done():
-		// The row may still be written; the caller is gone either way.
-		return ctx.Err()
 	}
 }
 
+// linger is how long the writer waits for more rows when reads are arriving
+// together. Each INSERT commits on its own, and a commit costs SQLite as much
+// as a dozen rows or more (a WAL frame for the table and for each of its
+// indexes), so under load a slightly later, larger batch costs far less per
+// read. A caller alone never waits: the writer lingers only after a batch
+// that had company. The read itself runs meanwhile (graph's auditReads).
+const linger = time.Millisecond
+
 func (b *Batcher) run() {
 	batch := make([]*queued, 0, batchMax)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	busy := false
 	for q := range b.queue {
 		batch = append(batch[:0], q)
+		if busy {
+			timer.Reset(linger)
+		}
 	more:
 		for len(batch) < batchMax {
+			if busy {
+				select {
+				case q := <-b.queue:
+					batch = append(batch, q)
+				case <-timer.C:
+					break more
+				}
+				continue
+			}
 			select {
 			case q := <-b.queue:
 				batch = append(batch, q)
@@ -76,6 +119,8 @@ func (b *Batcher) run() {
 				break more
 			}
 		}
+		timer.Stop()
+		busy = len(batch) > 1
 		b.write(batch)
 	}
 }

@@ -81,10 +81,18 @@ func auditReads(reads *audit.Batcher, log *slog.Logger) graphql.OperationMiddlew
 		if name == "" {
 			name = strings.Join(fields, ",")
 		}
-		if err := reads.Record(ctx, "query."+name, "", "", map[string]any{"fields": fields}); err != nil {
-			log.ErrorContext(ctx, "audit: recording a read failed; refusing it", "err", err)
-			return graphql.OneShot(graphql.ErrorResponse(ctx, "internal error: the call could not be audited, so it was not run"))
+		// The read runs while its row is written (rows are written in
+		// groups, a little later under load); its answer leaves only once
+		// the row is stored, and is replaced by an error if it cannot be.
+		stored := reads.Begin(ctx, "query."+name, "", "", map[string]any{"fields": fields})
+		respond := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := respond(ctx)
+			if err := stored(); err != nil {
+				log.ErrorContext(ctx, "audit: recording a read failed; refusing it", "err", err)
+				return graphql.ErrorResponse(ctx, "internal error: the call could not be audited, so it was not answered")
+			}
+			return resp
 		}
-		return next(ctx)
 	}
 }

@@ -72,6 +72,9 @@ func (r *queryResolver) ViewerOrganization(ctx context.Context) (*ent.Organizati
 	if err != nil {
 		return nil, err
 	}
+	if r.deps.Orgs != nil {
+		return r.deps.Orgs.Organization(ctx, r.client, orgID)
+	}
 	return r.client.Organization.Get(ctx, orgID)
 }
 

@@ -10,8 +10,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -31,9 +33,14 @@ type Caller struct {
 	Transport http.RoundTripper // InProcess(handler) or an HTTP transport
 	Signer    relay.Signer
 	MaxBody   int64 // largest API response read; 0: 8 MiB
+	// API is the toolset's routes on the API; zero means ProgramsAPI.
+	API API
 
 	mu     sync.Mutex
 	whoami map[string]whoamiEntry
+
+	baseOnce sync.Once
+	base     string // Upstream without a trailing slash, rendered once
 }
 
 type whoamiEntry struct {
@@ -58,7 +65,7 @@ func (c *Caller) Call(ctx context.Context, token, tool string, args map[string]a
 	}
 	body := buf.Bytes()
 	var out callResponse
-	if err := c.do(ctx, http.MethodPost, OperationsPath+tool, token, body, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.api().Operations+tool, token, body, &out); err != nil {
 		return nil, nil, err
 	}
 	return out.Data, out.Errors, nil
@@ -75,7 +82,7 @@ func (c *Caller) WhoAmI(ctx context.Context, token string) (WhoAmI, error) {
 	}
 	var who WhoAmI
 	// The nonce keeps two lookups in one second from signing identically.
-	if err := c.do(ctx, http.MethodGet, WhoAmIPath+"?n="+callID(), token, nil, &who); err != nil {
+	if err := c.do(ctx, http.MethodGet, c.api().WhoAmI+"?n="+callID(), token, nil, &who); err != nil {
 		return WhoAmI{}, err
 	}
 	c.mu.Lock()
@@ -87,6 +94,13 @@ func (c *Caller) WhoAmI(ctx context.Context, token string) (WhoAmI, error) {
 	return who, nil
 }
 
+func (c *Caller) api() API {
+	if c.API.Operations == "" {
+		return ProgramsAPI
+	}
+	return c.API
+}
+
 // APIError is a refusal from the API before any tool ran (a bad, revoked or
 // suspended token; a relay signature the API did not accept).
 type APIError struct{ graph.PublicError }
@@ -94,18 +108,25 @@ type APIError struct{ graph.PublicError }
 func (e *APIError) Error() string { return e.PublicError.Error + ": " + e.Message }
 
 func (c *Caller) do(ctx context.Context, method, target, token string, body []byte, out any) error {
-	u := *c.Upstream
-	path, query, _ := strings.Cut(target, "?")
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawQuery = query
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	c.baseOnce.Do(func() {
+		u := *c.Upstream
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		u.RawQuery, u.Fragment = "", ""
+		c.base = u.String()
+	})
+	req, err := http.NewRequestWithContext(ctx, method, c.base+target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	// Canonical header names, set directly: Header.Set would canonicalize
+	// each name again on every call.
+	req.Header = http.Header{
+		"Authorization": {"Bearer " + token},
+		"Content-Type":  {"application/json"},
+	}
 	if id := middleware.GetReqID(ctx); id != "" {
-		req.Header.Set(middleware.RequestIDHeader, id)
+		req.Header[middleware.RequestIDHeader] = []string{id}
 	}
 	c.Signer.SignRequest(req, body)
 	resp, err := c.Transport.RoundTrip(req)
@@ -117,8 +138,10 @@ func (c *Caller) do(ctx context.Context, method, target, token string, body []by
 	if limit <= 0 {
 		limit = 8 << 20
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	if err != nil {
+	var raw []byte
+	if b, ok := resp.Body.(*answer); ok && int64(b.Len()) <= limit {
+		raw = b.Bytes() // in process: the handler's bytes, not a copy
+	} else if raw, err = io.ReadAll(io.LimitReader(resp.Body, limit)); err != nil {
 		return fmt.Errorf("mcp relay: read upstream: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -154,11 +177,23 @@ func nextFor(name string) string {
 	return "Try again in a moment; if it keeps failing, contact support."
 }
 
+// callID returns an ID no other call signs with: a random prefix drawn once
+// per process (so relays sharing a replay cache differ) and a counter. It
+// needs to be unique, not secret; the signature is what cannot be forged.
 func callID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	callIDPrefix.Do(func() {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		callIDBase = base64.RawURLEncoding.EncodeToString(b[:]) + "."
+	})
+	return callIDBase + strconv.FormatUint(callIDSeq.Add(1), 36)
 }
+
+var (
+	callIDPrefix sync.Once
+	callIDBase   string
+	callIDSeq    atomic.Uint64
+)
 
 // InProcess is a transport that serves requests with h in this process, so a
 // relay and an API in one binary skip the network but not the signing and
@@ -175,7 +210,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.h.ServeHTTP(rec, req)
 	return &http.Response{
 		StatusCode: rec.status, Header: rec.header,
-		Body: io.NopCloser(bytes.NewReader(rec.body.Bytes())), Request: req,
+		Body: &rec.body, Request: req,
 	}, nil
 }
 
@@ -183,8 +218,14 @@ type recorder struct {
 	header http.Header
 	status int
 	wrote  bool
-	body   bytes.Buffer
+	body   answer
 }
+
+// answer is an in-process response body; the Caller reads its bytes
+// without copying them.
+type answer struct{ bytes.Buffer }
+
+func (*answer) Close() error { return nil }
 
 func (r *recorder) Header() http.Header { return r.header }
 func (r *recorder) WriteHeader(status int) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,6 +83,12 @@ func TestLoopbackBenchmark(t *testing.T) {
 	if os.Getenv("TANDEM_BENCH_ONLY") == "mcp" { // for profiling the MCP path alone
 		targets = []target{fullStack, fullStack, fullStack}
 	}
+	if os.Getenv("TANDEM_BENCH_ONLY") == "bare" {
+		targets = []target{bareTarget, bareTarget, bareTarget}
+	}
+	if os.Getenv("TANDEM_BENCH_ONLY") == "graphql" {
+		targets = []target{graphQL, graphQL, graphQL}
+	}
 	for _, tg := range targets {
 		r, err := tg.run(workers, duration)
 		if err != nil {
@@ -91,13 +98,14 @@ func TestLoopbackBenchmark(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nloopback, %d concurrent clients, %s each, GOMAXPROCS=%s\n", workers, duration, os.Getenv("GOMAXPROCS"))
-	fmt.Fprintf(&b, "%-36s %10s %10s %10s\n", "target", "calls/s", "p50", "p99")
+	fmt.Fprintf(&b, "%-36s %10s %10s %10s %10s\n", "target", "calls/s", "p50", "p99", "CPU/call")
 	for _, r := range results {
-		fmt.Fprintf(&b, "%-36s %10.0f %10s %10s\n", r.name, r.rate, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
+		fmt.Fprintf(&b, "%-36s %10.0f %10s %10s %10s\n", r.name, r.rate, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.cpu.Round(time.Microsecond))
 	}
 	fmt.Fprintf(&b, "full stack / bare mcp-go: %.2f× (goal ≥ 0.6)\n", results[1].rate/results[0].rate)
 	fmt.Fprintf(&b, "MCP / /graphql:           %.2f× (goal ≥ 1.0)\n", results[1].rate/results[2].rate)
 	fmt.Print(b.String())
+
 }
 
 type target struct {
@@ -111,6 +119,13 @@ type result struct {
 	name     string
 	rate     float64
 	p50, p99 time.Duration
+	cpu      time.Duration // process CPU time per call, server and clients together
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (tg target) run(workers int, d time.Duration) (result, error) {
@@ -127,6 +142,7 @@ func (tg target) run(workers int, d time.Duration) (result, error) {
 	errs := make(chan error, workers)
 	deadline := time.Now().Add(d)
 	start := time.Now()
+	cpu0 := cpuTime()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -141,6 +157,7 @@ func (tg target) run(workers int, d time.Duration) (result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	close(errs)
 	if err := <-errs; err != nil {
 		return result{}, err
@@ -151,7 +168,7 @@ func (tg target) run(workers int, d time.Duration) (result, error) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return result{name: tg.name, rate: float64(len(all)) / elapsed.Seconds(),
-		p50: all[len(all)/2], p99: all[len(all)*99/100]}, nil
+		p50: all[len(all)/2], p99: all[len(all)*99/100], cpu: cpu / time.Duration(len(all))}, nil
 }
 
 func (tg target) once(client *http.Client, n int64, lat *[]time.Duration) error {

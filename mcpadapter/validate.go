@@ -2,7 +2,6 @@ package mcpadapter
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,15 +57,9 @@ func (v *argumentValidator) validate(args map[string]any) *graph.PublicError {
 	if args == nil {
 		args = map[string]any{}
 	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return invalidArguments("", "the arguments are not JSON")
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return invalidArguments("", "the arguments are not JSON")
-	}
-	err = v.schema.Validate(inst)
+	// args are decoded JSON (maps, slices, strings, bools, numbers), which
+	// the validator takes as they are.
+	err := v.schema.Validate(args)
 	var ve *jsonschema.ValidationError
 	if err == nil || !errors.As(err, &ve) {
 		return nil

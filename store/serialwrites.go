@@ -22,7 +22,16 @@ type serialWrites struct {
 	*entsql.Driver
 	sem   chan struct{} // holds one token while a write or write transaction runs
 	reads *stmtCache
+	// writes keeps prepared statements for the writes sent outside
+	// transactions, such as the audit log's group-committed INSERTs, which
+	// repeat a few shapes: parsing one cost SQLite as much as running it.
+	writes *stmtCache
 }
+
+// maxCachedWriteArgs bounds which writes are prepared once and kept: a
+// statement with more arguments (a large import, a bulk change pinned to
+// thousands of IDs) is a one-off, and would only push the common ones out.
+const maxCachedWriteArgs = 512
 
 // writeWait bounds how long a writer queues, like busy_timeout: code that
 // writes outside a transaction while its own transaction holds the lock
@@ -32,7 +41,7 @@ const writeWait = 10 * time.Second
 var errWriteBusy = errors.New("db: database is locked: another write held it for more than 10s")
 
 func newSerialWrites(drv *entsql.Driver, db *sql.DB) *serialWrites {
-	return &serialWrites{Driver: drv, sem: make(chan struct{}, 1), reads: newStmtCache(db, 256)}
+	return &serialWrites{Driver: drv, sem: make(chan struct{}, 1), reads: newStmtCache(db, 256), writes: newStmtCache(db, 128)}
 }
 
 func (d *serialWrites) lock(ctx context.Context) error {
@@ -61,7 +70,15 @@ func (d *serialWrites) Exec(ctx context.Context, query string, args, v any) erro
 		return err
 	}
 	defer d.unlock()
+	if cacheable(args) {
+		return d.writes.exec(ctx, query, args, v)
+	}
 	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func cacheable(args any) bool {
+	argv, ok := args.([]any)
+	return ok && len(argv) <= maxCachedWriteArgs
 }
 
 // Query queues only statements that write (INSERT … RETURNING and the like).
@@ -72,7 +89,11 @@ func (d *serialWrites) Query(ctx context.Context, query string, args, v any) err
 	if err := d.lock(ctx); err != nil {
 		return err
 	}
-	if err := d.Driver.Query(ctx, query, args, v); err != nil {
+	run := d.Driver.Query
+	if cacheable(args) {
+		run = d.writes.query
+	}
+	if err := run(ctx, query, args, v); err != nil {
 		d.unlock()
 		return err
 	}

@@ -61,6 +61,32 @@ func (c *stmtCache) query(ctx context.Context, query string, args, v any) error 
 	return nil
 }
 
+// exec runs a statement that returns no rows with a cached statement; v is
+// nil or the *sql.Result to fill, as ent's Exec takes it.
+func (c *stmtCache) exec(ctx context.Context, query string, args, v any) error {
+	argv, ok := args.([]any)
+	if !ok {
+		return fmt.Errorf("store: invalid type %T for args, expect []any", args)
+	}
+	cs, err := c.get(ctx, query)
+	if err != nil {
+		return err
+	}
+	res, err := cs.stmt.ExecContext(ctx, argv...)
+	c.release(cs)
+	if err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+	case *sql.Result:
+		*v = res
+	default:
+		return fmt.Errorf("store: invalid type %T, expect *sql.Result", v)
+	}
+	return nil
+}
+
 func (c *stmtCache) get(ctx context.Context, query string) (*cachedStmt, error) {
 	c.mu.Lock()
 	if el, ok := c.byKey[query]; ok {
