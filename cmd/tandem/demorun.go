@@ -55,8 +55,12 @@ func cmdDemoRun(ctx context.Context, args []string, o *output) error {
 	if err != nil {
 		return err
 	}
+	personToken, err := demoPersonToken(ctx, db)
+	if err != nil {
+		return err
+	}
 	return serve(ctx, serveConfig{db: db, keys: k, flags: sf, dev: true, applied: applied}, o, func(listen string) {
-		fmt.Fprintln(o.stdout, nextSteps(listen, token))
+		fmt.Fprintln(o.stdout, nextSteps(listen, token, personToken))
 	})
 }
 
@@ -92,7 +96,7 @@ func demoMCPToken(ctx context.Context, db *store.DB) (string, error) {
 	return res.Token, nil
 }
 
-func nextSteps(listen, token string) string {
+func nextSteps(listen, token, personToken string) string {
 	base := "http://" + listen
 	return strings.TrimSpace(fmt.Sprintf(`
 Tandem is running at %[1]s with the demo organization %[2]q (plan Growth).
@@ -117,6 +121,22 @@ Connect an AI client over MCP (a fresh token is minted on every run):
 
   Then ask: "what's in my Tandem account?"
 
+Subscriptions (Kordi) for the demo person %[5]s, at /mcp:
+
+  Claude Desktop, Cursor: add beside "tandem"
+        "kordi": {
+          "url": "%[1]s/mcp",
+          "headers": {
+            "Authorization": "Bearer %[6]s"
+          }
+        }
+
+  Claude Code:
+    claude mcp add --transport http kordi %[1]s/mcp \
+      --header "Authorization: Bearer %[6]s"
+
+  Then ask: "which of my subscriptions need attention this week?"
+
   Explore the API   open %[1]s/graphiql and add the header
                     {"%[3]s": "%[2]s"} to act as the demo owner.
   From a terminal   curl -s %[1]s/graphql -H 'Content-Type: application/json' \
@@ -124,5 +144,5 @@ Connect an AI client over MCP (a fresh token is minted on every run):
                       -d '{"query":"{ viewerOrganization { name planTier } conversions(first: 5, where: {status: Approved}) { totalCount edges { node { id amountCents currency } } } }"}'
   Health            %[1]s/healthz and %[1]s/readyz
 
-Stop with Ctrl-C; the data stays in ./data/tandem.db.`, base, demoSlug, server.DevViewerHeader, token))
+Stop with Ctrl-C; the data stays in ./data/tandem.db.`, base, demoSlug, server.DevViewerHeader, token, demoPerson, personToken))
 }
