@@ -288,8 +288,9 @@ func (s *Service) sendLink(ctx context.Context, c *ent.Client, u *ent.User, orgI
 }
 
 // spendLink finds the unused, unexpired login token for purpose, marks it
-// used, marks its user's address verified, and returns the user. Any
-// failure is ErrInvalidLink, so a caller learns nothing about other tokens.
+// used, marks its user's address verified, claims the account when it is an
+// unclaimed shadow (ClaimShadow), and returns the user. Any failure is
+// ErrInvalidLink, so a caller learns nothing about other tokens.
 func (s *Service) spendLink(ctx context.Context, c *ent.Client, token string, purpose logintoken.Purpose) (*ent.User, error) {
 	sys := rule.AsSystem(ctx)
 	if token == "" || len(token) > 256 {
@@ -317,6 +318,12 @@ func (s *Service) spendLink(ctx context.Context, c *ent.Client, token string, pu
 	u, err := c.User.Get(sys, lt.UserID)
 	if err != nil {
 		return nil, err
+	}
+	// Every link proves the address, so whoever spends one on an account
+	// someone else created for them takes it over, whatever the link was
+	// for: the tokens issued before are revoked with it.
+	if IsUnclaimedShadow(u) {
+		return ClaimShadow(ctx, c, u, now)
 	}
 	if u.EmailVerifiedAt == nil {
 		if u, err = c.User.UpdateOne(u).SetEmailVerifiedAt(now).Save(sys); err != nil {

@@ -42,10 +42,21 @@ const (
 	KindAPIKey Kind = "rk_live_"
 	// KindSigningSecret is the secret a customer's server signs S2S calls with.
 	KindSigningSecret Kind = "rks_"
+	// KindUserToken is a Subscriptions user token a person mints for
+	// themself (the /token page, the dashboard, `tandem user token`): 90 days.
+	// Accepted only through the /mcp relay, like rk_mcp_.
+	KindUserToken Kind = "kordi_"
+	// KindPartnerUserToken is a user token a partner's guest-ingest call
+	// provisioned (the seed's clerk_reg_): 30 days, revoked when the person
+	// claims the account.
+	KindPartnerUserToken Kind = "clerk_reg_"
+	// KindPartnerKey is a partner's x-partner-key for /api/guest-ingest,
+	// bound to one source.
+	KindPartnerKey Kind = "kpk_"
 )
 
 // kinds lists every Kind Parse recognises.
-var kinds = []Kind{KindMCP, KindAPIKey, KindSigningSecret}
+var kinds = []Kind{KindMCP, KindAPIKey, KindSigningSecret, KindUserToken, KindPartnerUserToken, KindPartnerKey}
 
 const (
 	// BodyBytes is how much randomness a token carries: 256 bits.
@@ -167,6 +178,9 @@ func Redact(s string) string {
 const (
 	EmbedTokenPrefix   = "rk_emb_"
 	WelcomeTokenPrefix = "rk_wlc_"
+	// PauseLinkPrefix starts a Kordi pause-link token (package
+	// subscriptions/pauselink): payload "." MAC, so its pattern includes '.'.
+	PauseLinkPrefix = "kpl_"
 )
 
 // secretPattern matches the secrets Scrub removes, leftmost first:
@@ -185,7 +199,8 @@ const (
 //
 // RE2 runs in linear time, so a hostile log line cannot make scrubbing slow.
 var secretPattern = regexp.MustCompile(
-	`(?:rk_mcp_|rk_live_|rks_|rk_emb_|rk_wlc_)[A-Za-z0-9_-]+(?:…)?` +
+	`(?:rk_mcp_|rk_live_|rks_|rk_emb_|rk_wlc_|kordi_|clerk_reg_|kpk_)[A-Za-z0-9_-]+(?:…)?` +
+		`|kpl_[A-Za-z0-9_.-]+` +
 		`|(?i:\bbearer)[ \t]+[^\s"'\[\]{},;<>]+` +
 		`|(?i:x-rekomi-mcp-identity)["']?[ \t]*[:=][ \t]*\[?["']?[^\r\n"'\]]*` +
 		`|\bv1=[0-9A-Fa-f]{8,}`)
@@ -211,6 +226,14 @@ func mayContainSecret(text string) bool {
 			if text[i+1] == 'k' {
 				return true
 			}
+		case 'k': // kordi_, kpk_, kpl_
+			if text[i+1] == 'o' || text[i+1] == 'p' {
+				return true
+			}
+		case 'c': // clerk_reg_
+			if text[i+1] == 'l' {
+				return true
+			}
 		case 'b': // bearer
 			if text[i+1]|0x20 == 'e' {
 				return true
@@ -232,7 +255,7 @@ func scrubMatch(m string) string {
 	if _, ok := kindOf(m); ok {
 		return Redact(strings.TrimSuffix(m, "…"))
 	}
-	for _, p := range []string{EmbedTokenPrefix, WelcomeTokenPrefix} {
+	for _, p := range []string{EmbedTokenPrefix, WelcomeTokenPrefix, PauseLinkPrefix} {
 		if strings.HasPrefix(m, p) {
 			return p + Redacted
 		}

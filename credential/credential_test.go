@@ -26,6 +26,9 @@ func TestNewParse(t *testing.T) {
 		{KindMCP, 7 + 43 + 6},
 		{KindAPIKey, 8 + 43 + 6},
 		{KindSigningSecret, 4 + 43 + 6},
+		{KindUserToken, 6 + 43 + 6},
+		{KindPartnerUserToken, 10 + 43 + 6},
+		{KindPartnerKey, 4 + 43 + 6},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -237,6 +240,9 @@ func TestScrub(t *testing.T) {
 	mcp := mustNew(t, KindMCP)
 	live := mustNew(t, KindAPIKey)
 	rks := mustNew(t, KindSigningSecret)
+	kordi := mustNew(t, KindUserToken)
+	clerk := mustNew(t, KindPartnerUserToken)
+	kpk := mustNew(t, KindPartnerKey)
 	ident := "t=1767225600,v1=5daa3682c128aa8129f99a13508d240b5f8e6fe54bac0767fe3113fe829adc3f"
 	tests := []struct {
 		name    string
@@ -265,6 +271,11 @@ func TestScrub(t *testing.T) {
 		{"token glued to text", "x" + mcp + "y", "x" + Redact(mcp+"y"), []string{mcp}},
 		{"several tokens", mcp + "," + mcp + " " + live, Redact(mcp) + "," + Redact(mcp) + " " + Redact(live), []string{mcp, live}},
 		{"prefix without body", "needs an rk_mcp_* token", "needs an rk_mcp_* token", nil},
+		{"user token in a legacy query", "POST /mcp?token=" + kordi + " 401", "POST /mcp?token=" + Redact(kordi) + " 401", []string{kordi}},
+		{"partner-provisioned token in a response", `{"token":"` + clerk + `","mcp_url":"https://k.example/mcp?token=` + clerk + `"}`,
+			`{"token":"` + Redact(clerk) + `","mcp_url":"https://k.example/mcp?token=` + Redact(clerk) + `"}`, []string{clerk}},
+		{"partner key header line", "X-Partner-Key: " + kpk + "\r\n", "X-Partner-Key: " + Redact(kpk) + "\r\n", []string{kpk}},
+		{"upper-case look-alike is not a token", "KORDI_ and CLERK_REG_ are prefixes", "KORDI_ and CLERK_REG_ are prefixes", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +288,7 @@ func TestScrub(t *testing.T) {
 					t.Errorf("secret %q survived in %q", s, got)
 				}
 			}
-			for _, tok := range []string{mcp, live, rks} {
+			for _, tok := range []string{mcp, live, rks, kordi, clerk, kpk} {
 				if strings.Contains(tt.in, tok) {
 					if n := bodyCharsRevealed(tok, got); n > 4 {
 						t.Errorf("%d body characters of a token survived in %q", n, got)

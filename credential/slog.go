@@ -19,7 +19,7 @@ import (
 // structs, maps such as http.Header) are checked in each form a handler might
 // print them in (fmt's %+v, encoding.TextMarshaler, encoding/json) and, if any
 // form holds a secret, replaced by the scrubbed %+v string. Attributes named
-// Authorization, Proxy-Authorization or X-Rekomi-MCP-Identity, in any case,
+// Authorization, Proxy-Authorization, X-Rekomi-MCP-Identity or X-Partner-Key, in any case,
 // never pass through unchanged: if Scrub finds nothing to remove in their
 // value, the whole value becomes Redacted.
 func ScrubbingHandler(h slog.Handler) slog.Handler {
@@ -101,7 +101,8 @@ func scrubValue(s string, sensitive bool) string {
 func sensitiveKey(k string) bool {
 	return strings.EqualFold(k, "authorization") ||
 		strings.EqualFold(k, "proxy-authorization") ||
-		strings.EqualFold(k, "x-rekomi-mcp-identity")
+		strings.EqualFold(k, "x-rekomi-mcp-identity") ||
+		strings.EqualFold(k, "x-partner-key")
 }
 
 // printedForms returns the ways a slog handler may render x, the first being

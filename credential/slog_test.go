@@ -33,6 +33,9 @@ func TestScrubbingHandler(t *testing.T) {
 	mcp := mustNew(t, KindMCP)
 	live := mustNew(t, KindAPIKey)
 	rks := mustNew(t, KindSigningSecret)
+	kordi := mustNew(t, KindUserToken)
+	clerk := mustNew(t, KindPartnerUserToken)
+	kpk := mustNew(t, KindPartnerKey)
 	ident := "t=1767225600,v1=5daa3682c128aa8129f99a13508d240b5f8e6fe54bac0767fe3113fe829adc3f"
 
 	hdr := http.Header{}
@@ -65,6 +68,10 @@ func TestScrubbingHandler(t *testing.T) {
 		{"token as a key", func(l *slog.Logger) { l.Info("x", mcp, 1) }, []string{mcp}, nil},
 		{"harmless attrs kept", func(l *slog.Logger) { l.Info("served", "status", 200, "path", "/api/v1/x") }, nil, []string{"status", "200", "/api/v1/x"}},
 		{"panicking value", func(l *slog.Logger) { l.Info("x", "p", panicky{}) }, nil, []string{"PANIC"}},
+		{"subscriptions credentials", func(l *slog.Logger) {
+			l.Info("guest ingest "+kpk, "token", clerk, "url", "/mcp?token="+kordi)
+		}, []string{kpk, clerk, kordi}, []string{Redact(kpk), Redact(clerk), Redact(kordi)}},
+		{"partner key header key", func(l *slog.Logger) { l.Info("x", "X-Partner-Key", "not-a-kpk-value") }, []string{"not-a-kpk-value"}, []string{Redacted}},
 	}
 	handlers := map[string]func(*bytes.Buffer) slog.Handler{
 		"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },

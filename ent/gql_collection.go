@@ -4482,21 +4482,6 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, user.FieldEmailVerifiedAt)
 				fieldSeen[user.FieldEmailVerifiedAt] = struct{}{}
 			}
-		case "isAdmin":
-			if _, ok := fieldSeen[user.FieldIsAdmin]; !ok {
-				selectedFields = append(selectedFields, user.FieldIsAdmin)
-				fieldSeen[user.FieldIsAdmin] = struct{}{}
-			}
-		case "subscriptionsTier":
-			if _, ok := fieldSeen[user.FieldSubscriptionsTier]; !ok {
-				selectedFields = append(selectedFields, user.FieldSubscriptionsTier)
-				fieldSeen[user.FieldSubscriptionsTier] = struct{}{}
-			}
-		case "claimedAt":
-			if _, ok := fieldSeen[user.FieldClaimedAt]; !ok {
-				selectedFields = append(selectedFields, user.FieldClaimedAt)
-				fieldSeen[user.FieldClaimedAt] = struct{}{}
-			}
 		case "id":
 		case "__typename":
 		default:

@@ -13522,28 +13522,6 @@ type UserWhereInput struct {
 	EmailVerifiedAtIsNil  bool        `json:"emailVerifiedAtIsNil,omitempty"`
 	EmailVerifiedAtNotNil bool        `json:"emailVerifiedAtNotNil,omitempty"`
 
-	// "is_admin" field predicates.
-	IsAdmin    *bool `json:"isAdmin,omitempty"`
-	IsAdminNEQ *bool `json:"isAdminNEQ,omitempty"`
-
-	// "subscriptions_tier" field predicates.
-	SubscriptionsTier      *user.SubscriptionsTier  `json:"subscriptionsTier,omitempty"`
-	SubscriptionsTierNEQ   *user.SubscriptionsTier  `json:"subscriptionsTierNEQ,omitempty"`
-	SubscriptionsTierIn    []user.SubscriptionsTier `json:"subscriptionsTierIn,omitempty"`
-	SubscriptionsTierNotIn []user.SubscriptionsTier `json:"subscriptionsTierNotIn,omitempty"`
-
-	// "claimed_at" field predicates.
-	ClaimedAt       *time.Time  `json:"claimedAt,omitempty"`
-	ClaimedAtNEQ    *time.Time  `json:"claimedAtNEQ,omitempty"`
-	ClaimedAtIn     []time.Time `json:"claimedAtIn,omitempty"`
-	ClaimedAtNotIn  []time.Time `json:"claimedAtNotIn,omitempty"`
-	ClaimedAtGT     *time.Time  `json:"claimedAtGT,omitempty"`
-	ClaimedAtGTE    *time.Time  `json:"claimedAtGTE,omitempty"`
-	ClaimedAtLT     *time.Time  `json:"claimedAtLT,omitempty"`
-	ClaimedAtLTE    *time.Time  `json:"claimedAtLTE,omitempty"`
-	ClaimedAtIsNil  bool        `json:"claimedAtIsNil,omitempty"`
-	ClaimedAtNotNil bool        `json:"claimedAtNotNil,omitempty"`
-
 	// "memberships" edge predicates.
 	HasMemberships     *bool                   `json:"hasMemberships,omitempty"`
 	HasMembershipsWith []*MembershipWhereInput `json:"hasMembershipsWith,omitempty"`
@@ -13811,54 +13789,6 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 	}
 	if i.EmailVerifiedAtNotNil {
 		predicates = append(predicates, user.EmailVerifiedAtNotNil())
-	}
-	if i.IsAdmin != nil {
-		predicates = append(predicates, user.IsAdminEQ(*i.IsAdmin))
-	}
-	if i.IsAdminNEQ != nil {
-		predicates = append(predicates, user.IsAdminNEQ(*i.IsAdminNEQ))
-	}
-	if i.SubscriptionsTier != nil {
-		predicates = append(predicates, user.SubscriptionsTierEQ(*i.SubscriptionsTier))
-	}
-	if i.SubscriptionsTierNEQ != nil {
-		predicates = append(predicates, user.SubscriptionsTierNEQ(*i.SubscriptionsTierNEQ))
-	}
-	if len(i.SubscriptionsTierIn) > 0 {
-		predicates = append(predicates, user.SubscriptionsTierIn(i.SubscriptionsTierIn...))
-	}
-	if len(i.SubscriptionsTierNotIn) > 0 {
-		predicates = append(predicates, user.SubscriptionsTierNotIn(i.SubscriptionsTierNotIn...))
-	}
-	if i.ClaimedAt != nil {
-		predicates = append(predicates, user.ClaimedAtEQ(*i.ClaimedAt))
-	}
-	if i.ClaimedAtNEQ != nil {
-		predicates = append(predicates, user.ClaimedAtNEQ(*i.ClaimedAtNEQ))
-	}
-	if len(i.ClaimedAtIn) > 0 {
-		predicates = append(predicates, user.ClaimedAtIn(i.ClaimedAtIn...))
-	}
-	if len(i.ClaimedAtNotIn) > 0 {
-		predicates = append(predicates, user.ClaimedAtNotIn(i.ClaimedAtNotIn...))
-	}
-	if i.ClaimedAtGT != nil {
-		predicates = append(predicates, user.ClaimedAtGT(*i.ClaimedAtGT))
-	}
-	if i.ClaimedAtGTE != nil {
-		predicates = append(predicates, user.ClaimedAtGTE(*i.ClaimedAtGTE))
-	}
-	if i.ClaimedAtLT != nil {
-		predicates = append(predicates, user.ClaimedAtLT(*i.ClaimedAtLT))
-	}
-	if i.ClaimedAtLTE != nil {
-		predicates = append(predicates, user.ClaimedAtLTE(*i.ClaimedAtLTE))
-	}
-	if i.ClaimedAtIsNil {
-		predicates = append(predicates, user.ClaimedAtIsNil())
-	}
-	if i.ClaimedAtNotNil {
-		predicates = append(predicates, user.ClaimedAtNotNil())
 	}
 
 	if i.HasMemberships != nil {

@@ -137,6 +137,11 @@ func (r *Resolver) ImportJob() generated.ImportJobResolver { return &importJobRe
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// UserSubscription returns generated.UserSubscriptionResolver implementation.
+func (r *Resolver) UserSubscription() generated.UserSubscriptionResolver {
+	return &userSubscriptionResolver{r}
+}
+
 // PayoutBatchWhereInput returns generated.PayoutBatchWhereInputResolver implementation.
 func (r *Resolver) PayoutBatchWhereInput() generated.PayoutBatchWhereInputResolver {
 	return &payoutBatchWhereInputResolver{r}
@@ -147,5 +152,6 @@ type (
 	campaignResolver              struct{ *Resolver }
 	importJobResolver             struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
+	userSubscriptionResolver      struct{ *Resolver }
 	payoutBatchWhereInputResolver struct{ *Resolver }
 )

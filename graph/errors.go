@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tandemhq/tandem/ent"
@@ -55,6 +56,14 @@ func presentError(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 			}
 			if _, ok := gqlErr.Extensions["code"]; !ok {
 				gqlErr.Extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+			}
+			if field := variableField(gqlErr.Path); field != "" {
+				// A variable that does not coerce ("diners is not a valid
+				// …CardNetwork"): name the input, as domain refusals do.
+				gqlErr.Extensions["field"] = field
+				if !strings.Contains(gqlErr.Message, field) {
+					gqlErr.Message = field + ": " + gqlErr.Message
+				}
 			}
 			if !dev {
 				gqlErr.Message = didYouMean.ReplaceAllString(gqlErr.Message, "")
@@ -267,4 +276,18 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "graphql: panic", "request_id", middleware.GetReqID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return errors.New("internal panic")
 	}
+}
+
+// variableField is the innermost input named by the path of a variable
+// coercion error (variable → input → cardNetwork), or "".
+func variableField(path ast.Path) string {
+	if len(path) < 2 || fmt.Sprint(path[0]) != "variable" {
+		return ""
+	}
+	for i := len(path) - 1; i > 0; i-- {
+		if name, ok := path[i].(ast.PathName); ok {
+			return string(name)
+		}
+	}
+	return ""
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/graph/generated"
 	"github.com/tandemhq/tandem/keys"
+	"github.com/tandemhq/tandem/subscriptions"
+	"github.com/tandemhq/tandem/subscriptions/pauselink"
 )
 
 // Resolver is the root resolver. It holds dependencies only, no request state.
@@ -49,6 +51,17 @@ type Deps struct {
 	// Argon2 hashes new passwords; zero: auth.DefaultArgon2. Tests pass
 	// cheap parameters here.
 	Argon2 auth.Argon2Params
+	// PauseLinks signs the 7-day pause links kordi_ingest_subscription
+	// returns; server.New builds it with pauselink.New(Keys, PublicURL, Now).
+	PauseLinks pauselink.Signer
+	// Orgs serves viewerOrganization from snapshots that every change to
+	// the organization invalidates (identity.Cache); nil reads the database.
+	Orgs OrgSnapshots
+}
+
+// OrgSnapshots reads an organization through a cache (identity.Cache).
+type OrgSnapshots interface {
+	Organization(ctx context.Context, client *ent.Client, id string) (*ent.Organization, error)
 }
 
 // NewSchema returns the executable schema served on every surface.
@@ -72,4 +85,15 @@ func viewerOrgID(ctx context.Context) (string, error) {
 		return "", rule.ErrNoViewer
 	}
 	return v.OrgID, nil
+}
+
+// subscriptions is the Subscriptions domain with the resolvers' clock and
+// pause-link signer (none when the server was given no keys, as in tests
+// that do not need links).
+func (r *Resolver) subscriptions() subscriptions.Service {
+	s := subscriptions.Service{Now: r.now}
+	if len(r.deps.PauseLinks.Secret) > 0 {
+		s.PauseURL = r.deps.PauseLinks.URL
+	}
+	return s
 }

@@ -28,6 +28,8 @@ type principal struct {
 	emailVerified          bool
 	suspended              bool
 	lastUsedWritten        time.Time
+	admin                  bool      // a person's Tandem operator flag (user tokens)
+	expiresAt              time.Time // a user token's expiry; zero: none
 }
 
 type cacheEntry struct {
@@ -43,6 +45,10 @@ type Cache struct {
 	now   func() time.Time
 	mu    sync.Mutex
 	byKey map[string]cacheEntry
+	orgs  map[string]orgEntry // organization snapshots (orgs.go)
+	// gen counts invalidations: a snapshot read that began before one may
+	// hold the old row and is not kept.
+	gen   uint64
 	redis redis.UniversalClient
 }
 
@@ -54,7 +60,7 @@ func NewCache(ttl time.Duration, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{ttl: ttl, now: now, byKey: map[string]cacheEntry{}}
+	return &Cache{ttl: ttl, now: now, byKey: map[string]cacheEntry{}, orgs: map[string]orgEntry{}}
 }
 
 func (c *Cache) get(key string) (*principal, bool) {
@@ -78,15 +84,23 @@ func (c *Cache) put(key string, p *principal) {
 }
 
 // forget drops entries for a credential hash ("key:<hash>"), an organization
-// ("org:<id>") or a user ("user:<id>").
+// ("org:<id>", or "org:*" for all of them) or a user ("user:<id>").
 func (c *Cache) forget(target string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	kind, id, _ := strings.Cut(target, ":")
+	if kind == "org" {
+		if id == "*" {
+			clear(c.orgs)
+		} else {
+			delete(c.orgs, id)
+		}
+	}
 	for k, e := range c.byKey {
 		switch {
 		case kind == "key" && k == id,
-			e.p != nil && kind == "org" && e.p.orgID == id,
+			e.p != nil && kind == "org" && (e.p.orgID == id || id == "*"),
 			e.p != nil && kind == "user" && e.p.userID == id:
 			delete(c.byKey, k)
 		}

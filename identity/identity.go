@@ -143,6 +143,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (*viewer.Viewer, error) {
 		return a.mcpToken(r, token)
 	case strings.HasPrefix(token, string(credential.KindAPIKey)):
 		return nil, errAPIKeyHere
+	case strings.HasPrefix(token, string(credential.KindUserToken)),
+		strings.HasPrefix(token, string(credential.KindPartnerUserToken)):
+		return a.personToken(r, token)
 	default:
 		return a.session(r.Context(), token, r.Header.Get(OrgHeader))
 	}
@@ -267,13 +270,21 @@ func (a *Authenticator) session(ctx context.Context, token, orgRef string) (*vie
 	if p == nil {
 		return nil, errSession
 	}
-	if p.orgID == "" {
+	if p.orgID == "" && orgRef != "" {
 		return nil, errNoMembership
 	}
+	// Without X-Tandem-Org, a person in no organization (a Subscriptions
+	// user) is signed in as themself: their own subscriptions and user
+	// tokens; every organization's data filters to nothing and their empty
+	// role writes none.
 	if p.suspended {
 		return nil, errSuspended
 	}
-	return p.viewer(), nil
+	v := p.viewer()
+	// A Tandem operator's dashboard reads the whole-database analytics too;
+	// granting or removing admin updates the user, which forgets this entry.
+	v.Admin = p.admin
+	return v, nil
 }
 
 func (a *Authenticator) loadSession(ctx context.Context, s auth.Session, orgRef string) (*principal, error) {
@@ -290,7 +301,7 @@ func (a *Authenticator) loadSession(ctx context.Context, s auth.Session, orgRef 
 		q = q.Where(membership.HasOrganizationWith(organization.Or(organization.ID(orgRef), organization.Slug(orgRef))))
 	}
 	m, err := q.First(ctx)
-	p := &principal{userID: u.ID, actor: string(viewer.ActorUser), emailVerified: u.EmailVerifiedAt != nil}
+	p := &principal{userID: u.ID, actor: string(viewer.ActorUser), emailVerified: u.EmailVerifiedAt != nil, admin: u.IsAdmin}
 	if ent.IsNotFound(err) {
 		return p, nil // signed in, but not a member of that organization
 	}

@@ -9,15 +9,17 @@ import (
 )
 
 // InvalidateOnChange is an ent hook that makes the cache forget whatever a
-// change could make stale: a revoked token or key, an organization's plan or
-// suspension, a user's sessions or memberships. It runs after the change, so
-// a concurrent request may cache the old state again, for at most one TTL.
+// change could make stale: a revoked token or key, an organization's row
+// (its plan, suspension and snapshot), a user's sessions or memberships. It
+// runs after the change and, for a change in a transaction, again after the
+// commit: until then other requests still read the old rows and may cache
+// them again.
 func InvalidateOnChange(c *Cache) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			var targets []string
 			switch m.Type() {
-			case gen.TypeMCPToken, gen.TypeAPIKey:
+			case gen.TypeMCPToken, gen.TypeAPIKey, gen.TypeUserToken:
 				hm, ok := m.(interface {
 					OldSecretHash(context.Context) (string, error)
 				})
@@ -29,6 +31,8 @@ func InvalidateOnChange(c *Cache) ent.Hook {
 			case gen.TypeOrganization:
 				if id, ok := idOf(m); ok {
 					targets = append(targets, "org:"+id)
+				} else if m.Op().Is(ent.OpUpdate | ent.OpDelete) {
+					targets = append(targets, "org:*") // which rows a bulk change hit is not known here
 				}
 			case gen.TypeUser:
 				if id, ok := idOf(m); ok {
@@ -42,9 +46,25 @@ func InvalidateOnChange(c *Cache) ent.Hook {
 				}
 			}
 			v, err := next.Mutate(ctx, m)
-			if err == nil {
-				for _, t := range targets {
-					c.Invalidate(ctx, t)
+			if err != nil || len(targets) == 0 {
+				return v, err
+			}
+			for _, t := range targets {
+				c.Invalidate(ctx, t)
+			}
+			if txm, ok := m.(interface{ Tx() (*gen.Tx, error) }); ok {
+				if tx, terr := txm.Tx(); terr == nil {
+					tx.OnCommit(func(next gen.Committer) gen.Committer {
+						return gen.CommitFunc(func(ctx context.Context, tx *gen.Tx) error {
+							err := next.Commit(ctx, tx)
+							if err == nil {
+								for _, t := range targets {
+									c.Invalidate(context.WithoutCancel(ctx), t)
+								}
+							}
+							return err
+						})
+					})
 				}
 			}
 			return v, err

@@ -6,7 +6,9 @@
 package keys
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -81,6 +83,24 @@ func Load(path string) (Keys, error) {
 		k.Encryption, _ = base64.StdEncoding.DecodeString(f.Encryption)
 	}
 	return k, nil
+}
+
+// Derive returns a 32-byte key for one purpose, computed from the session
+// key as HMAC-SHA256(session, purpose). A feature that needs a secret of its
+// own (pause links, tracking salts) takes one from here rather than reusing a
+// server key raw, so a key leaked from one purpose opens nothing else and no
+// new variable has to be configured on every instance. purpose is a
+// versioned label such as "tandem/pause-links/v1"; changing it changes the key.
+// The session key is the master because only API instances hold it and it
+// already authorises everything a derived key could. It returns nil when the
+// keys have no session key (a hand-built Keys{}), so callers can refuse.
+func (k Keys) Derive(purpose string) []byte {
+	if len(k.Session) == 0 {
+		return nil
+	}
+	m := hmac.New(sha256.New, k.Session)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // Random returns keys for tests and throwaway servers.

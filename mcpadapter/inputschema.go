@@ -218,6 +218,10 @@ func scalarSchema(name string) object {
 		return object{{"type", "boolean"}}
 	case "Map":
 		return object{{"type", "object"}}
+	case "BillDate":
+		// A day of the month or text: @range bounds the number and @length
+		// the text, since JSON Schema applies each to its own type only.
+		return object{{"type", []any{"integer", "string"}}}
 	default:
 		return object{}
 	}

@@ -39,32 +39,63 @@ type callResponse struct {
 	Errors []graph.PublicError `json:"errors,omitempty"`
 }
 
+// API is where one toolset's API half listens and whom it serves: each MCP
+// endpoint relays to its own routes, which act only for its own kind of
+// viewer, so a Programs token cannot run a Subscriptions tool or the reverse.
+type API struct {
+	Operations string           // POST Operations+name runs a tool or reads a resource
+	WhoAmI     string           // GET answers what the calling token may do
+	Actor      viewer.ActorType // the one kind of viewer these routes act for
+	Endpoint   string           // the MCP endpoint that relays here, for refusals
+	Token      string           // the token kind these routes take, for refusals: "an rk_mcp_ token"
+}
+
+// ProgramsAPI serves the Programs toolset (/api/mcp).
+var ProgramsAPI = API{Operations: OperationsPath, WhoAmI: WhoAmIPath, Actor: viewer.ActorMCP, Endpoint: Path, Token: "an rk_mcp_ token"}
+
+// KordiAPI serves the Subscriptions toolset (/mcp): a person's user token.
+var KordiAPI = API{Operations: "/api/v1/kordi/tools/", WhoAmI: "/api/v1/kordi/whoami", Actor: viewer.ActorPerson,
+	Endpoint: KordiPath, Token: "a kordi_ or clerk_reg_ user token"}
+
 // WhoAmI is what the API tells the relay about a token.
 type WhoAmI struct {
 	OrgID       string `json:"orgId"`
 	ReadOnly    bool   `json:"readOnly"`
 	AffiliateID string `json:"affiliateId,omitempty"`
+	UserID      string `json:"userId,omitempty"` // a person's token: whose subscriptions
+	Admin       bool   `json:"admin,omitempty"`  // a Tandem operator's token
 }
 
-// OperationsHandler serves relayed tool calls for tools. It must sit behind
+// OperationsHandler serves relayed Programs tool calls. It must sit behind
 // the identity middleware: it acts only for a relay-verified MCP viewer.
 func OperationsHandler(runner *graph.Runner, tools []*Tool) http.Handler {
+	return ProgramsAPI.Handler(runner, tools, nil)
+}
+
+// Handler serves relayed tool calls and resource reads for a toolset. It
+// must sit behind the identity middleware: it acts only for a relay-verified
+// viewer of api.Actor.
+func (api API) Handler(runner *graph.Runner, tools []*Tool, resources []*Resource) http.Handler {
 	byName := make(map[string]*Tool, len(tools))
 	for _, t := range tools {
 		byName[t.Name] = t
 	}
+	for _, res := range resources {
+		// A resource reads like a tool that takes no arguments.
+		byName[res.Name] = &Tool{Name: res.Name, Read: true}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := viewer.FromContext(r.Context())
-		if v == nil || v.ActorType != viewer.ActorMCP {
+		if v == nil || v.ActorType != api.Actor {
 			writeJSON(w, http.StatusUnauthorized, graph.PublicError{Status: http.StatusUnauthorized, Error: "unauthorized",
-				Message: "these routes serve the MCP relay: send an rk_mcp_ token through /api/mcp", Next: "Point your AI client at /api/mcp."})
+				Message: "these routes serve the MCP relay: send " + api.Token + " through " + api.Endpoint, Next: "Point your AI client at " + api.Endpoint + "."})
 			return
 		}
-		if r.URL.Path == WhoAmIPath && r.Method == http.MethodGet {
-			writeJSON(w, http.StatusOK, WhoAmI{OrgID: v.OrgID, ReadOnly: !v.CanWrite(), AffiliateID: v.AffiliateID})
+		if r.URL.Path == api.WhoAmI && r.Method == http.MethodGet {
+			writeJSON(w, http.StatusOK, WhoAmI{OrgID: v.OrgID, ReadOnly: !canWrite(v), AffiliateID: v.AffiliateID, UserID: personID(v), Admin: v.Admin})
 			return
 		}
-		name, ok := strings.CutPrefix(r.URL.Path, OperationsPath)
+		name, ok := strings.CutPrefix(r.URL.Path, api.Operations)
 		tool := byName[name]
 		if !ok || tool == nil || r.Method != http.MethodPost {
 			writeJSON(w, http.StatusNotFound, graph.PublicError{Status: http.StatusNotFound, Error: "not_found",
@@ -81,19 +112,37 @@ func OperationsHandler(runner *graph.Runner, tools []*Tool) http.Handler {
 		}
 		// A read-only brand token never writes. An affiliate token's writes
 		// are decided by the core, which lets it reach only its own tools.
-		if !tool.Read && !v.CanWrite() && v.AffiliateID == "" {
+		if !tool.Read && !canWrite(v) && v.AffiliateID == "" {
 			writeJSON(w, http.StatusOK, callResponse{Errors: []graph.PublicError{{Status: http.StatusForbidden, Error: "forbidden",
 				Message: "this token is read-only: it can call the read tools only, and " + name + " changes data",
 				Next:    "Ask the organization owner for a read-write token if this assistant should make changes."}}})
 			return
 		}
 		resp := runner.Run(r.Context(), name, req.Arguments)
-		out := callResponse{Data: resp.Data}
-		if len(resp.Errors) > 0 {
-			out = callResponse{Errors: publicErrors(resp.Errors)}
+		if len(resp.Errors) > 0 || len(resp.Data) == 0 {
+			writeJSON(w, http.StatusOK, callResponse{Errors: publicErrors(resp.Errors)})
+			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		// The executor's data is compact JSON already: it goes out as it is
+		// rather than through an encoder that would check and copy it again.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(append(append([]byte(`{"data":`), resp.Data...), '}', '\n'))
 	})
+}
+
+// canWrite reports whether the viewer may call write tools: a person always
+// may (on their own data, which is all they see); an organization's token
+// when its role may.
+func canWrite(v *viewer.Viewer) bool {
+	return v.ActorType == viewer.ActorPerson || v.CanWrite()
+}
+
+func personID(v *viewer.Viewer) string {
+	if v.ActorType == viewer.ActorPerson {
+		return v.UserID
+	}
+	return ""
 }
 
 func publicErrors(errs gqlerror.List) []graph.PublicError {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -107,6 +108,18 @@ func pageInfoKeys(pi *ast.Field) (hasNext, end string, ok bool) {
 // OutputSchema derives the JSON Schema (draft 2020-12) of a tool's
 // structured result from its operation's selection set.
 func OutputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMessage, error) {
+	out, err := outputSchema(schema, op)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := encode(&buf, out); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func outputSchema(schema *ast.Schema, op *ast.OperationDefinition) (object, error) {
 	root, err := rootField(op)
 	if err != nil {
 		return nil, err
@@ -146,12 +159,7 @@ func OutputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMess
 			return nil, fmt.Errorf("operation %s: %w", opName(op), err)
 		}
 	}
-	out := append(object{{"$schema", "https://json-schema.org/draft/2020-12/schema"}}, body...)
-	var buf bytes.Buffer
-	if err := encode(&buf, out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return append(object{{"$schema", "https://json-schema.org/draft/2020-12/schema"}}, body...), nil
 }
 
 // valueSchema is the schema of a field's value of type t, selected by f.
@@ -278,6 +286,61 @@ func reshape(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessa
 		return obj, nil
 	}
 	return object{{"items", out}}, nil
+}
+
+// verbatimResult is the tool's result as the API sent it, when reshaping
+// would rebuild the same JSON (see verbatim) and it is at most maxChars
+// bytes (0: no limit); ok is false when the caller must reshape.
+func verbatimResult(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessage, maxChars int) (*mcp.CallToolResult, bool) {
+	root, err := rootField(op)
+	if err != nil || !verbatim(schema, root) {
+		return nil, false
+	}
+	// The executor writes the data of a one-field operation as
+	// {"alias":value}; anything else is left to reshape.
+	prefix := `{"` + root.Alias + `":`
+	if !bytes.HasPrefix(data, []byte(prefix)) || !bytes.HasSuffix(data, []byte("}")) {
+		return nil, false
+	}
+	v := data[len(prefix) : len(data)-1]
+	if len(v) == 0 || v[0] != '{' || (maxChars > 0 && len(v) > maxChars) || !json.Valid(v) {
+		return nil, false
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.TextContent{Type: "text", Text: string(v)}},
+		StructuredContent: json.RawMessage(v),
+	}, true
+}
+
+// verbatim reports whether the root field's value already is the tool's
+// result: an object (not a list, which becomes {items}) with no connection
+// anywhere in its selection. GraphQL answers exactly the selected fields in
+// selection order, which is what reshapeValue would rebuild, so decoding
+// and encoding it again would only cost time.
+func verbatim(schema *ast.Schema, root *ast.Field) bool {
+	if root.Definition == nil || root.Definition.Type.Elem != nil {
+		return false
+	}
+	var plain func(f *ast.Field) bool
+	plain = func(f *ast.Field) bool {
+		for _, sub := range collectFields(f.SelectionSet) {
+			if sub.Definition == nil {
+				if sub.Name == "__typename" {
+					continue
+				}
+				return false
+			}
+			t := sub.Definition.Type
+			for t.Elem != nil {
+				t = t.Elem
+			}
+			if isConnection(schema, t) || !plain(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return !isConnection(schema, root.Definition.Type) && plain(root)
 }
 
 func reshapeValue(schema *ast.Schema, t *ast.Type, f *ast.Field, v any) any {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -15,21 +16,51 @@ import (
 
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/graph"
+	"github.com/tandemhq/tandem/ratelimit"
 )
 
 // Path is where the Programs MCP server listens.
 const Path = "/api/mcp"
 
+// KordiPath is where the Subscriptions (Kordi) MCP server listens.
+const KordiPath = "/mcp"
+
 // ProtocolVersions are the MCP revisions the endpoint speaks.
 var ProtocolVersions = []string{mcp.ProtocolVersion20260728, mcp.ProtocolVersion20251125, mcp.ProtocolVersion20250618}
 
-// Config configures the MCP endpoint (the relay).
+// Config configures one MCP endpoint (the relay). The Programs and the
+// Subscriptions servers are the same adapter: what differs between them is
+// here, down to which token they take.
 type Config struct {
-	Name    string // server name in the identity blob and initialize result
-	Version string
-	Tools   []*Tool
-	Caller  *Caller
-	Logger  *slog.Logger
+	Path         string // where the endpoint listens; "": Path (/api/mcp)
+	Name         string // server name in the identity blob and initialize result
+	Version      string
+	Product      string // the identity blob's product; "": programs
+	Instructions string // what the initialize result tells the model; "" on /api/mcp: the Programs text
+	// Auth shows a client how to send its token ("Authorization: Bearer
+	// rk_mcp_…"): the identity blob and the OAuth-discovery 404 say it.
+	Auth string
+	// Token finds the request's token and checks its shape, without a
+	// lookup; its error is the 401's message, AuthNext the 401's next step.
+	// nil: an rk_mcp_ token in the Authorization header (MCPBearer).
+	Token    TokenRule
+	AuthNext string
+	Tools    []*Tool
+	// Resources are read-only documents (resources/list, resources/read),
+	// each an operation file marked @resource.
+	Resources []*Resource
+	Caller    *Caller
+	Logger    *slog.Logger
+	// Limiter, when set, applies Limit to every tools/call and
+	// resources/read per token, keyed by the token's hash: over it a tool
+	// answers isError and a resource read a JSON-RPC error, both saying
+	// when to call again.
+	Limiter ratelimit.Limiter
+	Limit   ratelimit.Limit
+	// RefusalNext replaces the next step of a refusal by its error name
+	// (unauthorized, forbidden, …) where the core's wording, written for
+	// organizations, would send this endpoint's users the wrong way.
+	RefusalNext map[string]string
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// to call the endpoint, the server's public URL among them; a request
 	// with any other Origin header is refused (MCP transport security).
@@ -38,19 +69,51 @@ type Config struct {
 	MaxBody        int64 // largest request body; 0: 4 MiB
 }
 
+const programsInstructions = "Tandem runs this organization's affiliate and referral programs. Start with get_org_profile. " +
+	"Lists are cursor-paginated: pass nextCursor back as cursor. Confirm writes with the user before calling them, " +
+	"and run preview_conversion_import before import_conversions."
+
 type tokenKey struct{}
 
-// Handler returns the MCP endpoint: POST speaks MCP (Streamable HTTP,
-// stateless, JSON responses), GET answers a small identity blob for health
-// checks, DELETE is 405 (there are no sessions to end), and the OAuth
-// discovery paths answer a clean JSON 404 (Tandem uses bearer tokens).
-func Handler(cfg Config) http.Handler {
+func tokenFrom(ctx context.Context) string {
+	token, _ := ctx.Value(tokenKey{}).(string)
+	return token
+}
+
+func (cfg *Config) defaults() {
+	if cfg.Path == "" {
+		cfg.Path = Path
+	}
+	if cfg.Product == "" {
+		cfg.Product = "programs"
+	}
+	if cfg.Instructions == "" && cfg.Path == Path {
+		cfg.Instructions = programsInstructions
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = "Authorization: Bearer rk_mcp_…"
+	}
+	if cfg.Token == nil {
+		cfg.Token = MCPBearer
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 4 << 20
 	}
+}
+
+// Handler returns the MCP endpoint: POST speaks MCP (Streamable HTTP,
+// stateless, JSON responses), GET answers a small identity blob for health
+// checks, DELETE is 405 (there are no sessions to end), and the OAuth
+// discovery paths answer a clean JSON 404 (Tandem uses bearer tokens).
+//
+// Identity is resolved at this edge: client-supplied identity headers are
+// dropped before anything reads them, a token in the URL leaves it before
+// anything can log it, and the API sees only the relay's signed request.
+func Handler(cfg Config) http.Handler {
+	cfg.defaults()
 	byName := make(map[string]*Tool, len(cfg.Tools))
 	for _, t := range cfg.Tools {
 		byName[t.Name] = t
@@ -61,8 +124,7 @@ func Handler(cfg Config) http.Handler {
 	// affiliate tools. The API refuses the others too; hiding them keeps an
 	// assistant from planning with them.
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
-		token, _ := ctx.Value(tokenKey{}).(string)
-		who, err := cfg.Caller.WhoAmI(ctx, token)
+		who, err := cfg.Caller.WhoAmI(ctx, tokenFrom(ctx))
 		switch {
 		case err != nil:
 			return // a bad token fails on its first call with a clear error
@@ -73,47 +135,55 @@ func Handler(cfg Config) http.Handler {
 			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].Read })
 		}
 	})
-	s := server.NewMCPServer(cfg.Name, cfg.Version,
+	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithHooks(hooks),
-		server.WithInstructions("Tandem runs this organization's affiliate and referral programs. Start with get_org_profile. "+
-			"Lists are cursor-paginated: pass nextCursor back as cursor. Confirm writes with the user before calling them, "+
-			"and run preview_conversion_import before import_conversions."),
-	)
+		server.WithInstructions(cfg.Instructions),
+	}
+	if len(cfg.Resources) > 0 {
+		opts = append(opts, server.WithResourceCapabilities(false, false))
+	}
+	s := server.NewMCPServer(cfg.Name, cfg.Version, opts...)
 	for _, t := range cfg.Tools {
 		s.AddTool(t.Def, cfg.toolHandler(t, t.validator))
 	}
+	for _, res := range cfg.Resources {
+		s.AddResource(res.Def, cfg.resourceHandler(res))
+	}
 	mcpHTTP := server.NewStreamableHTTPServer(s,
 		server.WithStateLess(true),
-		server.WithEndpointPath(Path),
+		server.WithEndpointPath(cfg.Path),
 		server.WithDisableStreaming(true),
 		server.WithStreamableHTTPLogger(cfg.Logger),
 		// Host checks guard loopback servers against DNS rebinding; the
 		// Origin check below covers that for every deployment.
 		server.WithDisableLocalhostProtection(true),
-		server.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
-			token, _ := bearer(r)
-			return context.WithValue(ctx, tokenKey{}, token)
-		}),
 	)
 
 	blob := map[string]any{
-		"name": cfg.Name, "version": cfg.Version, "product": "programs",
-		"transport": "streamable-http", "stateless": true, "endpoint": Path,
+		"name": cfg.Name, "version": cfg.Version, "product": cfg.Product,
+		"transport": "streamable-http", "stateless": true, "endpoint": cfg.Path,
 		"protocolVersions": ProtocolVersions, "tools": len(cfg.Tools),
-		"auth": "Authorization: Bearer rk_mcp_…",
+		"auth": cfg.Auth,
+	}
+	if len(cfg.Resources) > 0 {
+		blob["resources"] = len(cfg.Resources)
 	}
 	mux := http.NewServeMux()
 	notOAuth := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found",
-			"message": "Tandem's MCP server uses a static bearer token (Authorization: Bearer rk_mcp_…), not OAuth"})
+			"message": "Tandem's MCP server uses a static bearer token (" + cfg.Auth + "), not OAuth"})
 	}
 	mux.HandleFunc("/.well-known/oauth-protected-resource", notOAuth)
-	mux.HandleFunc("/.well-known/oauth-protected-resource"+Path, notOAuth)
+	mux.HandleFunc("/.well-known/oauth-protected-resource"+cfg.Path, notOAuth)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", notOAuth)
-	mux.HandleFunc("/.well-known/oauth-authorization-server"+Path, notOAuth)
-	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/.well-known/oauth-authorization-server"+cfg.Path, notOAuth)
+	mux.HandleFunc(cfg.Path, func(w http.ResponseWriter, r *http.Request) {
+		// First, before any branch can read, log or forward the request.
+		stripIdentityHeaders(r.Header)
+		token, tokenErr := cfg.Token(r)
+		dropQueryToken(r)
 		if !cfg.originAllowed(r) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden",
 				"message": "requests from the browser origin " + r.Header.Get("Origin") + " are not allowed"})
@@ -126,13 +196,17 @@ func Handler(cfg Config) http.Handler {
 			// stateless transport specifies.
 			writeJSON(w, http.StatusOK, blob)
 		case r.Method == http.MethodPost:
-			if _, err := bearer(r); err != nil {
+			if tokenErr != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tandem"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": err.Error()})
+				body := map[string]string{"error": "unauthorized", "message": tokenErr.Error()}
+				if cfg.AuthNext != "" {
+					body["next"] = cfg.AuthNext
+				}
+				writeJSON(w, http.StatusUnauthorized, body)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBody)
-			mcpHTTP.ServeHTTP(w, r)
+			mcpHTTP.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, token)))
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed",
@@ -140,20 +214,6 @@ func Handler(cfg Config) http.Handler {
 		}
 	})
 	return mux
-}
-
-// bearer returns the request's rk_mcp_ token, refusing malformed and
-// look-alike tokens without asking the API.
-func bearer(r *http.Request) (string, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", errors.New("send the connection token as Authorization: Bearer rk_mcp_… (mint one under Settings → AI assistant, or with `tandem token create`)")
-	}
-	token = strings.TrimSpace(token)
-	if kind, err := credential.Parse(token); err != nil || kind != credential.KindMCP {
-		return "", errors.New("the token is not a valid rk_mcp_ connection token: copy it again, or mint a fresh one under Settings → AI assistant")
-	}
-	return token, nil
 }
 
 // originAllowed implements the transport's Origin rule: no Origin (not a
@@ -175,6 +235,12 @@ func (cfg Config) originAllowed(r *http.Request) bool {
 
 func (cfg Config) toolHandler(t *Tool, v *argumentValidator) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		token := tokenFrom(ctx)
+		// Every call counts, a refused one too: the budget bounds what a
+		// token may ask, not what succeeds.
+		if p := cfg.throttled(ctx, token); p != nil {
+			return errorResult(*p), nil
+		}
 		args, bad := arguments(req)
 		if bad == nil {
 			bad = v.validate(args)
@@ -182,19 +248,79 @@ func (cfg Config) toolHandler(t *Tool, v *argumentValidator) server.ToolHandlerF
 		if bad != nil {
 			return errorResult(*bad), nil
 		}
-		token, _ := ctx.Value(tokenKey{}).(string)
 		data, errs, err := cfg.Caller.Call(ctx, token, t.Name, args)
 		var refusal *APIError
 		switch {
 		case errors.As(err, &refusal):
-			return errorResult(refusal.PublicError), nil
+			return errorResult(cfg.refusal(refusal.PublicError)), nil
 		case err != nil:
 			cfg.Logger.ErrorContext(ctx, "mcp: tool call failed", "tool", t.Name, "err", err)
-			return errorResult(graph.PublicError{Status: http.StatusBadGateway, Error: "upstream_unavailable",
-				Message: "Tandem's API did not answer", Next: "Try again in a moment."}), nil
+			return errorResult(upstreamUnavailable), nil
+		}
+		for i := range errs {
+			errs[i] = cfg.refusal(errs[i])
 		}
 		return t.Result(data, errs), nil
 	}
+}
+
+var upstreamUnavailable = graph.PublicError{Status: http.StatusBadGateway, Error: "upstream_unavailable",
+	Message: "Tandem's API did not answer", Next: "Try again in a moment."}
+
+// resourceHandler reads a resource through the API like a tool call. Its
+// failures are JSON-RPC errors (resources/read has no isError), worded
+// like a tool's: what went wrong, then what to do.
+func (cfg Config) resourceHandler(res *Resource) server.ResourceHandlerFunc {
+	return func(ctx context.Context, _ mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		token := tokenFrom(ctx)
+		if p := cfg.throttled(ctx, token); p != nil {
+			return nil, errors.New(p.Message)
+		}
+		data, errs, err := cfg.Caller.Call(ctx, token, res.Name, nil)
+		var refusal *APIError
+		switch {
+		case errors.As(err, &refusal):
+			return nil, refusalError(cfg.refusal(refusal.PublicError))
+		case err != nil:
+			cfg.Logger.ErrorContext(ctx, "mcp: resource read failed", "resource", res.Def.URI, "err", err)
+			return nil, refusalError(upstreamUnavailable)
+		case len(errs) > 0:
+			return nil, refusalError(cfg.refusal(errs[0]))
+		}
+		text, err := res.Text(data)
+		if err != nil {
+			return nil, refusalError(graph.PublicError{Error: "internal", Message: "the resource returned nothing.", Next: "Try again in a moment."})
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: res.Def.URI, MIMEType: res.Def.MIMEType, Text: text}}, nil
+	}
+}
+
+// refusalError is a refusal as a JSON-RPC error message.
+func refusalError(p graph.PublicError) error {
+	return fmt.Errorf("%s: %s %s", p.Error, p.Message, p.Next)
+}
+
+// throttled applies the endpoint's rate limit to token and returns the
+// refusal when its budget is spent. The key is the token's hash, so the
+// limiter (in memory or in Redis) never holds a token.
+func (cfg Config) throttled(ctx context.Context, token string) *graph.PublicError {
+	if cfg.Limiter == nil {
+		return nil
+	}
+	res := ratelimit.Check(ctx, cfg.Limiter, cfg.Limit, credential.Hash(token), cfg.Logger)
+	if res.Allowed {
+		return nil
+	}
+	return &graph.PublicError{Status: http.StatusTooManyRequests, Error: "rate_limited", Message: res.Message(),
+		Next: fmt.Sprintf("Wait %d seconds before calling again; read one summary instead of chaining many calls.", res.RetryAfterSeconds())}
+}
+
+// refusal rewords p's next step for this endpoint's users where RefusalNext says so.
+func (cfg Config) refusal(p graph.PublicError) graph.PublicError {
+	if next, ok := cfg.RefusalNext[p.Error]; ok {
+		p.Next = next
+	}
+	return p
 }
 
 // arguments decodes a call's arguments from the wire bytes, keeping

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -24,15 +25,36 @@ type Tool struct {
 	Def           mcp.Tool // what tools/list shows
 	schema        *ast.Schema
 	validator     *argumentValidator
+	// maxResultChars bounds the result's JSON text (0: unbounded): see truncate.
+	maxResultChars int
+	// renames are the GraphQL names the operation passes its variables
+	// under, where they differ, for refusals to name the tool's arguments.
+	renames []rename
 }
 
-// Tools derives a tool from every operation the runner loaded. It refuses a
-// file that would make a poor or unsafe tool: no description, more than one
-// root field, a mutation without @tool, a paged result without pageInfo.
+type rename struct {
+	field, variable string
+	word            *regexp.Regexp
+}
+
+// Tools derives a tool from every operation the runner loaded (except
+// @resource ones, see Resources). It refuses a file that would make a poor
+// or unsafe tool: no description, more than one root field, a mutation
+// without @tool, a paged result without pageInfo.
 func Tools(schema *ast.Schema, runner *graph.Runner) ([]*Tool, error) {
+	return Toolset{}.Tools(schema, runner)
+}
+
+// Tools derives the toolset's tools from the operations runner loaded from
+// ts.Files.
+func (ts Toolset) Tools(schema *ast.Schema, runner *graph.Runner) ([]*Tool, error) {
 	var tools []*Tool
 	for _, name := range runner.Names() {
-		t, err := newTool(schema, runner.Operation(name))
+		op := runner.Operation(name)
+		if isResource(op.Definition) {
+			continue
+		}
+		t, err := newTool(schema, op, ts.MaxResultChars)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +63,7 @@ func Tools(schema *ast.Schema, runner *graph.Runner) ([]*Tool, error) {
 	return tools, nil
 }
 
-func newTool(schema *ast.Schema, op *graph.Operation) (*Tool, error) {
+func newTool(schema *ast.Schema, op *graph.Operation, maxResultChars int) (*Tool, error) {
 	def := op.Definition
 	desc, err := Description(def)
 	if err != nil {
@@ -51,11 +73,19 @@ func newTool(schema *ast.Schema, op *graph.Operation) (*Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := OutputSchema(schema, def)
+	outSchema, err := outputSchema(schema, def)
 	if err != nil {
 		return nil, err
 	}
 	t := &Tool{Name: op.Name, Operation: op, schema: schema}
+	if maxResultChars > 0 {
+		t.maxResultChars = maxResultChars
+		outSchema = withTruncated(outSchema, maxResultChars)
+	}
+	var out bytes.Buffer
+	if err := encode(&out, outSchema); err != nil {
+		return nil, fmt.Errorf("operation %s: %w", op.Name, err)
+	}
 	if root, err := rootField(def); err == nil && root.Definition != nil {
 		t.ForAffiliates = root.Definition.Directives.ForName("affiliateAccess") != nil
 	}
@@ -81,12 +111,56 @@ func newTool(schema *ast.Schema, op *graph.Operation) (*Tool, error) {
 	ann.OpenWorldHint = mcp.ToBoolPtr(false)
 	ann.Title = title(op.Name)
 	t.Def = mcp.NewToolWithRawSchema(op.Name, desc, in)
-	t.Def.RawOutputSchema = out
+	t.Def.RawOutputSchema = out.Bytes()
 	t.Def.Annotations = ann
+	t.renames = renames(def)
 	if t.validator, err = newArgumentValidator(t); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// renames lists the root field's arguments and input fields that take a
+// variable of another name (serviceId: $service_id): the core's refusals
+// name the former, and an agent knows only the latter.
+func renames(def *ast.OperationDefinition) []rename {
+	root, err := rootField(def)
+	if err != nil {
+		return nil
+	}
+	var out []rename
+	var walk func(name string, v *ast.Value)
+	walk = func(name string, v *ast.Value) {
+		switch v.Kind {
+		case ast.Variable:
+			if v.Raw != name {
+				out = append(out, rename{field: name, variable: v.Raw, word: regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)})
+			}
+		case ast.ObjectValue:
+			for _, c := range v.Children {
+				walk(c.Name, c.Value)
+			}
+		}
+	}
+	for _, a := range root.Arguments {
+		walk(a.Name, a.Value)
+	}
+	return out
+}
+
+// inArgumentNames words a refusal of one field with the tool's argument
+// name. Only the refused field is renamed: a GraphQL name such as "first"
+// is also an English word elsewhere in a message.
+func (t *Tool) inArgumentNames(p graph.PublicError) graph.PublicError {
+	for _, r := range t.renames {
+		if p.Field == r.field || strings.HasSuffix(p.Field, "."+r.field) {
+			p.Field = r.variable
+			p.Message = r.word.ReplaceAllLiteralString(p.Message, r.variable)
+			p.Next = r.word.ReplaceAllLiteralString(p.Next, r.variable)
+			return p
+		}
+	}
+	return p
 }
 
 func boolArg(d *ast.Directive, name string) bool {
@@ -110,11 +184,17 @@ func title(name string) string {
 // isError result whose text tells the agent what went wrong and what to do.
 func (t *Tool) Result(data json.RawMessage, errs []graph.PublicError) *mcp.CallToolResult {
 	if len(errs) > 0 {
-		return errorResult(errs[0])
+		return errorResult(t.inArgumentNames(errs[0]))
+	}
+	if res, ok := verbatimResult(t.schema, t.Operation.Definition, data, t.maxResultChars); ok {
+		return res // nothing to reshape: no decoding and encoding again
 	}
 	obj, err := reshape(t.schema, t.Operation.Definition, data)
 	if err != nil {
 		return errorResult(graph.PublicError{Status: 500, Error: "internal", Message: "the tool returned no result", Next: "Try again in a moment."})
+	}
+	if t.maxResultChars > 0 {
+		obj = truncate(obj, t.maxResultChars)
 	}
 	return jsonResult(obj, false)
 }

@@ -76,7 +76,12 @@ var toolName = regexp.MustCompile(`^[a-z][a-z0-9_]{2,63}$`)
 
 // Meta-tests over every tool: what MCP clients and models rely on.
 func TestEveryToolIsWellFormed(t *testing.T) {
-	for _, tool := range programsTools(t) {
+	checkToolsWellFormed(t, programsTools(t))
+}
+
+func checkToolsWellFormed(t *testing.T, tools []*mcpadapter.Tool) {
+	t.Helper()
+	for _, tool := range tools {
 		d := tool.Def
 		t.Run(tool.Name, func(t *testing.T) {
 			if !toolName.MatchString(d.Name) {

@@ -63,7 +63,8 @@ func Queue(ctx context.Context, client *ent.Client, org *ent.Organization, to st
 	if err := m.check(to); err != nil {
 		return err
 	}
-	htmlBody, err := renderHTML(org, m)
+	footer := "Sent by " + org.Name + "'s affiliate program."
+	htmlBody, err := renderHTML(brandOf(org), footer, m)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func Queue(ctx context.Context, client *ent.Client, org *ent.Organization, to st
 		SetKind(m.Kind).
 		SetToAddress(to).
 		SetSubject(m.Subject).
-		SetTextBody(renderText(org, m)).
+		SetTextBody(renderText(footer, m)).
 		SetHTMLBody(htmlBody).
 		SetNextAttemptAt(time.Now().UTC()).
 		Exec(rule.AsSystem(ctx))
@@ -175,7 +176,7 @@ var emailHTML = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 {{- end}}
 </td></tr>
 <tr><td style="padding:16px 32px;border-top:1px solid #e5e7eb;font-size:12px;line-height:1.5;color:#6b7280;">
-Sent by {{.Brand.Name}}'s affiliate program.
+{{.Footer}}
 </td></tr>
 </table>
 </td></tr>
@@ -184,14 +185,16 @@ Sent by {{.Brand.Name}}'s affiliate program.
 </html>
 `))
 
-func renderHTML(org *ent.Organization, m Message) (string, error) {
+// renderHTML renders m under brand b, with footer (plain text) as its last line.
+func renderHTML(b brand, footer string, m Message) (string, error) {
 	var buf bytes.Buffer
 	err := emailHTML.Execute(&buf, struct {
 		Message
-		Brand brand
+		Brand  brand
+		Footer string
 		// Note is the sanitized note, marked safe for the template.
 		Note template.HTML
-	}{m, brandOf(org), template.HTML(m.NoteHTML)}) // #nosec G203 -- NoteHTML comes from SanitizeNote
+	}{m, b, footer, template.HTML(m.NoteHTML)}) // #nosec G203 -- NoteHTML comes from SanitizeNote
 	if err != nil {
 		return "", fmt.Errorf("notify: rendering %s: %w", m.Kind, err)
 	}
@@ -200,7 +203,7 @@ func renderHTML(org *ent.Organization, m Message) (string, error) {
 
 // renderText is the plain-text version: the same words, the note without
 // its markup (links written out), and the button as a bare URL.
-func renderText(org *ent.Organization, m Message) string {
+func renderText(footer string, m Message) string {
 	var b strings.Builder
 	b.WriteString(m.Heading)
 	b.WriteString("\n\n")
@@ -222,9 +225,9 @@ func renderText(org *ent.Organization, m Message) string {
 		b.WriteString(m.ActionURL)
 		b.WriteString("\n\n")
 	}
-	b.WriteString("-- \nSent by ")
-	b.WriteString(org.Name)
-	b.WriteString("'s affiliate program.\n")
+	b.WriteString("-- \n")
+	b.WriteString(footer)
+	b.WriteString("\n")
 	return b.String()
 }
 

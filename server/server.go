@@ -28,9 +28,14 @@ import (
 	"github.com/tandemhq/tandem/install"
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/mcpadapter"
+	"github.com/tandemhq/tandem/partners"
+	"github.com/tandemhq/tandem/ratelimit"
 	"github.com/tandemhq/tandem/relay"
 	"github.com/tandemhq/tandem/rest"
 	"github.com/tandemhq/tandem/store"
+	"github.com/tandemhq/tandem/subscriptions"
+	"github.com/tandemhq/tandem/subscriptions/pauselink"
+	"github.com/tandemhq/tandem/subscriptions/pausepage"
 )
 
 // MaxBodyBytes bounds a request body; the largest legitimate one is a
@@ -54,6 +59,35 @@ type Config struct {
 	// instance; it needs no database.
 	Role     string
 	Upstream *url.URL
+	// Limiter applies the published rate limits (/mcp per token, guest-ingest
+	// per partner source and per IP). cmd/tandem serve builds it on Redis when
+	// TANDEM_REDIS_URL is set, so instances share one budget; nil means
+	// in-process (ratelimit.NewMemory).
+	Limiter ratelimit.Limiter
+	// Limits overrides the published limits (tests use small ones); a zero
+	// field means the published value.
+	Limits Limits
+
+	authCache *identity.Cache // set by New: the auth cache, which also holds organization snapshots
+}
+
+// Limits are the rate limits the server applies; see package ratelimit.
+type Limits struct {
+	MCPToken, PartnerSource, GuestIP ratelimit.Limit
+}
+
+// withDefaults fills unset limits with the published ones.
+func (l Limits) withDefaults() Limits {
+	if l.MCPToken == (ratelimit.Limit{}) {
+		l.MCPToken = ratelimit.MCPToken
+	}
+	if l.PartnerSource == (ratelimit.Limit{}) {
+		l.PartnerSource = ratelimit.PartnerSource
+	}
+	if l.GuestIP == (ratelimit.Limit{}) {
+		l.GuestIP = ratelimit.GuestIP
+	}
+	return l
 }
 
 // New returns the HTTP handler serving every route. ctx bounds background
@@ -66,12 +100,19 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Role == "" {
 		cfg.Role = RoleAll
 	}
+	if cfg.Role != RoleRelay && cfg.DB != nil {
+		cfg.authCache = identity.NewCache(5*time.Second, cfg.Now)
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.NewMemory(cfg.Now)
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestLog(cfg.Logger), middleware.Recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "role": cfg.Role})
 	})
-	runner, tools, err := programsTools(cfg)
+	mcps, err := loadMCP(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +124,16 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "role": cfg.Role})
 		})
-		return r, mountMCP(r, cfg, tools, cfg.Upstream, upstreamTransport())
+		return r, mountMCP(r, cfg, mcps, cfg.Upstream, upstreamTransport())
 	case RoleAPI, RoleAll:
 	default:
 		return nil, fmt.Errorf("unknown role %q: use all, api or relay", cfg.Role)
 	}
 
+	// The cancellation routes read the provider catalog from the database.
+	if err := subscriptions.SyncCatalog(ctx, cfg.DB.Client); err != nil {
+		return nil, err
+	}
 	authn := newAuthenticator(ctx, cfg)
 	restRunner, err := graph.NewRunner(newSchema(cfg), cfg.DB.Client, graph.Options{Logger: cfg.Logger}, rest.Operations())
 	if err != nil {
@@ -105,7 +150,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		}
 		r.Handle("/graphql", gql)
 	})
-	ops := mountMCPOperations(r, authn, runner, tools)
+	ops := mountMCPOperations(r, authn, mcps)
 	r.Group(func(r chi.Router) {
 		r.Use(limitBody(MaxBodyBytes))
 		r.Mount("/api/v1", rest.Handler(rest.Config{
@@ -123,13 +168,34 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	pages := enrollment.PageHandler(enrollment.PageConfig{Client: cfg.DB.Client, Now: cfg.Now, Logger: cfg.Logger, PublicURL: cfg.PublicURL})
 	r.Handle(enrollment.EmbedPath, pages)
 	r.Handle(enrollment.WelcomePath, pages)
+	// The page a Kordi pause link opens (trial reminders, ingests): the
+	// signed link is the credential, for one subscription, for 7 days.
+	r.With(limitBody(64<<10)).Handle(pausepage.Route, pausepage.Handler(pausepage.Config{
+		Client: cfg.DB.Client, Links: pauselink.New(cfg.Keys, cfg.PublicURL, cfg.Now),
+		Now: cfg.Now, Logger: cfg.Logger, PublicURL: cfg.PublicURL,
+	}))
+	// Subscriptions partner provisioning (the REST shim over guest_ingest) and
+	// the /token and /claim pages. Public: the key, the link or the rate limit
+	// is the credential.
+	r.Group(func(r chi.Router) {
+		r.Use(limitBody(MaxBodyBytes))
+		r.Handle(rest.GuestIngestPath, rest.GuestIngestConfig{
+			Runner: restRunner, Client: cfg.DB.Client, Limiter: cfg.Limiter,
+			PartnerLimit: cfg.Limits.PartnerSource, IPLimit: cfg.Limits.GuestIP, Logger: cfg.Logger,
+		}.Handler())
+		people := partners.PageHandler(partners.PageConfig{
+			Client: cfg.DB.Client, PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: cfg.Logger, Limiter: cfg.Limiter,
+		})
+		r.Handle(partners.TokenPath, people)
+		r.Handle(partners.ClaimPath, people)
+	})
 	// The install guides every recipe's docsURL points at.
 	r.Mount(install.DocsRoute, install.DocsHandler(cfg.PublicURL))
 	if cfg.Role == RoleAll {
 		// The relay half calls the API half in-process: same signature, same
 		// verification, no network hop.
 		inProcess := &url.URL{Scheme: "http", Host: "in-process"}
-		if err := mountMCP(r, cfg, tools, inProcess, mcpadapter.InProcess(ops)); err != nil {
+		if err := mountMCP(r, cfg, mcps, inProcess, mcpadapter.InProcess(ops)); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +212,12 @@ func dbClient(cfg Config) *ent.Client {
 }
 
 func newSchema(cfg Config) graphql.ExecutableSchema {
-	return graph.NewSchema(dbClient(cfg), graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL})
+	deps := graph.Deps{Keys: cfg.Keys, Now: cfg.Now, PublicURL: cfg.PublicURL,
+		PauseLinks: pauselink.New(cfg.Keys, cfg.PublicURL, cfg.Now)}
+	if cfg.authCache != nil {
+		deps.Orgs = cfg.authCache
+	}
+	return graph.NewSchema(dbClient(cfg), deps)
 }
 
 func newGraphQLHandler(cfg Config) http.Handler {
@@ -161,7 +232,7 @@ func newGraphQLHandler(cfg Config) http.Handler {
 // newAuthenticator builds the one credential checker of this instance and
 // hooks the cache invalidation into the ent client.
 func newAuthenticator(ctx context.Context, cfg Config) *identity.Authenticator {
-	cache := identity.NewCache(5*time.Second, cfg.Now)
+	cache := cfg.authCache
 	cfg.DB.Client.Use(identity.InvalidateOnChange(cache))
 	replay := relay.NewMemoryReplayCache(cfg.Now)
 	if cfg.Redis != nil {

@@ -21,8 +21,11 @@ import (
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/mailer"
 	"github.com/tandemhq/tandem/provision"
+	"github.com/tandemhq/tandem/ratelimit"
 	"github.com/tandemhq/tandem/server"
 	"github.com/tandemhq/tandem/store"
+	"github.com/tandemhq/tandem/subscriptions/pauselink"
+	"github.com/tandemhq/tandem/subscriptions/reminders"
 )
 
 func openMigrated(ctx context.Context, dbURL string) (*store.DB, []string, error) {
@@ -242,6 +245,12 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		}
 		rdb = client
 	}
+	// Rate limits are shared across instances through Redis when it is set;
+	// otherwise server.New keeps them in process.
+	var limiter ratelimit.Limiter
+	if rdb != nil {
+		limiter = ratelimit.NewRedis(rdb)
+	}
 	var sender mailer.Sender = mailer.LogSender{Log: log}
 	if *c.flags.smtpURL != "" {
 		s, err := mailer.NewSMTPSender(*c.flags.smtpURL)
@@ -268,7 +277,7 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	defer stopBackground()
 	h, err := server.New(srvCtx, server.Config{
 		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
-		Role: c.flags.role, Upstream: c.flags.upstream,
+		Role: c.flags.role, Upstream: c.flags.upstream, Limiter: limiter,
 	})
 	if err != nil {
 		ln.Close()
@@ -283,9 +292,9 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	}
 	base := "http://" + ln.Addr().String()
 	if db == nil {
-		log.Info("serving", "role", c.flags.role, "url", base, "mcp", base+"/api/mcp", "upstream", c.flags.upstream.String())
+		log.Info("serving", "role", c.flags.role, "url", base, "mcp", base+"/api/mcp", "subscriptions_mcp", base+"/mcp", "upstream", c.flags.upstream.String())
 	} else {
-		log.Info("serving", "role", c.flags.role, "url", base, "graphql", base+"/graphql", "mcp", base+"/api/mcp", "db", db.Dialect)
+		log.Info("serving", "role", c.flags.role, "url", base, "graphql", base+"/graphql", "mcp", base+"/api/mcp", "subscriptions_mcp", base+"/mcp", "db", db.Dialect)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -298,7 +307,17 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		}
 		(&mailer.Worker{Client: db.Client, Sender: sender, Log: log}).Run(srvCtx, mailer.DefaultInterval)
 	}()
-	defer func() { stopBackground(); <-mailDone }() // the worker finishes before the database closes
+	// Trial reminders (Subscriptions) go to the outbox the mailer drains.
+	remindDone := make(chan struct{})
+	go func() {
+		defer close(remindDone)
+		if db == nil {
+			return
+		}
+		links := pauselink.New(c.keys, strings.TrimRight(publicURL, "/"), nil)
+		(&reminders.Worker{Client: db.Client, Links: links, Log: log, BaseURL: strings.TrimRight(publicURL, "/")}).Run(srvCtx, reminders.DefaultInterval)
+	}()
+	defer func() { stopBackground(); <-mailDone; <-remindDone }() // the workers finish before the database closes
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

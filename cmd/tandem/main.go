@@ -35,6 +35,11 @@ Usage:
   tandem token revoke --id ID
   tandem apikey create --org SLUG --name N   (prints the rk_live_ key and rks_ signing secret, once)
   tandem user create --email E [--password-stdin]   (the password is the first line of stdin)
+  tandem user token --email E [--name N]   (prints a 90-day kordi_ token for /mcp, once)
+  tandem user grant-admin --email E   (the person may read the Subscriptions analytics)
+  tandem partner create --source S [--name N]   (prints the partner's kpk_ key for /api/guest-ingest, once)
+  tandem partner revoke --source S   (the partner's key stops working at once)
+  tandem partner rotate --source S   (prints a new kpk_ key, once; the old one stops at once)
 
 Every command takes --json for machine-readable output. --db defaults to
 sqlite://./data/tandem.db; PostgreSQL is --db postgres://USER@HOST/DB.
@@ -50,19 +55,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "org" || cmd == "demo" || cmd == "token" || cmd == "apikey" || cmd == "user") && len(rest) > 0 {
+	if (cmd == "org" || cmd == "demo" || cmd == "token" || cmd == "apikey" || cmd == "user" || cmd == "partner") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	commands := map[string]func(context.Context, []string, *output) error{
-		"serve":         cmdServe,
-		"migrate":       cmdMigrate,
-		"org create":    cmdOrgCreate,
-		"demo seed":     cmdDemoSeed,
-		"demo run":      cmdDemoRun,
-		"token create":  cmdTokenCreate,
-		"token revoke":  cmdTokenRevoke,
-		"apikey create": cmdAPIKeyCreate,
-		"user create":   cmdUserCreate,
+		"serve":            cmdServe,
+		"migrate":          cmdMigrate,
+		"org create":       cmdOrgCreate,
+		"demo seed":        cmdDemoSeed,
+		"demo run":         cmdDemoRun,
+		"token create":     cmdTokenCreate,
+		"token revoke":     cmdTokenRevoke,
+		"apikey create":    cmdAPIKeyCreate,
+		"user create":      cmdUserCreate,
+		"user token":       cmdUserToken,
+		"user grant-admin": cmdUserGrantAdmin,
+		"partner create":   cmdPartnerCreate,
+		"partner revoke":   cmdPartnerRevoke,
+		"partner rotate":   cmdPartnerRotate,
 	}
 	f, ok := commands[cmd]
 	if !ok {

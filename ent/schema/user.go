@@ -33,16 +33,16 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip()),
 		field.Bool("is_admin").Default(false).
 			Comment("A Tandem operator (tandem user grant-admin): may read whole-database aggregates.").
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.Skip()),
 		field.Enum("subscriptions_tier").Values("free", "plus").Default("free").
 			Comment("The person's Subscriptions tier: set by the server (billing), never by a request.").
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.Skip()),
 		field.String("provisioned_by_source_id").Optional().Nillable().Immutable().
 			Comment("Set for a shadow account a partner created through guest-ingest.").
 			Annotations(entgql.Skip()),
 		field.Time("claimed_at").Optional().Nillable().
 			Comment("When the person claimed a partner-created (shadow) account by verifying their email.").
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.Skip()),
 		field.Int("session_version").Default(0).NonNegative().
 			Comment("Sessions signed with an older version are refused: bumping it signs the user out everywhere.").
 			Annotations(entgql.Skip()),

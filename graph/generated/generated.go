@@ -33,12 +33,13 @@ import (
 	"github.com/tandemhq/tandem/ent/payoutbatch"
 	"github.com/tandemhq/tandem/ent/payoutlineitem"
 	"github.com/tandemhq/tandem/ent/subscription"
-	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/imports"
 	"github.com/tandemhq/tandem/install"
+	"github.com/tandemhq/tandem/partners"
 	"github.com/tandemhq/tandem/payouts"
 	"github.com/tandemhq/tandem/programs"
 	"github.com/tandemhq/tandem/reports"
+	"github.com/tandemhq/tandem/subscriptions"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -58,6 +59,7 @@ type ResolverRoot interface {
 	ImportJob() ImportJobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	UserSubscription() UserSubscriptionResolver
 	PayoutBatchWhereInput() PayoutBatchWhereInputResolver
 }
 
@@ -197,6 +199,25 @@ type ComplexityRoot struct {
 		User      func(childComplexity int) int
 	}
 
+	BillingCluster struct {
+		Count func(childComplexity int) int
+		Days  func(childComplexity int) int
+		Names func(childComplexity int) int
+		Total func(childComplexity int) int
+	}
+
+	BillingHealth struct {
+		ActiveCount      func(childComplexity int) int
+		BillingClusters  func(childComplexity int) int
+		Currency         func(childComplexity int) int
+		Dormant          func(childComplexity int) int
+		HealthScore      func(childComplexity int) int
+		PriceHikes       func(childComplexity int) int
+		ScoreFormula     func(childComplexity int) int
+		TotalMonthly     func(childComplexity int) int
+		TrialsEndingSoon func(childComplexity int) int
+	}
+
 	BillingLimit struct {
 		Description func(childComplexity int) int
 		Key         func(childComplexity int) int
@@ -295,6 +316,15 @@ type ComplexityRoot struct {
 	CancellationIntentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CancellationRoute struct {
+		Instructions func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		ServiceID    func(childComplexity int) int
+		URL          func(childComplexity int) int
 	}
 
 	Click struct {
@@ -443,6 +473,11 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	CreatedUserToken struct {
+		Token     func(childComplexity int) int
+		UserToken func(childComplexity int) int
+	}
+
 	DashboardPoint struct {
 		Date  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -495,6 +530,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DormantService struct {
+		Currency       func(childComplexity int) int
+		DaysIdle       func(childComplexity int) int
+		LastSeen       func(childComplexity int) int
+		MonthlyAmount  func(childComplexity int) int
+		Name           func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+	}
+
 	EmbedToken struct {
 		AllowedOrigins func(childComplexity int) int
 		EmbedURL       func(childComplexity int) int
@@ -502,6 +546,14 @@ type ComplexityRoot struct {
 		RevokedTokens  func(childComplexity int) int
 		Token          func(childComplexity int) int
 		TokenID        func(childComplexity int) int
+	}
+
+	GuestIngestPayload struct {
+		Imported     func(childComplexity int) int
+		MCPURL       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Token        func(childComplexity int) int
+		TotalMonthly func(childComplexity int) int
 	}
 
 	HomeCurrencySettings struct {
@@ -575,6 +627,12 @@ type ComplexityRoot struct {
 		Outcome func(childComplexity int) int
 		Reason  func(childComplexity int) int
 		Row     func(childComplexity int) int
+	}
+
+	IngestSubscriptionPayload struct {
+		Created      func(childComplexity int) int
+		PauseURL     func(childComplexity int) int
+		Subscription func(childComplexity int) int
 	}
 
 	InstallPlatform struct {
@@ -705,6 +763,8 @@ type ComplexityRoot struct {
 	Mutation struct {
 		ApproveAffiliate              func(childComplexity int, id string) int
 		BulkInviteAffiliates          func(childComplexity int, campaignID string, recipients []*enrollment.InviteRecipientInput, emails []string, personalNoteHTML *string, autoApprove *bool) int
+		CancelSubscription            func(childComplexity int, id string) int
+		CancellationRoute             func(childComplexity int, serviceID string) int
 		CreateAPIKey                  func(childComplexity int, input account.CreateAPIKeyInput) int
 		CreateAffiliate               func(childComplexity int, input ent.CreateAffiliateInput) int
 		CreateAffiliateInvite         func(childComplexity int, campaignID string, email string, fullName *string, slug *string, personalNoteHTML *string, customCommissionType *affiliate.CustomCommissionType, customCommissionValue *int, autoApprove *bool) int
@@ -714,19 +774,28 @@ type ComplexityRoot struct {
 		CreateMCPToken                func(childComplexity int, input account.CreateMCPTokenInput) int
 		CreatePixelKey                func(childComplexity int) int
 		CreateProgramCampaign         func(childComplexity int, name string, slug string, description *string, termsURL *string, defaultCommissionType *string, defaultCommissionValue *float64, defaultCommissionModel *string, cookieWindowDays *int, attributionModel *string, autoApprove *bool, networkVisibility *string) int
+		CreateUserToken               func(childComplexity int, name string) int
 		GenerateAffiliateCoupon       func(childComplexity int, affiliateID string, programID string, vanity *string) int
+		GuestIngest                   func(childComplexity int, input partners.GuestIngestInput) int
 		ImportAffiliates              func(childComplexity int, campaignID string, affiliates []*imports.ImportAffiliateRow, includeStatuses []string, notifyAffiliates *bool, notificationMessageHTML *string) int
 		ImportConversions             func(childComplexity int, campaignID string, conversions []*imports.ImportConversionRow, confirmUnpaidPayout *bool, excludePaid *bool) int
+		IngestSubscription            func(childComplexity int, input subscriptions.IngestInput) int
 		MintEmbedToken                func(childComplexity int, affiliateID string, expiresInHours *int, allowedOrigins []string, rotate *bool) int
+		PauseSubscription             func(childComplexity int, id string, until *time.Time) int
 		PreviewPayout                 func(childComplexity int, campaignID *string, since *time.Time) int
 		RecordConversion              func(childComplexity int, input programs.RecordConversionInput) int
+		RecordDiscovery               func(childComplexity int, input subscriptions.RecordDiscoveryInput) int
 		RecordLead                    func(childComplexity int, affiliateSlug string, email string, name *string, campaignID *string) int
+		RecordSwipe                   func(childComplexity int, input subscriptions.RecordSwipeInput) int
+		RecordUsage                   func(childComplexity int, id string, at *time.Time) int
 		RejectAffiliate               func(childComplexity int, id string, reason *string, notify *bool) int
 		RequestSignInLink             func(childComplexity int, email string) int
+		ResumeSubscription            func(childComplexity int, id string) int
 		RevertImport                  func(childComplexity int, jobID string) int
 		RevokeAPIKey                  func(childComplexity int, id string) int
 		RevokeAffiliateCoupon         func(childComplexity int, couponID string) int
 		RevokeMCPToken                func(childComplexity int, id string) int
+		RevokeUserToken               func(childComplexity int, id string) int
 		RotateMCPToken                func(childComplexity int, id string) int
 		SetCampaignSubAffiliateConfig func(childComplexity int, campaignID string, enabled bool, percent float64) int
 		SetHomeCurrency               func(childComplexity int, homeCurrency string) int
@@ -888,6 +957,16 @@ type ComplexityRoot struct {
 		RequiredTier             func(childComplexity int) int
 	}
 
+	PriceHike struct {
+		Currency       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		NewAmount      func(childComplexity int) int
+		OldAmount      func(childComplexity int) int
+		Percent        func(childComplexity int) int
+		Since          func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+	}
+
 	PricePoint struct {
 		AmountCents    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -910,6 +989,18 @@ type ComplexityRoot struct {
 	PricePointEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ProactiveTask struct {
+		AmountMonthly  func(childComplexity int) int
+		Currency       func(childComplexity int) int
+		DaysLeft       func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Message        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		PauseURL       func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
 	}
 
 	Provider struct {
@@ -945,6 +1036,7 @@ type ComplexityRoot struct {
 		AttributionParams       func(childComplexity int) int
 		AuditLog                func(childComplexity int, page *int, pageSize *int, action *string, entityType *string, actorType *auditlogentry.ActorType, since *time.Time, until *time.Time) int
 		AuditLogEntries         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditLogEntryOrder, where *ent.AuditLogEntryWhereInput) int
+		BillingHealth           func(childComplexity int) int
 		BillingState            func(childComplexity int) int
 		Campaign                func(childComplexity int, id string) int
 		CampaignCoupons         func(childComplexity int, programID string, after *entgql.Cursor[string], first *int) int
@@ -963,6 +1055,8 @@ type ComplexityRoot struct {
 		McpTokens               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MCPTokenOrder, where *ent.MCPTokenWhereInput) int
 		Memberships             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		MyCoupons               func(childComplexity int, after *entgql.Cursor[string], first *int) int
+		MySubscriptions         func(childComplexity int, offset *int, limit *int, includePaused *bool) int
+		MyUserTokens            func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		Node                    func(childComplexity int, id string) int
 		Nodes                   func(childComplexity int, ids []string) int
 		Organizations           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
@@ -970,8 +1064,12 @@ type ComplexityRoot struct {
 		PayoutBatches           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutBatchOrder, where *ent.PayoutBatchWhereInput) int
 		PayoutLineItems         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PayoutLineItemOrder, where *ent.PayoutLineItemWhereInput) int
 		PreviewConversionImport func(childComplexity int, campaignID string, conversions []*imports.ImportConversionRow) int
+		ProactiveTasks          func(childComplexity int, trialHorizonDays *int) int
 		Providers               func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ProviderOrder, where *ent.ProviderWhereInput) int
+		SubscriptionAnalytics   func(childComplexity int) int
+		SubscriptionPulse       func(childComplexity int) int
 		SupportedHomeCurrencies func(childComplexity int) int
+		TopShows                func(childComplexity int, limit *int) int
 		UserSubscriptions       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserSubscriptionOrder, where *ent.UserSubscriptionWhereInput) int
 		Users                   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		ViewerOrganization      func(childComplexity int) int
@@ -1002,6 +1100,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ShowRank struct {
+		LikeRate func(childComplexity int) int
+		Likes    func(childComplexity int) int
+		Provider func(childComplexity int) int
+		Rank     func(childComplexity int) int
+		Swipes   func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	SourceCount struct {
+		Count  func(childComplexity int) int
+		Source func(childComplexity int) int
+	}
+
 	SubAffiliate struct {
 		CreatedAt            func(childComplexity int) int
 		Currency             func(childComplexity int) int
@@ -1012,6 +1124,38 @@ type ComplexityRoot struct {
 		Slug                 func(childComplexity int) int
 		Status               func(childComplexity int) int
 		TotalCommissionCents func(childComplexity int) int
+	}
+
+	SubscriptionAnalytics struct {
+		ClaimedUsers      func(childComplexity int) int
+		DiscoveryBySource func(childComplexity int) int
+		GeneratedAt       func(childComplexity int) int
+		LikeRate          func(childComplexity int) int
+		Likes             func(childComplexity int) int
+		ShadowUsers       func(childComplexity int) int
+		Subscriptions     func(childComplexity int) int
+		Swipes            func(childComplexity int) int
+		Users             func(childComplexity int) int
+	}
+
+	SubscriptionPage struct {
+		HasMore func(childComplexity int) int
+		Items   func(childComplexity int) int
+		Limit   func(childComplexity int) int
+		Offset  func(childComplexity int) int
+		Total   func(childComplexity int) int
+	}
+
+	SubscriptionPulse struct {
+		ActiveCount  func(childComplexity int) int
+		Currency     func(childComplexity int) int
+		GeneratedAt  func(childComplexity int) int
+		HealthScore  func(childComplexity int) int
+		NextBills    func(childComplexity int) int
+		PausedCount  func(childComplexity int) int
+		Tasks        func(childComplexity int) int
+		TotalMonthly func(childComplexity int) int
+		TrialCount   func(childComplexity int) int
 	}
 
 	Swipe struct {
@@ -1036,17 +1180,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	UpcomingBill struct {
+		AmountMonthly  func(childComplexity int) int
+		Currency       func(childComplexity int) int
+		DaysLeft       func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+	}
+
 	User struct {
-		ClaimedAt         func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		Email             func(childComplexity int) int
-		EmailVerifiedAt   func(childComplexity int) int
-		FullName          func(childComplexity int) int
-		ID                func(childComplexity int) int
-		IsAdmin           func(childComplexity int) int
-		Memberships       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		SubscriptionsTier func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Email           func(childComplexity int) int
+		EmailVerifiedAt func(childComplexity int) int
+		FullName        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Memberships     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -1062,6 +1212,7 @@ type ComplexityRoot struct {
 
 	UserSubscription struct {
 		AmountCents         func(childComplexity int) int
+		BillDate            func(childComplexity int) int
 		BillDateText        func(childComplexity int) int
 		BillDay             func(childComplexity int) int
 		CancellationIntents func(childComplexity int) int
@@ -1073,6 +1224,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		LastChargedAt       func(childComplexity int) int
 		LastUsedAt          func(childComplexity int) int
+		MonthlyAmount       func(childComplexity int) int
 		Name                func(childComplexity int) int
 		NormalizedName      func(childComplexity int) int
 		PausedUntil         func(childComplexity int) int
@@ -1174,6 +1326,17 @@ type MutationResolver interface {
 	PreviewPayout(ctx context.Context, campaignID *string, since *time.Time) (*payouts.PayoutPreview, error)
 	UpdateAttributionParams(ctx context.Context, custom *string) (*install.AttributionParams, error)
 	CreatePixelKey(ctx context.Context) (*ent.Organization, error)
+	CreateUserToken(ctx context.Context, name string) (*partners.CreatedUserToken, error)
+	RevokeUserToken(ctx context.Context, id string) (*ent.UserToken, error)
+	GuestIngest(ctx context.Context, input partners.GuestIngestInput) (*partners.GuestIngestPayload, error)
+	IngestSubscription(ctx context.Context, input subscriptions.IngestInput) (*subscriptions.IngestResult, error)
+	CancellationRoute(ctx context.Context, serviceID string) (*subscriptions.CancellationRoute, error)
+	PauseSubscription(ctx context.Context, id string, until *time.Time) (*ent.Subscription, error)
+	ResumeSubscription(ctx context.Context, id string) (*ent.Subscription, error)
+	CancelSubscription(ctx context.Context, id string) (*ent.Subscription, error)
+	RecordUsage(ctx context.Context, id string, at *time.Time) (*ent.Subscription, error)
+	RecordSwipe(ctx context.Context, input subscriptions.RecordSwipeInput) (*ent.Swipe, error)
+	RecordDiscovery(ctx context.Context, input subscriptions.RecordDiscoveryInput) (*ent.DiscoveryEvent, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
@@ -1203,6 +1366,7 @@ type QueryResolver interface {
 	InstallSnippet(ctx context.Context, campaignID *string, withPixel *bool) (*install.InstallSnippet, error)
 	InstallPlatforms(ctx context.Context) ([]*install.InstallPlatform, error)
 	InstallRecipe(ctx context.Context, platformKey string) (*install.InstallRecipe, error)
+	MyUserTokens(ctx context.Context, after *entgql.Cursor[string], first *int) (*ent.UserTokenConnection, error)
 	DashboardSummary(ctx context.Context, rangeArg *string) (*reports.DashboardSummary, error)
 	DashboardTimeseries(ctx context.Context, metric string, rangeArg *string) (*reports.DashboardTimeseries, error)
 	AuditLog(ctx context.Context, page *int, pageSize *int, action *string, entityType *string, actorType *auditlogentry.ActorType, since *time.Time, until *time.Time) (*reports.AuditLogPage, error)
@@ -1214,6 +1378,16 @@ type QueryResolver interface {
 	Affiliate(ctx context.Context, id string) (*ent.Affiliate, error)
 	Campaign(ctx context.Context, id string) (*ent.Campaign, error)
 	PayoutBatch(ctx context.Context, id string) (*ent.PayoutBatch, error)
+	MySubscriptions(ctx context.Context, offset *int, limit *int, includePaused *bool) (*subscriptions.SubscriptionPage, error)
+	BillingHealth(ctx context.Context) (*subscriptions.BillingHealth, error)
+	ProactiveTasks(ctx context.Context, trialHorizonDays *int) ([]*subscriptions.ProactiveTask, error)
+	SubscriptionPulse(ctx context.Context) (*subscriptions.SubscriptionPulse, error)
+	SubscriptionAnalytics(ctx context.Context) (*subscriptions.SubscriptionAnalytics, error)
+	TopShows(ctx context.Context, limit *int) ([]*subscriptions.ShowRank, error)
+}
+type UserSubscriptionResolver interface {
+	MonthlyAmount(ctx context.Context, obj *ent.Subscription) (float64, error)
+	BillDate(ctx context.Context, obj *ent.Subscription) (*string, error)
 }
 
 type PayoutBatchWhereInputResolver interface {
@@ -1777,6 +1951,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "BillingCluster.count":
+		if e.ComplexityRoot.BillingCluster.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingCluster.Count(childComplexity), true
+	case "BillingCluster.days":
+		if e.ComplexityRoot.BillingCluster.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingCluster.Days(childComplexity), true
+	case "BillingCluster.names":
+		if e.ComplexityRoot.BillingCluster.Names == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingCluster.Names(childComplexity), true
+	case "BillingCluster.total":
+		if e.ComplexityRoot.BillingCluster.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingCluster.Total(childComplexity), true
+
+	case "BillingHealth.activeCount":
+		if e.ComplexityRoot.BillingHealth.ActiveCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.ActiveCount(childComplexity), true
+	case "BillingHealth.billingClusters":
+		if e.ComplexityRoot.BillingHealth.BillingClusters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.BillingClusters(childComplexity), true
+	case "BillingHealth.currency":
+		if e.ComplexityRoot.BillingHealth.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.Currency(childComplexity), true
+	case "BillingHealth.dormant":
+		if e.ComplexityRoot.BillingHealth.Dormant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.Dormant(childComplexity), true
+	case "BillingHealth.healthScore":
+		if e.ComplexityRoot.BillingHealth.HealthScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.HealthScore(childComplexity), true
+	case "BillingHealth.priceHikes":
+		if e.ComplexityRoot.BillingHealth.PriceHikes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.PriceHikes(childComplexity), true
+	case "BillingHealth.scoreFormula":
+		if e.ComplexityRoot.BillingHealth.ScoreFormula == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.ScoreFormula(childComplexity), true
+	case "BillingHealth.totalMonthly":
+		if e.ComplexityRoot.BillingHealth.TotalMonthly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.TotalMonthly(childComplexity), true
+	case "BillingHealth.trialsEndingSoon":
+		if e.ComplexityRoot.BillingHealth.TrialsEndingSoon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingHealth.TrialsEndingSoon(childComplexity), true
+
 	case "BillingLimit.description":
 		if e.ComplexityRoot.BillingLimit.Description == nil {
 			break
@@ -2221,6 +2475,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CancellationIntentEdge.Node(childComplexity), true
+
+	case "CancellationRoute.instructions":
+		if e.ComplexityRoot.CancellationRoute.Instructions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.Instructions(childComplexity), true
+	case "CancellationRoute.kind":
+		if e.ComplexityRoot.CancellationRoute.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.Kind(childComplexity), true
+	case "CancellationRoute.name":
+		if e.ComplexityRoot.CancellationRoute.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.Name(childComplexity), true
+	case "CancellationRoute.provider":
+		if e.ComplexityRoot.CancellationRoute.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.Provider(childComplexity), true
+	case "CancellationRoute.serviceId":
+		if e.ComplexityRoot.CancellationRoute.ServiceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.ServiceID(childComplexity), true
+	case "CancellationRoute.url":
+		if e.ComplexityRoot.CancellationRoute.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationRoute.URL(childComplexity), true
 
 	case "Click.affiliate":
 		if e.ComplexityRoot.Click.Affiliate == nil {
@@ -2877,6 +3168,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedMCPToken.Token(childComplexity), true
 
+	case "CreatedUserToken.token":
+		if e.ComplexityRoot.CreatedUserToken.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedUserToken.Token(childComplexity), true
+	case "CreatedUserToken.userToken":
+		if e.ComplexityRoot.CreatedUserToken.UserToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedUserToken.UserToken(childComplexity), true
+
 	case "DashboardPoint.date":
 		if e.ComplexityRoot.DashboardPoint.Date == nil {
 			break
@@ -3087,6 +3391,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DiscoveryEventEdge.Node(childComplexity), true
 
+	case "DormantService.currency":
+		if e.ComplexityRoot.DormantService.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.Currency(childComplexity), true
+	case "DormantService.daysIdle":
+		if e.ComplexityRoot.DormantService.DaysIdle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.DaysIdle(childComplexity), true
+	case "DormantService.lastSeen":
+		if e.ComplexityRoot.DormantService.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.LastSeen(childComplexity), true
+	case "DormantService.monthlyAmount":
+		if e.ComplexityRoot.DormantService.MonthlyAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.MonthlyAmount(childComplexity), true
+	case "DormantService.name":
+		if e.ComplexityRoot.DormantService.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.Name(childComplexity), true
+	case "DormantService.subscriptionId":
+		if e.ComplexityRoot.DormantService.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DormantService.SubscriptionID(childComplexity), true
+
 	case "EmbedToken.allowedOrigins":
 		if e.ComplexityRoot.EmbedToken.AllowedOrigins == nil {
 			break
@@ -3123,6 +3464,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmbedToken.TokenID(childComplexity), true
+
+	case "GuestIngestPayload.imported":
+		if e.ComplexityRoot.GuestIngestPayload.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestIngestPayload.Imported(childComplexity), true
+	case "GuestIngestPayload.mcpURL":
+		if e.ComplexityRoot.GuestIngestPayload.MCPURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestIngestPayload.MCPURL(childComplexity), true
+	case "GuestIngestPayload.status":
+		if e.ComplexityRoot.GuestIngestPayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestIngestPayload.Status(childComplexity), true
+	case "GuestIngestPayload.token":
+		if e.ComplexityRoot.GuestIngestPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestIngestPayload.Token(childComplexity), true
+	case "GuestIngestPayload.totalMonthly":
+		if e.ComplexityRoot.GuestIngestPayload.TotalMonthly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestIngestPayload.TotalMonthly(childComplexity), true
 
 	case "HomeCurrencySettings.canChange":
 		if e.ComplexityRoot.HomeCurrencySettings.CanChange == nil {
@@ -3413,6 +3785,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportRowReason.Row(childComplexity), true
+
+	case "IngestSubscriptionPayload.created":
+		if e.ComplexityRoot.IngestSubscriptionPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestSubscriptionPayload.Created(childComplexity), true
+	case "IngestSubscriptionPayload.pauseUrl":
+		if e.ComplexityRoot.IngestSubscriptionPayload.PauseURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestSubscriptionPayload.PauseURL(childComplexity), true
+	case "IngestSubscriptionPayload.subscription":
+		if e.ComplexityRoot.IngestSubscriptionPayload.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestSubscriptionPayload.Subscription(childComplexity), true
 
 	case "InstallPlatform.category":
 		if e.ComplexityRoot.InstallPlatform.Category == nil {
@@ -3931,6 +4322,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BulkInviteAffiliates(childComplexity, args["campaignID"].(string), args["recipients"].([]*enrollment.InviteRecipientInput), args["emails"].([]string), args["personalNoteHtml"].(*string), args["autoApprove"].(*bool)), true
+	case "Mutation.cancelSubscription":
+		if e.ComplexityRoot.Mutation.CancelSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelSubscription(childComplexity, args["id"].(string)), true
+	case "Mutation.cancellationRoute":
+		if e.ComplexityRoot.Mutation.CancellationRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancellationRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancellationRoute(childComplexity, args["serviceId"].(string)), true
 	case "Mutation.createAPIKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -4025,6 +4438,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProgramCampaign(childComplexity, args["name"].(string), args["slug"].(string), args["description"].(*string), args["termsUrl"].(*string), args["defaultCommissionType"].(*string), args["defaultCommissionValue"].(*float64), args["defaultCommissionModel"].(*string), args["cookieWindowDays"].(*int), args["attributionModel"].(*string), args["autoApprove"].(*bool), args["networkVisibility"].(*string)), true
+	case "Mutation.createUserToken":
+		if e.ComplexityRoot.Mutation.CreateUserToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUserToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUserToken(childComplexity, args["name"].(string)), true
 	case "Mutation.generateAffiliateCoupon":
 		if e.ComplexityRoot.Mutation.GenerateAffiliateCoupon == nil {
 			break
@@ -4036,6 +4460,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GenerateAffiliateCoupon(childComplexity, args["affiliateID"].(string), args["programID"].(string), args["vanity"].(*string)), true
+	case "Mutation.guestIngest":
+		if e.ComplexityRoot.Mutation.GuestIngest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_guestIngest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GuestIngest(childComplexity, args["input"].(partners.GuestIngestInput)), true
 	case "Mutation.importAffiliates":
 		if e.ComplexityRoot.Mutation.ImportAffiliates == nil {
 			break
@@ -4058,6 +4493,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportConversions(childComplexity, args["campaignID"].(string), args["conversions"].([]*imports.ImportConversionRow), args["confirmUnpaidPayout"].(*bool), args["excludePaid"].(*bool)), true
+	case "Mutation.ingestSubscription":
+		if e.ComplexityRoot.Mutation.IngestSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_ingestSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IngestSubscription(childComplexity, args["input"].(subscriptions.IngestInput)), true
 	case "Mutation.mintEmbedToken":
 		if e.ComplexityRoot.Mutation.MintEmbedToken == nil {
 			break
@@ -4069,6 +4515,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MintEmbedToken(childComplexity, args["affiliateID"].(string), args["expiresInHours"].(*int), args["allowedOrigins"].([]string), args["rotate"].(*bool)), true
+	case "Mutation.pauseSubscription":
+		if e.ComplexityRoot.Mutation.PauseSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pauseSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PauseSubscription(childComplexity, args["id"].(string), args["until"].(*time.Time)), true
 	case "Mutation.previewPayout":
 		if e.ComplexityRoot.Mutation.PreviewPayout == nil {
 			break
@@ -4091,6 +4548,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordConversion(childComplexity, args["input"].(programs.RecordConversionInput)), true
+	case "Mutation.recordDiscovery":
+		if e.ComplexityRoot.Mutation.RecordDiscovery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordDiscovery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordDiscovery(childComplexity, args["input"].(subscriptions.RecordDiscoveryInput)), true
 	case "Mutation.recordLead":
 		if e.ComplexityRoot.Mutation.RecordLead == nil {
 			break
@@ -4102,6 +4570,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordLead(childComplexity, args["affiliateSlug"].(string), args["email"].(string), args["name"].(*string), args["campaignID"].(*string)), true
+	case "Mutation.recordSwipe":
+		if e.ComplexityRoot.Mutation.RecordSwipe == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordSwipe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordSwipe(childComplexity, args["input"].(subscriptions.RecordSwipeInput)), true
+	case "Mutation.recordUsage":
+		if e.ComplexityRoot.Mutation.RecordUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordUsage(childComplexity, args["id"].(string), args["at"].(*time.Time)), true
 	case "Mutation.rejectAffiliate":
 		if e.ComplexityRoot.Mutation.RejectAffiliate == nil {
 			break
@@ -4124,6 +4614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSignInLink(childComplexity, args["email"].(string)), true
+	case "Mutation.resumeSubscription":
+		if e.ComplexityRoot.Mutation.ResumeSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeSubscription(childComplexity, args["id"].(string)), true
 	case "Mutation.revertImport":
 		if e.ComplexityRoot.Mutation.RevertImport == nil {
 			break
@@ -4168,6 +4669,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeMCPToken(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeUserToken":
+		if e.ComplexityRoot.Mutation.RevokeUserToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeUserToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeUserToken(childComplexity, args["id"].(string)), true
 	case "Mutation.rotateMCPToken":
 		if e.ComplexityRoot.Mutation.RotateMCPToken == nil {
 			break
@@ -4938,6 +5450,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlanFeature.RequiredTier(childComplexity), true
 
+	case "PriceHike.currency":
+		if e.ComplexityRoot.PriceHike.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.Currency(childComplexity), true
+	case "PriceHike.name":
+		if e.ComplexityRoot.PriceHike.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.Name(childComplexity), true
+	case "PriceHike.newAmount":
+		if e.ComplexityRoot.PriceHike.NewAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.NewAmount(childComplexity), true
+	case "PriceHike.oldAmount":
+		if e.ComplexityRoot.PriceHike.OldAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.OldAmount(childComplexity), true
+	case "PriceHike.percent":
+		if e.ComplexityRoot.PriceHike.Percent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.Percent(childComplexity), true
+	case "PriceHike.since":
+		if e.ComplexityRoot.PriceHike.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.Since(childComplexity), true
+	case "PriceHike.subscriptionId":
+		if e.ComplexityRoot.PriceHike.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceHike.SubscriptionID(childComplexity), true
+
 	case "PricePoint.amountCents":
 		if e.ComplexityRoot.PricePoint.AmountCents == nil {
 			break
@@ -5030,6 +5585,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PricePointEdge.Node(childComplexity), true
+
+	case "ProactiveTask.amountMonthly":
+		if e.ComplexityRoot.ProactiveTask.AmountMonthly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.AmountMonthly(childComplexity), true
+	case "ProactiveTask.currency":
+		if e.ComplexityRoot.ProactiveTask.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.Currency(childComplexity), true
+	case "ProactiveTask.daysLeft":
+		if e.ComplexityRoot.ProactiveTask.DaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.DaysLeft(childComplexity), true
+	case "ProactiveTask.dueDate":
+		if e.ComplexityRoot.ProactiveTask.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.DueDate(childComplexity), true
+	case "ProactiveTask.kind":
+		if e.ComplexityRoot.ProactiveTask.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.Kind(childComplexity), true
+	case "ProactiveTask.message":
+		if e.ComplexityRoot.ProactiveTask.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.Message(childComplexity), true
+	case "ProactiveTask.name":
+		if e.ComplexityRoot.ProactiveTask.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.Name(childComplexity), true
+	case "ProactiveTask.pauseUrl":
+		if e.ComplexityRoot.ProactiveTask.PauseURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.PauseURL(childComplexity), true
+	case "ProactiveTask.subscriptionId":
+		if e.ComplexityRoot.ProactiveTask.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProactiveTask.SubscriptionID(childComplexity), true
 
 	case "Provider.accountURL":
 		if e.ComplexityRoot.Provider.AccountURL == nil {
@@ -5207,6 +5817,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLogEntries(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AuditLogEntryOrder), args["where"].(*ent.AuditLogEntryWhereInput)), true
+	case "Query.billingHealth":
+		if e.ComplexityRoot.Query.BillingHealth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BillingHealth(childComplexity), true
 	case "Query.billingState":
 		if e.ComplexityRoot.Query.BillingState == nil {
 			break
@@ -5391,6 +6007,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyCoupons(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
+	case "Query.mySubscriptions":
+		if e.ComplexityRoot.Query.MySubscriptions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mySubscriptions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MySubscriptions(childComplexity, args["offset"].(*int), args["limit"].(*int), args["includePaused"].(*bool)), true
+	case "Query.myUserTokens":
+		if e.ComplexityRoot.Query.MyUserTokens == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myUserTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyUserTokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -5468,6 +6106,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewConversionImport(childComplexity, args["campaignID"].(string), args["conversions"].([]*imports.ImportConversionRow)), true
+	case "Query.proactiveTasks":
+		if e.ComplexityRoot.Query.ProactiveTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_proactiveTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProactiveTasks(childComplexity, args["trialHorizonDays"].(*int)), true
 	case "Query.providers":
 		if e.ComplexityRoot.Query.Providers == nil {
 			break
@@ -5479,12 +6128,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Providers(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ProviderOrder), args["where"].(*ent.ProviderWhereInput)), true
+	case "Query.subscriptionAnalytics":
+		if e.ComplexityRoot.Query.SubscriptionAnalytics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SubscriptionAnalytics(childComplexity), true
+	case "Query.subscriptionPulse":
+		if e.ComplexityRoot.Query.SubscriptionPulse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SubscriptionPulse(childComplexity), true
 	case "Query.supportedHomeCurrencies":
 		if e.ComplexityRoot.Query.SupportedHomeCurrencies == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.SupportedHomeCurrencies(childComplexity), true
+	case "Query.topShows":
+		if e.ComplexityRoot.Query.TopShows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topShows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TopShows(childComplexity, args["limit"].(*int)), true
 	case "Query.userSubscriptions":
 		if e.ComplexityRoot.Query.UserSubscriptions == nil {
 			break
@@ -5596,6 +6268,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShowEdge.Node(childComplexity), true
 
+	case "ShowRank.likeRate":
+		if e.ComplexityRoot.ShowRank.LikeRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.LikeRate(childComplexity), true
+	case "ShowRank.likes":
+		if e.ComplexityRoot.ShowRank.Likes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.Likes(childComplexity), true
+	case "ShowRank.provider":
+		if e.ComplexityRoot.ShowRank.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.Provider(childComplexity), true
+	case "ShowRank.rank":
+		if e.ComplexityRoot.ShowRank.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.Rank(childComplexity), true
+	case "ShowRank.swipes":
+		if e.ComplexityRoot.ShowRank.Swipes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.Swipes(childComplexity), true
+	case "ShowRank.title":
+		if e.ComplexityRoot.ShowRank.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShowRank.Title(childComplexity), true
+
+	case "SourceCount.count":
+		if e.ComplexityRoot.SourceCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCount.Count(childComplexity), true
+	case "SourceCount.source":
+		if e.ComplexityRoot.SourceCount.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCount.Source(childComplexity), true
+
 	case "SubAffiliate.createdAt":
 		if e.ComplexityRoot.SubAffiliate.CreatedAt == nil {
 			break
@@ -5650,6 +6372,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubAffiliate.TotalCommissionCents(childComplexity), true
+
+	case "SubscriptionAnalytics.claimedUsers":
+		if e.ComplexityRoot.SubscriptionAnalytics.ClaimedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.ClaimedUsers(childComplexity), true
+	case "SubscriptionAnalytics.discoveryBySource":
+		if e.ComplexityRoot.SubscriptionAnalytics.DiscoveryBySource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.DiscoveryBySource(childComplexity), true
+	case "SubscriptionAnalytics.generatedAt":
+		if e.ComplexityRoot.SubscriptionAnalytics.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.GeneratedAt(childComplexity), true
+	case "SubscriptionAnalytics.likeRate":
+		if e.ComplexityRoot.SubscriptionAnalytics.LikeRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.LikeRate(childComplexity), true
+	case "SubscriptionAnalytics.likes":
+		if e.ComplexityRoot.SubscriptionAnalytics.Likes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.Likes(childComplexity), true
+	case "SubscriptionAnalytics.shadowUsers":
+		if e.ComplexityRoot.SubscriptionAnalytics.ShadowUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.ShadowUsers(childComplexity), true
+	case "SubscriptionAnalytics.subscriptions":
+		if e.ComplexityRoot.SubscriptionAnalytics.Subscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.Subscriptions(childComplexity), true
+	case "SubscriptionAnalytics.swipes":
+		if e.ComplexityRoot.SubscriptionAnalytics.Swipes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.Swipes(childComplexity), true
+	case "SubscriptionAnalytics.users":
+		if e.ComplexityRoot.SubscriptionAnalytics.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionAnalytics.Users(childComplexity), true
+
+	case "SubscriptionPage.hasMore":
+		if e.ComplexityRoot.SubscriptionPage.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPage.HasMore(childComplexity), true
+	case "SubscriptionPage.items":
+		if e.ComplexityRoot.SubscriptionPage.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPage.Items(childComplexity), true
+	case "SubscriptionPage.limit":
+		if e.ComplexityRoot.SubscriptionPage.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPage.Limit(childComplexity), true
+	case "SubscriptionPage.offset":
+		if e.ComplexityRoot.SubscriptionPage.Offset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPage.Offset(childComplexity), true
+	case "SubscriptionPage.total":
+		if e.ComplexityRoot.SubscriptionPage.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPage.Total(childComplexity), true
+
+	case "SubscriptionPulse.activeCount":
+		if e.ComplexityRoot.SubscriptionPulse.ActiveCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.ActiveCount(childComplexity), true
+	case "SubscriptionPulse.currency":
+		if e.ComplexityRoot.SubscriptionPulse.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.Currency(childComplexity), true
+	case "SubscriptionPulse.generatedAt":
+		if e.ComplexityRoot.SubscriptionPulse.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.GeneratedAt(childComplexity), true
+	case "SubscriptionPulse.healthScore":
+		if e.ComplexityRoot.SubscriptionPulse.HealthScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.HealthScore(childComplexity), true
+	case "SubscriptionPulse.nextBills":
+		if e.ComplexityRoot.SubscriptionPulse.NextBills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.NextBills(childComplexity), true
+	case "SubscriptionPulse.pausedCount":
+		if e.ComplexityRoot.SubscriptionPulse.PausedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.PausedCount(childComplexity), true
+	case "SubscriptionPulse.tasks":
+		if e.ComplexityRoot.SubscriptionPulse.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.Tasks(childComplexity), true
+	case "SubscriptionPulse.totalMonthly":
+		if e.ComplexityRoot.SubscriptionPulse.TotalMonthly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.TotalMonthly(childComplexity), true
+	case "SubscriptionPulse.trialCount":
+		if e.ComplexityRoot.SubscriptionPulse.TrialCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPulse.TrialCount(childComplexity), true
 
 	case "Swipe.createdAt":
 		if e.ComplexityRoot.Swipe.CreatedAt == nil {
@@ -5732,12 +6595,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SwipeEdge.Node(childComplexity), true
 
-	case "User.claimedAt":
-		if e.ComplexityRoot.User.ClaimedAt == nil {
+	case "UpcomingBill.amountMonthly":
+		if e.ComplexityRoot.UpcomingBill.AmountMonthly == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.ClaimedAt(childComplexity), true
+		return e.ComplexityRoot.UpcomingBill.AmountMonthly(childComplexity), true
+	case "UpcomingBill.currency":
+		if e.ComplexityRoot.UpcomingBill.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpcomingBill.Currency(childComplexity), true
+	case "UpcomingBill.daysLeft":
+		if e.ComplexityRoot.UpcomingBill.DaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpcomingBill.DaysLeft(childComplexity), true
+	case "UpcomingBill.dueDate":
+		if e.ComplexityRoot.UpcomingBill.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpcomingBill.DueDate(childComplexity), true
+	case "UpcomingBill.name":
+		if e.ComplexityRoot.UpcomingBill.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpcomingBill.Name(childComplexity), true
+	case "UpcomingBill.subscriptionId":
+		if e.ComplexityRoot.UpcomingBill.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpcomingBill.SubscriptionID(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -5768,12 +6662,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
-	case "User.isAdmin":
-		if e.ComplexityRoot.User.IsAdmin == nil {
-			break
-		}
-
-		return e.ComplexityRoot.User.IsAdmin(childComplexity), true
 	case "User.memberships":
 		if e.ComplexityRoot.User.Memberships == nil {
 			break
@@ -5785,12 +6673,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Memberships(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.MembershipOrder), args["where"].(*ent.MembershipWhereInput)), true
-	case "User.subscriptionsTier":
-		if e.ComplexityRoot.User.SubscriptionsTier == nil {
-			break
-		}
-
-		return e.ComplexityRoot.User.SubscriptionsTier(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -5836,6 +6718,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserSubscription.AmountCents(childComplexity), true
+	case "UserSubscription.billDate":
+		if e.ComplexityRoot.UserSubscription.BillDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSubscription.BillDate(childComplexity), true
 	case "UserSubscription.billDateText":
 		if e.ComplexityRoot.UserSubscription.BillDateText == nil {
 			break
@@ -5902,6 +6790,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserSubscription.LastUsedAt(childComplexity), true
+	case "UserSubscription.monthlyAmount":
+		if e.ComplexityRoot.UserSubscription.MonthlyAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSubscription.MonthlyAmount(childComplexity), true
 	case "UserSubscription.name":
 		if e.ComplexityRoot.UserSubscription.Name == nil {
 			break
@@ -6120,10 +7014,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateMCPTokenInput", ec.unmarshalInputCreateMCPTokenInput),
 			graphql.NewInputUnmarshaler("DiscoveryEventOrder", ec.unmarshalInputDiscoveryEventOrder),
 			graphql.NewInputUnmarshaler("DiscoveryEventWhereInput", ec.unmarshalInputDiscoveryEventWhereInput),
+			graphql.NewInputUnmarshaler("GuestIngestInput", ec.unmarshalInputGuestIngestInput),
 			graphql.NewInputUnmarshaler("ImportAffiliateRow", ec.unmarshalInputImportAffiliateRow),
 			graphql.NewInputUnmarshaler("ImportConversionRow", ec.unmarshalInputImportConversionRow),
 			graphql.NewInputUnmarshaler("ImportJobOrder", ec.unmarshalInputImportJobOrder),
 			graphql.NewInputUnmarshaler("ImportJobWhereInput", ec.unmarshalInputImportJobWhereInput),
+			graphql.NewInputUnmarshaler("IngestSubscriptionInput", ec.unmarshalInputIngestSubscriptionInput),
 			graphql.NewInputUnmarshaler("InviteRecipientInput", ec.unmarshalInputInviteRecipientInput),
 			graphql.NewInputUnmarshaler("LeadOrder", ec.unmarshalInputLeadOrder),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
@@ -6142,6 +7038,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProviderOrder", ec.unmarshalInputProviderOrder),
 			graphql.NewInputUnmarshaler("ProviderWhereInput", ec.unmarshalInputProviderWhereInput),
 			graphql.NewInputUnmarshaler("RecordConversionInput", ec.unmarshalInputRecordConversionInput),
+			graphql.NewInputUnmarshaler("RecordDiscoveryInput", ec.unmarshalInputRecordDiscoveryInput),
+			graphql.NewInputUnmarshaler("RecordSwipeInput", ec.unmarshalInputRecordSwipeInput),
 			graphql.NewInputUnmarshaler("ShowOrder", ec.unmarshalInputShowOrder),
 			graphql.NewInputUnmarshaler("ShowWhereInput", ec.unmarshalInputShowWhereInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -12777,18 +13675,6 @@ type User implements Node {
   email: String!
   fullName: String
   emailVerifiedAt: Time
-  """
-  A Tandem operator (tandem user grant-admin): may read whole-database aggregates.
-  """
-  isAdmin: Boolean!
-  """
-  The person's Subscriptions tier: set by the server (billing), never by a request.
-  """
-  subscriptionsTier: UserSubscriptionsTier!
-  """
-  When the person claimed a partner-created (shadow) account by verifying their email.
-  """
-  claimedAt: Time
   memberships(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -13275,13 +14161,6 @@ input UserSubscriptionWhereInput {
   hasCancellationIntents: Boolean
   hasCancellationIntentsWith: [CancellationIntentWhereInput!]
 }
-"""
-UserSubscriptionsTier is enum for the field subscriptions_tier
-"""
-enum UserSubscriptionsTier @goModel(model: "github.com/tandemhq/tandem/ent/user.SubscriptionsTier") {
-  free
-  plus
-}
 type UserToken implements Node {
   id: ID!
   createdAt: Time!
@@ -13567,31 +14446,6 @@ input UserWhereInput {
   emailVerifiedAtLTE: Time
   emailVerifiedAtIsNil: Boolean
   emailVerifiedAtNotNil: Boolean
-  """
-  is_admin field predicates
-  """
-  isAdmin: Boolean
-  isAdminNEQ: Boolean
-  """
-  subscriptions_tier field predicates
-  """
-  subscriptionsTier: UserSubscriptionsTier
-  subscriptionsTierNEQ: UserSubscriptionsTier
-  subscriptionsTierIn: [UserSubscriptionsTier!]
-  subscriptionsTierNotIn: [UserSubscriptionsTier!]
-  """
-  claimed_at field predicates
-  """
-  claimedAt: Time
-  claimedAtNEQ: Time
-  claimedAtIn: [Time!]
-  claimedAtNotIn: [Time!]
-  claimedAtGT: Time
-  claimedAtGTE: Time
-  claimedAtLT: Time
-  claimedAtLTE: Time
-  claimedAtIsNil: Boolean
-  claimedAtNotNil: Boolean
   """
   memberships edge predicates
   """
@@ -14159,6 +15013,80 @@ extend type Query {
   installRecipe(platformKey: String!): InstallRecipe!
 }
 `, BuiltIn: false},
+	{Name: "../people.graphql", Input: `# Subscriptions people from outside the dashboard: the user tokens a
+# person's AI client sends to /mcp, and partner provisioning (the REST shim
+# POST /api/guest-ingest runs guestIngest). The rules live in package
+# partners; these resolvers only call it.
+
+"""
+A new user token for the /mcp endpoint (kordi_, 90 days). The plaintext
+token is shown only here, once; Kordi keeps only its hash.
+"""
+type CreatedUserToken {
+  token: String!
+  userToken: UserToken!
+}
+
+"""
+A partner's push of one person's subscriptions (POST /api/guest-ingest).
+There is no tier: the server sets it.
+"""
+input GuestIngestInput {
+  "The person's email address."
+  email: String!
+  """
+  The partner's source slug. With a partner key it must be the key's own
+  source (or omitted); without one it is only a label.
+  """
+  source: String
+  "1–100 subscriptions."
+  subscriptions: [IngestSubscriptionInput!]!
+}
+
+"""
+What guestIngest did. token and mcpURL are returned only when the call
+created the account: an email that already has one never gets a token.
+"""
+type GuestIngestPayload {
+  "created (a new shadow account) or existing."
+  status: String!
+  "How many distinct subscriptions this call sent (by normalized name; of duplicates the last counts)."
+  imported: Int!
+  "The monthly sum of this call's subscriptions, in dollars: never what the account held before."
+  totalMonthly: Float!
+  "A 30-day clerk_reg_ token for MCP calls on the person's behalf (new accounts only)."
+  token: String
+  "The /mcp URL with the token (new accounts only)."
+  mcpURL: String
+}
+
+extend type Query {
+  """
+  The signed-in person's user tokens for /mcp, newest first (revoked and
+  expired ones included, so the dashboard can show them). Sessions only.
+  """
+  myUserTokens(after: Cursor, first: Int = 50): UserTokenConnection!
+}
+
+extend type Mutation {
+  """
+  Mint a 90-day kordi_ token for the signed-in person's AI client. The
+  plaintext is returned only here. Sessions only: a token never mints one.
+  """
+  createUserToken(name: String!): CreatedUserToken!
+  """
+  Revoke one of the signed-in person's user tokens: it stops working at
+  once on every instance. Revoking twice returns the token unchanged.
+  """
+  revokeUserToken(id: ID!): UserToken!
+  """
+  Partner provisioning, for the REST shim POST /api/guest-ingest only: a
+  new email gets a shadow account, a source-labelled claim email and a
+  30-day token; an existing email gets the subscriptions and never a token.
+  """
+  guestIngest(input: GuestIngestInput!): GuestIngestPayload!
+}
+`, BuiltIn: false},
 	{Name: "../reports.graphql", Input: `# Reports: the dashboard's figures and series, the audit log, per-affiliate
 # and per-campaign totals, sub-affiliates, and the billing state. The
 # resolvers call package reports. Money is in minor units (cents) of the
@@ -14460,6 +15388,12 @@ arguments has the effect of calling it once.
 """
 directive @tool(destructive: Boolean!, idempotent: Boolean!) on MUTATION
 
+"""
+Makes a query operation file an MCP resource instead of a tool: read-only,
+no arguments, listed by resources/list under uri and read by resources/read.
+"""
+directive @resource(uri: String!, name: String!, mimeType: String!) on QUERY
+
 extend type Query {
   """
   The organization the viewer acts for: a "who am I?" check.
@@ -14536,6 +15470,346 @@ type Mutation {
   Change a coupon, or revoke it by setting revokedAt.
   """
   updateCoupon(id: ID!, input: UpdateCouponInput!): Coupon!
+}
+`, BuiltIn: false},
+	{Name: "../subscriptions.graphql", Input: `# Subscriptions (seed 004): a person's memory of their subscriptions. Every
+# field acts for the person the viewer is (signed in, or their user token on
+# /mcp); another person's subscriptions are "not found", and an
+# organization's key or token sees none. The resolvers call package
+# subscriptions. Money is monthly, in the subscription's currency: *Cents
+# fields in minor units, the Float fields in major units (dollars) for
+# agents. Dates are UTC calendar days, YYYY-MM-DD.
+
+"""
+A bill date as a partner or agent sends it: an Int day of the month (1–31),
+or a String of at most 64 characters ("14", "every other Friday"). A String
+that is a day number is read as that day.
+"""
+scalar BillDate
+
+extend type Query {
+  """
+  The viewer's subscriptions, ordered by name, in offset pages: active ones,
+  and paused ones too when includePaused. Cancelled subscriptions are never
+  listed. offset ≥ 0; limit 1–100.
+  """
+  mySubscriptions(offset: Int = 0, limit: Int = 25, includePaused: Boolean = false): SubscriptionPage!
+
+  """
+  Price hikes, dormant services, billing-date clusters and a health score
+  (0–100) over the viewer's active subscriptions.
+
+  - Price hike: the latest price of a subscription is more than 7.5 % above
+    the one before it. Changes within ±7.5 % are billing noise (tax,
+    rounding, currency) and ignored; drops and a first charge after a free
+    period are not hikes.
+  - Dormant: no usage signal and no charge for more than 1.5× the provider's
+    billing cadence (weekly 7 days, monthly 30, annual 365; a service the
+    catalog does not know counts as monthly: 45 days) since the latest of last use, last charge and the
+    day it was added.
+  - Billing cluster: a window of 3 consecutive bill days (30, 31, 1 is a
+    window: months wrap) holding at least 3 bills, or at least 2 bills that
+    make 40 % or more of the monthly spend. A bill is in one cluster at most.
+  - healthScore: 100 − 10 per price hike (at most −30) − 8 per dormant
+    service (at most −32) − 6 per billing cluster (at most −18) − 5 per
+    trial ending within 7 days (at most −20), clamped to 0–100.
+  """
+  billingHealth: BillingHealth!
+
+  """
+  The agent's worklist, most urgent first (fewest days left, then name):
+  trial_ending for each trial (not cancelled) whose end date is today or
+  within trialHorizonDays (1–30) days, and resume_due for each paused
+  subscription whose pause has elapsed.
+  """
+  proactiveTasks(trialHorizonDays: Int = 7): [ProactiveTask!]!
+
+  """
+  Everything an agent needs to decide what to do next, in one read: counts,
+  the monthly total, the bills of the next 7 days, the worklist (7-day trial
+  horizon) and the health score.
+  """
+  subscriptionPulse: SubscriptionPulse!
+
+  """
+  Whole-database aggregates: people, subscriptions, swipes, the like rate and
+  discovery volume by source. Tandem operators (admins) only: anyone else is
+  refused with FORBIDDEN.
+  """
+  subscriptionAnalytics: SubscriptionAnalytics!
+
+  """
+  The shows people like most, across everyone: likes, then swipes, then
+  title. Aggregates only, never who swiped. limit 1–50.
+  """
+  topShows(limit: Int = 10): [ShowRank!]!
+}
+
+extend type Mutation {
+  """
+  Add a subscription the viewer pays for, or update it: ingests dedupe on
+  the normalized name, so calling again updates the amount and bill date.
+  trialEndDate and cardNetwork only ever enrich: leaving them out never
+  clears what is stored. A cancelled subscription ingested again is active
+  again. Returns a signed pause link valid for 7 days that works without
+  signing in.
+  """
+  ingestSubscription(input: IngestSubscriptionInput!): IngestSubscriptionPayload!
+
+  """
+  Where to cancel one of the viewer's subscriptions: the provider's cancel
+  page when the catalog knows it, else its account page, else a web search.
+  Records that the viewer intends to cancel. serviceId is the id of one of
+  the viewer's subscriptions (from mySubscriptions).
+  """
+  cancellationRoute(serviceId: ID!): CancellationRoute!
+
+  """
+  Pause a subscription, until a time or (until omitted) until resumed. A
+  cancelled subscription cannot be paused.
+  """
+  pauseSubscription(id: ID!, until: Time): UserSubscription!
+
+  """
+  Make a paused subscription active again. Resuming an active one changes
+  nothing.
+  """
+  resumeSubscription(id: ID!): UserSubscription!
+
+  """
+  Mark a subscription cancelled: it leaves the list and the totals.
+  Cancelling twice changes nothing; ingesting it again reactivates it.
+  """
+  cancelSubscription(id: ID!): UserSubscription!
+
+  """
+  Record that the viewer used the service (at, default now; not in the
+  future): a usage signal keeps it from being reported dormant.
+  """
+  recordUsage(id: ID!, at: Time): UserSubscription!
+
+  """
+  Record the viewer's like or pass on a show; swiping the same title again
+  changes the swipe.
+  """
+  recordSwipe(input: RecordSwipeInput!): Swipe!
+
+  """
+  Record that the viewer discovered something through a source.
+  """
+  recordDiscovery(input: RecordDiscoveryInput!): DiscoveryEvent!
+}
+
+extend type UserSubscription {
+  """
+  The monthly price in major units of currency (dollars): amountCents / 100.
+  """
+  monthlyAmount: Float!
+
+  """
+  The bill date: the day of the month as text ("14"), or the text given.
+  """
+  billDate: String
+}
+
+"""
+One page of subscriptions.
+"""
+type SubscriptionPage {
+  items: [UserSubscription!]!
+  "How many subscriptions match, across all pages."
+  total: Int!
+  offset: Int!
+  limit: Int!
+  "Whether a page follows: call again with offset + limit."
+  hasMore: Boolean!
+}
+
+input IngestSubscriptionInput {
+  "The service's name as the source writes it (1–200 characters)."
+  name: String!
+  "The monthly amount in major units (dollars): 0–100000, at most 2 decimals kept."
+  amount: Float!
+  "Day of the month (1–31) or text such as \"every other Friday\"."
+  billDate: BillDate
+  "When the free trial ends, YYYY-MM-DD. Enrich-only."
+  trialEndDate: String
+  "Only when the source explicitly knows it (e.g. from a receipt), never guessed. Enrich-only."
+  cardNetwork: UserSubscriptionCardNetwork
+  "Up to 40 characters; the catalog's category when omitted."
+  category: String
+  "ISO 4217 code of amount; USD when omitted on the first ingest."
+  currency: String
+}
+
+type IngestSubscriptionPayload {
+  subscription: UserSubscription!
+  "Whether this call added the subscription (false: it updated one)."
+  created: Boolean!
+  "A signed link that pauses the subscription, valid 7 days, no sign-in needed."
+  pauseUrl: String!
+}
+
+type BillingHealth {
+  "0–100; see scoreFormula."
+  healthScore: Int!
+  "How healthScore is computed, in words."
+  scoreFormula: String!
+  priceHikes: [PriceHike!]!
+  dormant: [DormantService!]!
+  billingClusters: [BillingCluster!]!
+  "Trials (not cancelled) ending today or within 7 days."
+  trialsEndingSoon: Int!
+  "The monthly spend of active subscriptions in currency."
+  totalMonthly: Float!
+  currency: String!
+  activeCount: Int!
+}
+
+type PriceHike {
+  subscriptionId: ID!
+  name: String!
+  oldAmount: Float!
+  newAmount: Float!
+  "How much higher the new price is, in percent (e.g. 12.5)."
+  percent: Float!
+  currency: String!
+  "When the new price was first seen."
+  since: Time!
+}
+
+type DormantService {
+  subscriptionId: ID!
+  name: String!
+  "Whole days since the last use, charge or addition."
+  daysIdle: Int!
+  lastSeen: Time!
+  monthlyAmount: Float!
+  currency: String!
+}
+
+type BillingCluster {
+  "The bill days in the window that have bills, in window order."
+  days: [Int!]!
+  "How many bills fall in the window."
+  count: Int!
+  "Their monthly total, in BillingHealth.currency."
+  total: Float!
+  "The subscriptions billed in the window."
+  names: [String!]!
+}
+
+enum ProactiveTaskKind {
+  trial_ending
+  resume_due
+}
+
+type ProactiveTask {
+  kind: ProactiveTaskKind!
+  subscriptionId: ID!
+  name: String!
+  "The trial's end or the pause's end, YYYY-MM-DD."
+  dueDate: String!
+  "Days from today (UTC) to dueDate; negative when overdue."
+  daysLeft: Int!
+  amountMonthly: Float!
+  currency: String!
+  "One sentence an agent can relay."
+  message: String!
+  "For trial_ending: a signed 7-day link that pauses the subscription."
+  pauseUrl: String
+}
+
+type UpcomingBill {
+  subscriptionId: ID!
+  name: String!
+  "The next bill, YYYY-MM-DD."
+  dueDate: String!
+  daysLeft: Int!
+  amountMonthly: Float!
+  currency: String!
+}
+
+type SubscriptionPulse {
+  activeCount: Int!
+  pausedCount: Int!
+  "Trials (not cancelled) ending today or within 7 days."
+  trialCount: Int!
+  totalMonthly: Float!
+  currency: String!
+  "Bills due today and in the next 7 days, soonest first."
+  nextBills: [UpcomingBill!]!
+  tasks: [ProactiveTask!]!
+  healthScore: Int!
+  generatedAt: Time!
+}
+
+type SourceCount {
+  source: String!
+  count: Int!
+}
+
+type SubscriptionAnalytics {
+  users: Int!
+  "People a partner provisioned who have not claimed their account."
+  shadowUsers: Int!
+  "Provisioned people who claimed their account."
+  claimedUsers: Int!
+  "Subscriptions not cancelled, across everyone."
+  subscriptions: Int!
+  swipes: Int!
+  likes: Int!
+  "likes / swipes, 0–1; 0 when there are no swipes."
+  likeRate: Float!
+  "Discovery events by source, most first."
+  discoveryBySource: [SourceCount!]!
+  generatedAt: Time!
+}
+
+type ShowRank {
+  "1 for the most liked."
+  rank: Int!
+  title: String!
+  likes: Int!
+  swipes: Int!
+  "likes / swipes, 0–1."
+  likeRate: Float!
+  "The catalog key of the service it streams on, when known."
+  provider: String
+}
+
+enum CancellationRouteKind {
+  cancel
+  account
+  search
+}
+
+type CancellationRoute {
+  serviceId: ID!
+  name: String!
+  url: String!
+  "cancel: the provider's cancel page; account: its account page; search: a web search, the catalog knows neither."
+  kind: CancellationRouteKind!
+  "The catalog key, when the service matched one."
+  provider: String
+  instructions: String!
+}
+
+input RecordSwipeInput {
+  title: String!
+  "The service it streams on (a name or catalog key), when known."
+  provider: String
+  liked: Boolean!
+  "Where the swipe happened (1–64 characters)."
+  source: String!
+}
+
+input RecordDiscoveryInput {
+  kind: DiscoveryEventKind!
+  "Where it was discovered (1–64 characters)."
+  source: String!
+  "The subscription (one of the viewer's) or show discovered."
+  subjectId: ID
 }
 `, BuiltIn: false},
 }
@@ -14799,6 +16073,44 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_BillingCluster(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "days":
+		return ec.fieldContext_BillingCluster_days(ctx, field)
+	case "count":
+		return ec.fieldContext_BillingCluster_count(ctx, field)
+	case "total":
+		return ec.fieldContext_BillingCluster_total(ctx, field)
+	case "names":
+		return ec.fieldContext_BillingCluster_names(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingCluster", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "healthScore":
+		return ec.fieldContext_BillingHealth_healthScore(ctx, field)
+	case "scoreFormula":
+		return ec.fieldContext_BillingHealth_scoreFormula(ctx, field)
+	case "priceHikes":
+		return ec.fieldContext_BillingHealth_priceHikes(ctx, field)
+	case "dormant":
+		return ec.fieldContext_BillingHealth_dormant(ctx, field)
+	case "billingClusters":
+		return ec.fieldContext_BillingHealth_billingClusters(ctx, field)
+	case "trialsEndingSoon":
+		return ec.fieldContext_BillingHealth_trialsEndingSoon(ctx, field)
+	case "totalMonthly":
+		return ec.fieldContext_BillingHealth_totalMonthly(ctx, field)
+	case "currency":
+		return ec.fieldContext_BillingHealth_currency(ctx, field)
+	case "activeCount":
+		return ec.fieldContext_BillingHealth_activeCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingHealth", field.Name)
+}
+
 func (ec *executionContext) childFields_BillingLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -14985,6 +16297,24 @@ func (ec *executionContext) childFields_CancellationIntentEdge(ctx context.Conte
 		return ec.fieldContext_CancellationIntentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CancellationIntentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CancellationRoute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "serviceId":
+		return ec.fieldContext_CancellationRoute_serviceId(ctx, field)
+	case "name":
+		return ec.fieldContext_CancellationRoute_name(ctx, field)
+	case "url":
+		return ec.fieldContext_CancellationRoute_url(ctx, field)
+	case "kind":
+		return ec.fieldContext_CancellationRoute_kind(ctx, field)
+	case "provider":
+		return ec.fieldContext_CancellationRoute_provider(ctx, field)
+	case "instructions":
+		return ec.fieldContext_CancellationRoute_instructions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancellationRoute", field.Name)
 }
 
 func (ec *executionContext) childFields_Click(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15279,6 +16609,16 @@ func (ec *executionContext) childFields_CreatedMCPToken(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CreatedMCPToken", field.Name)
 }
 
+func (ec *executionContext) childFields_CreatedUserToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreatedUserToken_token(ctx, field)
+	case "userToken":
+		return ec.fieldContext_CreatedUserToken_userToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedUserToken", field.Name)
+}
+
 func (ec *executionContext) childFields_DashboardPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "date":
@@ -15371,6 +16711,24 @@ func (ec *executionContext) childFields_DiscoveryEventEdge(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type DiscoveryEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DormantService(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscriptionId":
+		return ec.fieldContext_DormantService_subscriptionId(ctx, field)
+	case "name":
+		return ec.fieldContext_DormantService_name(ctx, field)
+	case "daysIdle":
+		return ec.fieldContext_DormantService_daysIdle(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_DormantService_lastSeen(ctx, field)
+	case "monthlyAmount":
+		return ec.fieldContext_DormantService_monthlyAmount(ctx, field)
+	case "currency":
+		return ec.fieldContext_DormantService_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DormantService", field.Name)
+}
+
 func (ec *executionContext) childFields_EmbedToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -15387,6 +16745,22 @@ func (ec *executionContext) childFields_EmbedToken(ctx context.Context, field gr
 		return ec.fieldContext_EmbedToken_revokedTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmbedToken", field.Name)
+}
+
+func (ec *executionContext) childFields_GuestIngestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_GuestIngestPayload_status(ctx, field)
+	case "imported":
+		return ec.fieldContext_GuestIngestPayload_imported(ctx, field)
+	case "totalMonthly":
+		return ec.fieldContext_GuestIngestPayload_totalMonthly(ctx, field)
+	case "token":
+		return ec.fieldContext_GuestIngestPayload_token(ctx, field)
+	case "mcpURL":
+		return ec.fieldContext_GuestIngestPayload_mcpURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GuestIngestPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_HomeCurrencySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15533,6 +16907,18 @@ func (ec *executionContext) childFields_ImportRowReason(ctx context.Context, fie
 		return ec.fieldContext_ImportRowReason_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportRowReason", field.Name)
+}
+
+func (ec *executionContext) childFields_IngestSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscription":
+		return ec.fieldContext_IngestSubscriptionPayload_subscription(ctx, field)
+	case "created":
+		return ec.fieldContext_IngestSubscriptionPayload_created(ctx, field)
+	case "pauseUrl":
+		return ec.fieldContext_IngestSubscriptionPayload_pauseUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IngestSubscriptionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_InstallPlatform(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16077,6 +17463,26 @@ func (ec *executionContext) childFields_PlanFeature(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PlanFeature", field.Name)
 }
 
+func (ec *executionContext) childFields_PriceHike(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscriptionId":
+		return ec.fieldContext_PriceHike_subscriptionId(ctx, field)
+	case "name":
+		return ec.fieldContext_PriceHike_name(ctx, field)
+	case "oldAmount":
+		return ec.fieldContext_PriceHike_oldAmount(ctx, field)
+	case "newAmount":
+		return ec.fieldContext_PriceHike_newAmount(ctx, field)
+	case "percent":
+		return ec.fieldContext_PriceHike_percent(ctx, field)
+	case "currency":
+		return ec.fieldContext_PriceHike_currency(ctx, field)
+	case "since":
+		return ec.fieldContext_PriceHike_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriceHike", field.Name)
+}
+
 func (ec *executionContext) childFields_PricePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -16111,6 +17517,30 @@ func (ec *executionContext) childFields_PricePointEdge(ctx context.Context, fiel
 		return ec.fieldContext_PricePointEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PricePointEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProactiveTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ProactiveTask_kind(ctx, field)
+	case "subscriptionId":
+		return ec.fieldContext_ProactiveTask_subscriptionId(ctx, field)
+	case "name":
+		return ec.fieldContext_ProactiveTask_name(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_ProactiveTask_dueDate(ctx, field)
+	case "daysLeft":
+		return ec.fieldContext_ProactiveTask_daysLeft(ctx, field)
+	case "amountMonthly":
+		return ec.fieldContext_ProactiveTask_amountMonthly(ctx, field)
+	case "currency":
+		return ec.fieldContext_ProactiveTask_currency(ctx, field)
+	case "message":
+		return ec.fieldContext_ProactiveTask_message(ctx, field)
+	case "pauseUrl":
+		return ec.fieldContext_ProactiveTask_pauseUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProactiveTask", field.Name)
 }
 
 func (ec *executionContext) childFields_Provider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16199,6 +17629,34 @@ func (ec *executionContext) childFields_ShowEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type ShowEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ShowRank(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_ShowRank_rank(ctx, field)
+	case "title":
+		return ec.fieldContext_ShowRank_title(ctx, field)
+	case "likes":
+		return ec.fieldContext_ShowRank_likes(ctx, field)
+	case "swipes":
+		return ec.fieldContext_ShowRank_swipes(ctx, field)
+	case "likeRate":
+		return ec.fieldContext_ShowRank_likeRate(ctx, field)
+	case "provider":
+		return ec.fieldContext_ShowRank_provider(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShowRank", field.Name)
+}
+
+func (ec *executionContext) childFields_SourceCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourceCount_source(ctx, field)
+	case "count":
+		return ec.fieldContext_SourceCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceCount", field.Name)
+}
+
 func (ec *executionContext) childFields_SubAffiliate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -16221,6 +17679,70 @@ func (ec *executionContext) childFields_SubAffiliate(ctx context.Context, field 
 		return ec.fieldContext_SubAffiliate_currency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubAffiliate", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriptionAnalytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "users":
+		return ec.fieldContext_SubscriptionAnalytics_users(ctx, field)
+	case "shadowUsers":
+		return ec.fieldContext_SubscriptionAnalytics_shadowUsers(ctx, field)
+	case "claimedUsers":
+		return ec.fieldContext_SubscriptionAnalytics_claimedUsers(ctx, field)
+	case "subscriptions":
+		return ec.fieldContext_SubscriptionAnalytics_subscriptions(ctx, field)
+	case "swipes":
+		return ec.fieldContext_SubscriptionAnalytics_swipes(ctx, field)
+	case "likes":
+		return ec.fieldContext_SubscriptionAnalytics_likes(ctx, field)
+	case "likeRate":
+		return ec.fieldContext_SubscriptionAnalytics_likeRate(ctx, field)
+	case "discoveryBySource":
+		return ec.fieldContext_SubscriptionAnalytics_discoveryBySource(ctx, field)
+	case "generatedAt":
+		return ec.fieldContext_SubscriptionAnalytics_generatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriptionAnalytics", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriptionPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_SubscriptionPage_items(ctx, field)
+	case "total":
+		return ec.fieldContext_SubscriptionPage_total(ctx, field)
+	case "offset":
+		return ec.fieldContext_SubscriptionPage_offset(ctx, field)
+	case "limit":
+		return ec.fieldContext_SubscriptionPage_limit(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_SubscriptionPage_hasMore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriptionPage", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriptionPulse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activeCount":
+		return ec.fieldContext_SubscriptionPulse_activeCount(ctx, field)
+	case "pausedCount":
+		return ec.fieldContext_SubscriptionPulse_pausedCount(ctx, field)
+	case "trialCount":
+		return ec.fieldContext_SubscriptionPulse_trialCount(ctx, field)
+	case "totalMonthly":
+		return ec.fieldContext_SubscriptionPulse_totalMonthly(ctx, field)
+	case "currency":
+		return ec.fieldContext_SubscriptionPulse_currency(ctx, field)
+	case "nextBills":
+		return ec.fieldContext_SubscriptionPulse_nextBills(ctx, field)
+	case "tasks":
+		return ec.fieldContext_SubscriptionPulse_tasks(ctx, field)
+	case "healthScore":
+		return ec.fieldContext_SubscriptionPulse_healthScore(ctx, field)
+	case "generatedAt":
+		return ec.fieldContext_SubscriptionPulse_generatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriptionPulse", field.Name)
 }
 
 func (ec *executionContext) childFields_Swipe(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16255,6 +17777,24 @@ func (ec *executionContext) childFields_SwipeEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SwipeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_UpcomingBill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscriptionId":
+		return ec.fieldContext_UpcomingBill_subscriptionId(ctx, field)
+	case "name":
+		return ec.fieldContext_UpcomingBill_name(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_UpcomingBill_dueDate(ctx, field)
+	case "daysLeft":
+		return ec.fieldContext_UpcomingBill_daysLeft(ctx, field)
+	case "amountMonthly":
+		return ec.fieldContext_UpcomingBill_amountMonthly(ctx, field)
+	case "currency":
+		return ec.fieldContext_UpcomingBill_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpcomingBill", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -16269,12 +17809,6 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_fullName(ctx, field)
 	case "emailVerifiedAt":
 		return ec.fieldContext_User_emailVerifiedAt(ctx, field)
-	case "isAdmin":
-		return ec.fieldContext_User_isAdmin(ctx, field)
-	case "subscriptionsTier":
-		return ec.fieldContext_User_subscriptionsTier(ctx, field)
-	case "claimedAt":
-		return ec.fieldContext_User_claimedAt(ctx, field)
 	case "memberships":
 		return ec.fieldContext_User_memberships(ctx, field)
 	}
@@ -16349,6 +17883,10 @@ func (ec *executionContext) childFields_UserSubscription(ctx context.Context, fi
 		return ec.fieldContext_UserSubscription_pricePoints(ctx, field)
 	case "cancellationIntents":
 		return ec.fieldContext_UserSubscription_cancellationIntents(ctx, field)
+	case "monthlyAmount":
+		return ec.fieldContext_UserSubscription_monthlyAmount(ctx, field)
+	case "billDate":
+		return ec.fieldContext_UserSubscription_billDate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserSubscription", field.Name)
 }
@@ -16399,6 +17937,18 @@ func (ec *executionContext) childFields_UserToken(ctx context.Context, field gra
 		return ec.fieldContext_UserToken_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserToken", field.Name)
+}
+
+func (ec *executionContext) childFields_UserTokenConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UserTokenConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UserTokenConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UserTokenConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserTokenConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_UserTokenEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16953,6 +18503,34 @@ func (ec *executionContext) field_Mutation_bulkInviteAffiliates_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancellationRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "serviceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["serviceId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17281,6 +18859,20 @@ func (ec *executionContext) field_Mutation_createProgramCampaign_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createUserToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_generateAffiliateCoupon_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17308,6 +18900,20 @@ func (ec *executionContext) field_Mutation_generateAffiliateCoupon_args(ctx cont
 		return nil, err
 	}
 	args["vanity"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_guestIngest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (partners.GuestIngestInput, error) {
+			return ec.unmarshalNGuestIngestInput2githubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐGuestIngestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -17395,6 +19001,20 @@ func (ec *executionContext) field_Mutation_importConversions_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_ingestSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (subscriptions.IngestInput, error) {
+			return ec.unmarshalNIngestSubscriptionInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_mintEmbedToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17433,6 +19053,28 @@ func (ec *executionContext) field_Mutation_mintEmbedToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_pauseSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_previewPayout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17461,6 +19103,20 @@ func (ec *executionContext) field_Mutation_recordConversion_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (programs.RecordConversionInput, error) {
 			return ec.unmarshalNRecordConversionInput2githubᚗcomᚋtandemhqᚋtandemᚋprogramsᚐRecordConversionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordDiscovery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (subscriptions.RecordDiscoveryInput, error) {
+			return ec.unmarshalNRecordDiscoveryInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐRecordDiscoveryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -17504,6 +19160,42 @@ func (ec *executionContext) field_Mutation_recordLead_args(ctx context.Context, 
 		return nil, err
 	}
 	args["campaignID"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordSwipe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (subscriptions.RecordSwipeInput, error) {
+			return ec.unmarshalNRecordSwipeInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐRecordSwipeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
 	return args, nil
 }
 
@@ -17551,6 +19243,20 @@ func (ec *executionContext) field_Mutation_requestSignInLink_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resumeSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revertImport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17594,6 +19300,20 @@ func (ec *executionContext) field_Mutation_revokeAffiliateCoupon_args(ctx contex
 }
 
 func (ec *executionContext) field_Mutation_revokeMCPToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeUserToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -18797,6 +20517,58 @@ func (ec *executionContext) field_Query_myCoupons_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_mySubscriptions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includePaused",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includePaused"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myUserTokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -19023,6 +20795,20 @@ func (ec *executionContext) field_Query_previewConversionImport_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_proactiveTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "trialHorizonDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trialHorizonDays"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_providers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -19074,6 +20860,20 @@ func (ec *executionContext) field_Query_providers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_topShows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
 	return args, nil
 }
 
@@ -21497,6 +23297,332 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _BillingCluster_days(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingCluster) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingCluster_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingCluster_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingCluster", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingCluster_count(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingCluster) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingCluster_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingCluster_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingCluster", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingCluster_total(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingCluster) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingCluster_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingCluster_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingCluster", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BillingCluster_names(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingCluster) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingCluster_names(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Names, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingCluster_names(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingCluster", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingHealth_healthScore(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_healthScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HealthScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_healthScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingHealth_scoreFormula(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_scoreFormula(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreFormula, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_scoreFormula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingHealth_priceHikes(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_priceHikes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceHikes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.PriceHike) graphql.Marshaler {
+			return ec.marshalNPriceHike2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐPriceHikeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_priceHikes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceHike(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingHealth_dormant(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_dormant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dormant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.DormantService) graphql.Marshaler {
+			return ec.marshalNDormantService2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐDormantServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_dormant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DormantService(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingHealth_billingClusters(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_billingClusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingClusters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.BillingCluster) graphql.Marshaler {
+			return ec.marshalNBillingCluster2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingClusterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_billingClusters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingCluster(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingHealth_trialsEndingSoon(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_trialsEndingSoon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialsEndingSoon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_trialsEndingSoon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingHealth_totalMonthly(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_totalMonthly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMonthly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_totalMonthly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "Float")
+}
+
+func (ec *executionContext) _BillingHealth_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingHealth_activeCount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.BillingHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingHealth_activeCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingHealth_activeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingHealth", field, false, false, "Int")
+}
+
 func (ec *executionContext) _BillingLimit_key(ctx context.Context, field graphql.CollectedField, obj *reports.BillingLimit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23294,6 +25420,144 @@ func (ec *executionContext) _CancellationIntentEdge_cursor(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_CancellationIntentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CancellationIntentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CancellationRoute_serviceId(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_serviceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_serviceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CancellationRoute_name(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "String")
+}
+
+func (ec *executionContext) _CancellationRoute_url(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "String")
+}
+
+func (ec *executionContext) _CancellationRoute_kind(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v subscriptions.CancellationRouteKind) graphql.Marshaler {
+			return ec.marshalNCancellationRouteKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐCancellationRouteKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "CancellationRouteKind")
+}
+
+func (ec *executionContext) _CancellationRoute_provider(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "String")
+}
+
+func (ec *executionContext) _CancellationRoute_instructions(ctx context.Context, field graphql.CollectedField, obj *subscriptions.CancellationRoute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationRoute_instructions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instructions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationRoute_instructions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationRoute", field, false, false, "String")
 }
 
 func (ec *executionContext) _Click_id(ctx context.Context, field graphql.CollectedField, obj *ent.Click) (ret graphql.Marshaler) {
@@ -26018,6 +28282,61 @@ func (ec *executionContext) fieldContext_CreatedMCPToken_mcpToken(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CreatedUserToken_token(ctx context.Context, field graphql.CollectedField, obj *partners.CreatedUserToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedUserToken_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedUserToken_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedUserToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatedUserToken_userToken(ctx context.Context, field graphql.CollectedField, obj *partners.CreatedUserToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedUserToken_userToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserToken) graphql.Marshaler {
+			return ec.marshalNUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedUserToken_userToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedUserToken",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DashboardPoint_date(ctx context.Context, field graphql.CollectedField, obj *reports.DashboardPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26845,6 +29164,144 @@ func (ec *executionContext) fieldContext_DiscoveryEventEdge_cursor(_ context.Con
 	return graphql.NewScalarFieldContext("DiscoveryEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _DormantService_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_subscriptionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DormantService_name(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "String")
+}
+
+func (ec *executionContext) _DormantService_daysIdle(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_daysIdle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysIdle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_daysIdle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DormantService_lastSeen(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DormantService_monthlyAmount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_monthlyAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_monthlyAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DormantService_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.DormantService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DormantService_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DormantService_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DormantService", field, false, false, "String")
+}
+
 func (ec *executionContext) _EmbedToken_token(ctx context.Context, field graphql.CollectedField, obj *enrollment.EmbedToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26981,6 +29438,121 @@ func (ec *executionContext) _EmbedToken_revokedTokens(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_EmbedToken_revokedTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmbedToken", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GuestIngestPayload_status(ctx context.Context, field graphql.CollectedField, obj *partners.GuestIngestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GuestIngestPayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GuestIngestPayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GuestIngestPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _GuestIngestPayload_imported(ctx context.Context, field graphql.CollectedField, obj *partners.GuestIngestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GuestIngestPayload_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GuestIngestPayload_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GuestIngestPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GuestIngestPayload_totalMonthly(ctx context.Context, field graphql.CollectedField, obj *partners.GuestIngestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GuestIngestPayload_totalMonthly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMonthly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GuestIngestPayload_totalMonthly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GuestIngestPayload", field, false, false, "Float")
+}
+
+func (ec *executionContext) _GuestIngestPayload_token(ctx context.Context, field graphql.CollectedField, obj *partners.GuestIngestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GuestIngestPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GuestIngestPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GuestIngestPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _GuestIngestPayload_mcpURL(ctx context.Context, field graphql.CollectedField, obj *partners.GuestIngestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GuestIngestPayload_mcpURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MCPURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GuestIngestPayload_mcpURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GuestIngestPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _HomeCurrencySettings_homeCurrency(ctx context.Context, field graphql.CollectedField, obj *reports.HomeCurrencySettings) (ret graphql.Marshaler) {
@@ -28141,6 +30713,84 @@ func (ec *executionContext) _ImportRowReason_reason(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ImportRowReason_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportRowReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _IngestSubscriptionPayload_subscription(ctx context.Context, field graphql.CollectedField, obj *subscriptions.IngestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestSubscriptionPayload_subscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestSubscriptionPayload_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestSubscriptionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestSubscriptionPayload_created(ctx context.Context, field graphql.CollectedField, obj *subscriptions.IngestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestSubscriptionPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestSubscriptionPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestSubscriptionPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IngestSubscriptionPayload_pauseUrl(ctx context.Context, field graphql.CollectedField, obj *subscriptions.IngestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestSubscriptionPayload_pauseUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PauseURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestSubscriptionPayload_pauseUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestSubscriptionPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _InstallPlatform_platformKey(ctx context.Context, field graphql.CollectedField, obj *install.InstallPlatform) (ret graphql.Marshaler) {
@@ -31865,6 +34515,490 @@ func (ec *executionContext) fieldContext_Mutation_createPixelKey(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createUserToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createUserToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateUserToken(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *partners.CreatedUserToken) graphql.Marshaler {
+			return ec.marshalNCreatedUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐCreatedUserToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createUserToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedUserToken(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createUserToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeUserToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeUserToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeUserToken(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserToken) graphql.Marshaler {
+			return ec.marshalNUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeUserToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserToken(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeUserToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_guestIngest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_guestIngest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GuestIngest(ctx, fc.Args["input"].(partners.GuestIngestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *partners.GuestIngestPayload) graphql.Marshaler {
+			return ec.marshalNGuestIngestPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐGuestIngestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_guestIngest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GuestIngestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_guestIngest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_ingestSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_ingestSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IngestSubscription(ctx, fc.Args["input"].(subscriptions.IngestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.IngestResult) graphql.Marshaler {
+			return ec.marshalNIngestSubscriptionPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_ingestSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IngestSubscriptionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_ingestSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancellationRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancellationRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancellationRoute(ctx, fc.Args["serviceId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.CancellationRoute) graphql.Marshaler {
+			return ec.marshalNCancellationRoute2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐCancellationRoute(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancellationRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancellationRoute(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancellationRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pauseSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pauseSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PauseSubscription(ctx, fc.Args["id"].(string), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pauseSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pauseSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeSubscription(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelSubscription(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordUsage(ctx, fc.Args["id"].(string), fc.Args["at"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordSwipe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordSwipe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordSwipe(ctx, fc.Args["input"].(subscriptions.RecordSwipeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Swipe) graphql.Marshaler {
+			return ec.marshalNSwipe2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSwipe(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordSwipe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Swipe(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordSwipe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordDiscovery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordDiscovery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordDiscovery(ctx, fc.Args["input"].(subscriptions.RecordDiscoveryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryEvent) graphql.Marshaler {
+			return ec.marshalNDiscoveryEvent2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐDiscoveryEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordDiscovery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordDiscovery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MyCoupons_affiliateID(ctx context.Context, field graphql.CollectedField, obj *coupons.MyCoupons) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34405,6 +37539,167 @@ func (ec *executionContext) fieldContext_PlanFeature_available(_ context.Context
 	return graphql.NewScalarFieldContext("PlanFeature", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _PriceHike_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_subscriptionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PriceHike_name(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriceHike_oldAmount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_oldAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_oldAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PriceHike_newAmount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_newAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_newAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PriceHike_percent(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_percent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Percent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_percent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PriceHike_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriceHike_since(ctx context.Context, field graphql.CollectedField, obj *subscriptions.PriceHike) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceHike_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceHike_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceHike", field, false, false, "Time")
+}
+
 func (ec *executionContext) _PricePoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.PricePoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34793,6 +38088,213 @@ func (ec *executionContext) _PricePointEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_PricePointEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PricePointEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ProactiveTask_kind(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v subscriptions.ProactiveTaskKind) graphql.Marshaler {
+			return ec.marshalNProactiveTaskKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "ProactiveTaskKind")
+}
+
+func (ec *executionContext) _ProactiveTask_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_subscriptionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProactiveTask_name(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProactiveTask_dueDate(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProactiveTask_daysLeft(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_daysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProactiveTask_amountMonthly(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_amountMonthly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountMonthly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_amountMonthly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProactiveTask_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProactiveTask_message(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProactiveTask_pauseUrl(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ProactiveTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProactiveTask_pauseUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PauseURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProactiveTask_pauseUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProactiveTask", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *ent.Provider) (ret graphql.Marshaler) {
@@ -36344,6 +39846,50 @@ func (ec *executionContext) fieldContext_Query_installRecipe(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myUserTokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myUserTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyUserTokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserTokenConnection) graphql.Marshaler {
+			return ec.marshalNUserTokenConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserTokenConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myUserTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserTokenConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myUserTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_dashboardSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36771,6 +40317,234 @@ func (ec *executionContext) fieldContext_Query_payoutBatch(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mySubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mySubscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MySubscriptions(ctx, fc.Args["offset"].(*int), fc.Args["limit"].(*int), fc.Args["includePaused"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.SubscriptionPage) graphql.Marshaler {
+			return ec.marshalNSubscriptionPage2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mySubscriptions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriptionPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mySubscriptions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_billingHealth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_billingHealth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BillingHealth(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.BillingHealth) graphql.Marshaler {
+			return ec.marshalNBillingHealth2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingHealth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_billingHealth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_proactiveTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_proactiveTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProactiveTasks(ctx, fc.Args["trialHorizonDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.ProactiveTask) graphql.Marshaler {
+			return ec.marshalNProactiveTask2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_proactiveTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProactiveTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_proactiveTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscriptionPulse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscriptionPulse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SubscriptionPulse(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.SubscriptionPulse) graphql.Marshaler {
+			return ec.marshalNSubscriptionPulse2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionPulse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscriptionPulse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriptionPulse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscriptionAnalytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscriptionAnalytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SubscriptionAnalytics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *subscriptions.SubscriptionAnalytics) graphql.Marshaler {
+			return ec.marshalNSubscriptionAnalytics2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionAnalytics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscriptionAnalytics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriptionAnalytics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_topShows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_topShows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TopShows(ctx, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.ShowRank) graphql.Marshaler {
+			return ec.marshalNShowRank2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐShowRankᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_topShows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShowRank(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_topShows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37182,6 +40956,190 @@ func (ec *executionContext) fieldContext_ShowEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ShowEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ShowRank_rank(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShowRank_title(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "String")
+}
+
+func (ec *executionContext) _ShowRank_likes(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_likes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Likes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_likes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShowRank_swipes(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_swipes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Swipes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_swipes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShowRank_likeRate(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_likeRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LikeRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_likeRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShowRank_provider(ctx context.Context, field graphql.CollectedField, obj *subscriptions.ShowRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShowRank_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShowRank_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShowRank", field, false, false, "String")
+}
+
+func (ec *executionContext) _SourceCount_source(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SourceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCount_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCount_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _SourceCount_count(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SourceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SubAffiliate_id(ctx context.Context, field graphql.CollectedField, obj *reports.SubAffiliate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37387,6 +41345,571 @@ func (ec *executionContext) _SubAffiliate_currency(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_SubAffiliate_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubAffiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_users(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_shadowUsers(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_shadowUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShadowUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_shadowUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_claimedUsers(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_claimedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_claimedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_subscriptions(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_subscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_subscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_swipes(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_swipes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Swipes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_swipes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_likes(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_likes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Likes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_likes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_likeRate(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_likeRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LikeRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_likeRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_discoveryBySource(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_discoveryBySource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscoveryBySource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.SourceCount) graphql.Marshaler {
+			return ec.marshalNSourceCount2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSourceCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_discoveryBySource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriptionAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriptionAnalytics_generatedAt(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionAnalytics_generatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionAnalytics_generatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionAnalytics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SubscriptionPage_items(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPage_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Subscription) graphql.Marshaler {
+			return ec.marshalNUserSubscription2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscriptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPage_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriptionPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriptionPage_total(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPage_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPage_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPage_offset(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPage_offset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPage_offset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPage_limit(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPage_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPage_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPage_hasMore(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPage_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPage_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SubscriptionPulse_activeCount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_activeCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_activeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPulse_pausedCount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_pausedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PausedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_pausedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPulse_trialCount(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_trialCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_trialCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPulse_totalMonthly(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_totalMonthly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMonthly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_totalMonthly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SubscriptionPulse_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubscriptionPulse_nextBills(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_nextBills(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextBills, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.UpcomingBill) graphql.Marshaler {
+			return ec.marshalNUpcomingBill2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐUpcomingBillᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_nextBills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriptionPulse",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpcomingBill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriptionPulse_tasks(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*subscriptions.ProactiveTask) graphql.Marshaler {
+			return ec.marshalNProactiveTask2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriptionPulse",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProactiveTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriptionPulse_healthScore(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_healthScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HealthScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_healthScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriptionPulse_generatedAt(ctx context.Context, field graphql.CollectedField, obj *subscriptions.SubscriptionPulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionPulse_generatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionPulse_generatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionPulse", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Swipe_id(ctx context.Context, field graphql.CollectedField, obj *ent.Swipe) (ret graphql.Marshaler) {
@@ -37733,6 +42256,144 @@ func (ec *executionContext) fieldContext_SwipeEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SwipeEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _UpcomingBill_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_subscriptionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UpcomingBill_name(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpcomingBill_dueDate(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpcomingBill_daysLeft(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_daysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpcomingBill_amountMonthly(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_amountMonthly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountMonthly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_amountMonthly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UpcomingBill_currency(ctx context.Context, field graphql.CollectedField, obj *subscriptions.UpcomingBill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpcomingBill_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpcomingBill_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpcomingBill", field, false, false, "String")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37868,75 +42529,6 @@ func (ec *executionContext) _User_emailVerifiedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_User_emailVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
-}
-
-func (ec *executionContext) _User_isAdmin(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isAdmin(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsAdmin, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_User_isAdmin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
-}
-
-func (ec *executionContext) _User_subscriptionsTier(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_subscriptionsTier(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionsTier, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v user.SubscriptionsTier) graphql.Marshaler {
-			return ec.marshalNUserSubscriptionsTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_User_subscriptionsTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "UserSubscriptionsTier")
-}
-
-func (ec *executionContext) _User_claimedAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_claimedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ClaimedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_User_claimedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
@@ -38657,6 +43249,52 @@ func (ec *executionContext) fieldContext_UserSubscription_cancellationIntents(_ 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UserSubscription_monthlyAmount(ctx context.Context, field graphql.CollectedField, obj *ent.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSubscription_monthlyAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserSubscription().MonthlyAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSubscription_monthlyAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSubscription", field, true, true, "Float")
+}
+
+func (ec *executionContext) _UserSubscription_billDate(ctx context.Context, field graphql.CollectedField, obj *ent.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSubscription_billDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserSubscription().BillDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserSubscription_billDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSubscription", field, true, true, "String")
 }
 
 func (ec *executionContext) _UserSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.UserSubscriptionConnection) (ret graphql.Marshaler) {
@@ -50977,6 +55615,62 @@ func UnmarshalDiscoveryEventWhereInput(ctx context.Context, raw any) (ent.Discov
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGuestIngestInput(ctx context.Context, obj any) (partners.GuestIngestInput, error) {
+	var it partners.GuestIngestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "source", "subscriptions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "subscriptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriptions"))
+			data, err := ec.unmarshalNIngestSubscriptionInput2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscriptions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGuestIngestInput unmarshals raw into the GuestIngestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGuestIngestInput(ctx context.Context, raw any) (partners.GuestIngestInput, error) {
+	var out partners.GuestIngestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GuestIngestInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputImportAffiliateRow(ctx context.Context, obj any) (imports.ImportAffiliateRow, error) {
 	var it imports.ImportAffiliateRow
 	if obj == nil {
@@ -51986,6 +56680,90 @@ func (ec *executionContext) unmarshalInputImportJobWhereInput(ctx context.Contex
 func UnmarshalImportJobWhereInput(ctx context.Context, raw any) (ent.ImportJobWhereInput, error) {
 	var out ent.ImportJobWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportJobWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIngestSubscriptionInput(ctx context.Context, obj any) (subscriptions.IngestInput, error) {
+	var it subscriptions.IngestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "amount", "billDate", "trialEndDate", "cardNetwork", "category", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "billDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billDate"))
+			data, err := ec.unmarshalOBillDate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillDate = data
+		case "trialEndDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trialEndDate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrialEndDate = data
+		case "cardNetwork":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardNetwork"))
+			data, err := ec.unmarshalOUserSubscriptionCardNetwork2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋsubscriptionᚐCardNetwork(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardNetwork = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIngestSubscriptionInput unmarshals raw into the IngestSubscriptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIngestSubscriptionInput(ctx context.Context, raw any) (subscriptions.IngestInput, error) {
+	var out subscriptions.IngestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IngestSubscriptionInput", raw, &out)
 	return out, err
 }
 
@@ -59100,6 +63878,125 @@ func UnmarshalRecordConversionInput(ctx context.Context, raw any) (programs.Reco
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordDiscoveryInput(ctx context.Context, obj any) (subscriptions.RecordDiscoveryInput, error) {
+	var it subscriptions.RecordDiscoveryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "source", "subjectId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNDiscoveryEventKind2githubᚗcomᚋtandemhqᚋtandemᚋentᚋdiscoveryeventᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordDiscoveryInput unmarshals raw into the RecordDiscoveryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordDiscoveryInput(ctx context.Context, raw any) (subscriptions.RecordDiscoveryInput, error) {
+	var out subscriptions.RecordDiscoveryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordDiscoveryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordSwipeInput(ctx context.Context, obj any) (subscriptions.RecordSwipeInput, error) {
+	var it subscriptions.RecordSwipeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "provider", "liked", "source"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "liked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liked"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Liked = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordSwipeInput unmarshals raw into the RecordSwipeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordSwipeInput(ctx context.Context, raw any) (subscriptions.RecordSwipeInput, error) {
+	var out subscriptions.RecordSwipeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordSwipeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputShowOrder(ctx context.Context, obj any) (ent.ShowOrder, error) {
 	var it ent.ShowOrder
 	if obj == nil {
@@ -63184,7 +68081,7 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fullName", "fullNameNEQ", "fullNameIn", "fullNameNotIn", "fullNameGT", "fullNameGTE", "fullNameLT", "fullNameLTE", "fullNameContains", "fullNameHasPrefix", "fullNameHasSuffix", "fullNameIsNil", "fullNameNotNil", "fullNameEqualFold", "fullNameContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "isAdmin", "isAdminNEQ", "subscriptionsTier", "subscriptionsTierNEQ", "subscriptionsTierIn", "subscriptionsTierNotIn", "claimedAt", "claimedAtNEQ", "claimedAtIn", "claimedAtNotIn", "claimedAtGT", "claimedAtGTE", "claimedAtLT", "claimedAtLTE", "claimedAtIsNil", "claimedAtNotNil", "hasMemberships", "hasMembershipsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fullName", "fullNameNEQ", "fullNameIn", "fullNameNotIn", "fullNameGT", "fullNameGTE", "fullNameLT", "fullNameLTE", "fullNameContains", "fullNameHasPrefix", "fullNameHasSuffix", "fullNameIsNil", "fullNameNotNil", "fullNameEqualFold", "fullNameContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "hasMemberships", "hasMembershipsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -63660,118 +68557,6 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.EmailVerifiedAtNotNil = data
-		case "isAdmin":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isAdmin"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IsAdmin = data
-		case "isAdminNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isAdminNEQ"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IsAdminNEQ = data
-		case "subscriptionsTier":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriptionsTier"))
-			data, err := ec.unmarshalOUserSubscriptionsTier2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubscriptionsTier = data
-		case "subscriptionsTierNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriptionsTierNEQ"))
-			data, err := ec.unmarshalOUserSubscriptionsTier2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubscriptionsTierNEQ = data
-		case "subscriptionsTierIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriptionsTierIn"))
-			data, err := ec.unmarshalOUserSubscriptionsTier2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTierᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubscriptionsTierIn = data
-		case "subscriptionsTierNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriptionsTierNotIn"))
-			data, err := ec.unmarshalOUserSubscriptionsTier2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTierᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SubscriptionsTierNotIn = data
-		case "claimedAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAt = data
-		case "claimedAtNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtNEQ"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtNEQ = data
-		case "claimedAtIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtIn = data
-		case "claimedAtNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtNotIn = data
-		case "claimedAtGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtGT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtGT = data
-		case "claimedAtGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtGTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtGTE = data
-		case "claimedAtLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtLT"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtLT = data
-		case "claimedAtLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtLTE"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtLTE = data
-		case "claimedAtIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtIsNil = data
-		case "claimedAtNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimedAtNotNil = data
 		case "hasMemberships":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMemberships"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -64767,6 +69552,127 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var billingClusterImplementors = []string{"BillingCluster"}
+
+func (ec *executionContext) _BillingCluster(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.BillingCluster) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingClusterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingCluster")
+		case "days":
+			out.Values[i] = ec._BillingCluster_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._BillingCluster_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._BillingCluster_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "names":
+			out.Values[i] = ec._BillingCluster_names(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingHealthImplementors = []string{"BillingHealth"}
+
+func (ec *executionContext) _BillingHealth(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.BillingHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingHealth")
+		case "healthScore":
+			out.Values[i] = ec._BillingHealth_healthScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoreFormula":
+			out.Values[i] = ec._BillingHealth_scoreFormula(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priceHikes":
+			out.Values[i] = ec._BillingHealth_priceHikes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dormant":
+			out.Values[i] = ec._BillingHealth_dormant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "billingClusters":
+			out.Values[i] = ec._BillingHealth_billingClusters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trialsEndingSoon":
+			out.Values[i] = ec._BillingHealth_trialsEndingSoon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMonthly":
+			out.Values[i] = ec._BillingHealth_totalMonthly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._BillingHealth_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeCount":
+			out.Values[i] = ec._BillingHealth_activeCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var billingLimitImplementors = []string{"BillingLimit"}
 
 func (ec *executionContext) _BillingLimit(ctx context.Context, sel ast.SelectionSet, obj *reports.BillingLimit) graphql.Marshaler {
@@ -65385,6 +70291,64 @@ func (ec *executionContext) _CancellationIntentEdge(ctx context.Context, sel ast
 			}
 		case "cursor":
 			out.Values[i] = ec._CancellationIntentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancellationRouteImplementors = []string{"CancellationRoute"}
+
+func (ec *executionContext) _CancellationRoute(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.CancellationRoute) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancellationRouteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancellationRoute")
+		case "serviceId":
+			out.Values[i] = ec._CancellationRoute_serviceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CancellationRoute_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._CancellationRoute_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._CancellationRoute_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._CancellationRoute_provider(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "instructions":
+			out.Values[i] = ec._CancellationRoute_instructions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -66317,6 +71281,44 @@ func (ec *executionContext) _CreatedMCPToken(ctx context.Context, sel ast.Select
 	return out
 }
 
+var createdUserTokenImplementors = []string{"CreatedUserToken"}
+
+func (ec *executionContext) _CreatedUserToken(ctx context.Context, sel ast.SelectionSet, obj *partners.CreatedUserToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdUserTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedUserToken")
+		case "token":
+			out.Values[i] = ec._CreatedUserToken_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userToken":
+			out.Values[i] = ec._CreatedUserToken_userToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dashboardPointImplementors = []string{"DashboardPoint"}
 
 func (ec *executionContext) _DashboardPoint(ctx context.Context, sel ast.SelectionSet, obj *reports.DashboardPoint) graphql.Marshaler {
@@ -66656,6 +71658,64 @@ func (ec *executionContext) _DiscoveryEventEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var dormantServiceImplementors = []string{"DormantService"}
+
+func (ec *executionContext) _DormantService(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.DormantService) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dormantServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DormantService")
+		case "subscriptionId":
+			out.Values[i] = ec._DormantService_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._DormantService_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysIdle":
+			out.Values[i] = ec._DormantService_daysIdle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._DormantService_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyAmount":
+			out.Values[i] = ec._DormantService_monthlyAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._DormantService_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var embedTokenImplementors = []string{"EmbedToken"}
 
 func (ec *executionContext) _EmbedToken(ctx context.Context, sel ast.SelectionSet, obj *enrollment.EmbedToken) graphql.Marshaler {
@@ -66695,6 +71755,59 @@ func (ec *executionContext) _EmbedToken(ctx context.Context, sel ast.SelectionSe
 		case "revokedTokens":
 			out.Values[i] = ec._EmbedToken_revokedTokens(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var guestIngestPayloadImplementors = []string{"GuestIngestPayload"}
+
+func (ec *executionContext) _GuestIngestPayload(ctx context.Context, sel ast.SelectionSet, obj *partners.GuestIngestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, guestIngestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GuestIngestPayload")
+		case "status":
+			out.Values[i] = ec._GuestIngestPayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imported":
+			out.Values[i] = ec._GuestIngestPayload_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMonthly":
+			out.Values[i] = ec._GuestIngestPayload_totalMonthly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._GuestIngestPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mcpURL":
+			out.Values[i] = ec._GuestIngestPayload_mcpURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -67180,6 +72293,49 @@ func (ec *executionContext) _ImportRowReason(ctx context.Context, sel ast.Select
 			}
 		case "reason":
 			out.Values[i] = ec._ImportRowReason_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ingestSubscriptionPayloadImplementors = []string{"IngestSubscriptionPayload"}
+
+func (ec *executionContext) _IngestSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.IngestResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ingestSubscriptionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IngestSubscriptionPayload")
+		case "subscription":
+			out.Values[i] = ec._IngestSubscriptionPayload_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._IngestSubscriptionPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseUrl":
+			out.Values[i] = ec._IngestSubscriptionPayload_pauseUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -68306,6 +73462,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createUserToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createUserToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeUserToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeUserToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "guestIngest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_guestIngest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ingestSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_ingestSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancellationRoute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancellationRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pauseSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordUsage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordUsage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordSwipe":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordSwipe(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordDiscovery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordDiscovery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -69256,6 +74489,69 @@ func (ec *executionContext) _PlanFeature(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var priceHikeImplementors = []string{"PriceHike"}
+
+func (ec *executionContext) _PriceHike(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.PriceHike) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priceHikeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriceHike")
+		case "subscriptionId":
+			out.Values[i] = ec._PriceHike_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PriceHike_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oldAmount":
+			out.Values[i] = ec._PriceHike_oldAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newAmount":
+			out.Values[i] = ec._PriceHike_newAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "percent":
+			out.Values[i] = ec._PriceHike_percent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._PriceHike_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._PriceHike_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pricePointImplementors = []string{"PricePoint", "Node"}
 
 func (ec *executionContext) _PricePoint(ctx context.Context, sel ast.SelectionSet, obj *ent.PricePoint) graphql.Marshaler {
@@ -69398,6 +74694,79 @@ func (ec *executionContext) _PricePointEdge(ctx context.Context, sel ast.Selecti
 		case "cursor":
 			out.Values[i] = ec._PricePointEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var proactiveTaskImplementors = []string{"ProactiveTask"}
+
+func (ec *executionContext) _ProactiveTask(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.ProactiveTask) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, proactiveTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProactiveTask")
+		case "kind":
+			out.Values[i] = ec._ProactiveTask_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriptionId":
+			out.Values[i] = ec._ProactiveTask_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ProactiveTask_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueDate":
+			out.Values[i] = ec._ProactiveTask_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysLeft":
+			out.Values[i] = ec._ProactiveTask_daysLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountMonthly":
+			out.Values[i] = ec._ProactiveTask_amountMonthly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._ProactiveTask_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ProactiveTask_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseUrl":
+			out.Values[i] = ec._ProactiveTask_pauseUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -69757,6 +75126,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_installRecipe(ctx, field)
 				})
+		case "myUserTokens":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myUserTokens(ctx, field)
+				})
 		case "dashboardSummary":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -69822,6 +75197,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_payoutBatch(ctx, field)
+				})
+		case "mySubscriptions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mySubscriptions(ctx, field)
+				})
+		case "billingHealth":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_billingHealth(ctx, field)
+				})
+		case "proactiveTasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_proactiveTasks(ctx, field)
+				})
+		case "subscriptionPulse":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscriptionPulse(ctx, field)
+				})
+		case "subscriptionAnalytics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscriptionAnalytics(ctx, field)
+				})
+		case "topShows":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_topShows(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -70031,6 +75442,102 @@ func (ec *executionContext) _ShowEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var showRankImplementors = []string{"ShowRank"}
+
+func (ec *executionContext) _ShowRank(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.ShowRank) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, showRankImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShowRank")
+		case "rank":
+			out.Values[i] = ec._ShowRank_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ShowRank_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "likes":
+			out.Values[i] = ec._ShowRank_likes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "swipes":
+			out.Values[i] = ec._ShowRank_swipes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "likeRate":
+			out.Values[i] = ec._ShowRank_likeRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._ShowRank_provider(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourceCountImplementors = []string{"SourceCount"}
+
+func (ec *executionContext) _SourceCount(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.SourceCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceCount")
+		case "source":
+			out.Values[i] = ec._SourceCount_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SourceCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subAffiliateImplementors = []string{"SubAffiliate"}
 
 func (ec *executionContext) _SubAffiliate(ctx context.Context, sel ast.SelectionSet, obj *reports.SubAffiliate) graphql.Marshaler {
@@ -70084,6 +75591,205 @@ func (ec *executionContext) _SubAffiliate(ctx context.Context, sel ast.Selection
 			}
 		case "currency":
 			out.Values[i] = ec._SubAffiliate_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionAnalyticsImplementors = []string{"SubscriptionAnalytics"}
+
+func (ec *executionContext) _SubscriptionAnalytics(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.SubscriptionAnalytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionAnalyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriptionAnalytics")
+		case "users":
+			out.Values[i] = ec._SubscriptionAnalytics_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shadowUsers":
+			out.Values[i] = ec._SubscriptionAnalytics_shadowUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "claimedUsers":
+			out.Values[i] = ec._SubscriptionAnalytics_claimedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriptions":
+			out.Values[i] = ec._SubscriptionAnalytics_subscriptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "swipes":
+			out.Values[i] = ec._SubscriptionAnalytics_swipes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "likes":
+			out.Values[i] = ec._SubscriptionAnalytics_likes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "likeRate":
+			out.Values[i] = ec._SubscriptionAnalytics_likeRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discoveryBySource":
+			out.Values[i] = ec._SubscriptionAnalytics_discoveryBySource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generatedAt":
+			out.Values[i] = ec._SubscriptionAnalytics_generatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionPageImplementors = []string{"SubscriptionPage"}
+
+func (ec *executionContext) _SubscriptionPage(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.SubscriptionPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriptionPage")
+		case "items":
+			out.Values[i] = ec._SubscriptionPage_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._SubscriptionPage_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offset":
+			out.Values[i] = ec._SubscriptionPage_offset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._SubscriptionPage_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._SubscriptionPage_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionPulseImplementors = []string{"SubscriptionPulse"}
+
+func (ec *executionContext) _SubscriptionPulse(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.SubscriptionPulse) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionPulseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriptionPulse")
+		case "activeCount":
+			out.Values[i] = ec._SubscriptionPulse_activeCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pausedCount":
+			out.Values[i] = ec._SubscriptionPulse_pausedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trialCount":
+			out.Values[i] = ec._SubscriptionPulse_trialCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMonthly":
+			out.Values[i] = ec._SubscriptionPulse_totalMonthly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._SubscriptionPulse_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextBills":
+			out.Values[i] = ec._SubscriptionPulse_nextBills(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasks":
+			out.Values[i] = ec._SubscriptionPulse_tasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "healthScore":
+			out.Values[i] = ec._SubscriptionPulse_healthScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generatedAt":
+			out.Values[i] = ec._SubscriptionPulse_generatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -70255,6 +75961,64 @@ func (ec *executionContext) _SwipeEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var upcomingBillImplementors = []string{"UpcomingBill"}
+
+func (ec *executionContext) _UpcomingBill(ctx context.Context, sel ast.SelectionSet, obj *subscriptions.UpcomingBill) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upcomingBillImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpcomingBill")
+		case "subscriptionId":
+			out.Values[i] = ec._UpcomingBill_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._UpcomingBill_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueDate":
+			out.Values[i] = ec._UpcomingBill_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysLeft":
+			out.Values[i] = ec._UpcomingBill_daysLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountMonthly":
+			out.Values[i] = ec._UpcomingBill_amountMonthly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._UpcomingBill_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
@@ -70293,21 +76057,6 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "emailVerifiedAt":
 			out.Values[i] = ec._User_emailVerifiedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "isAdmin":
-			out.Values[i] = ec._User_isAdmin(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "subscriptionsTier":
-			out.Values[i] = ec._User_subscriptionsTier(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "claimedAt":
-			out.Values[i] = ec._User_claimedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -70538,6 +76287,18 @@ func (ec *executionContext) _UserSubscription(ctx context.Context, sel ast.Selec
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserSubscription_cancellationIntents(ctx, field, obj)
+				})
+		case "monthlyAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserSubscription_monthlyAmount(ctx, field, obj)
+				})
+		case "billDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserSubscription_billDate(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -71366,6 +77127,38 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋtandemhqᚋtan
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBillingCluster2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingClusterᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.BillingCluster) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBillingCluster2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingCluster(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBillingCluster2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingCluster(ctx context.Context, sel ast.SelectionSet, v *subscriptions.BillingCluster) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BillingCluster!")
+		return graphql.Null
+	}
+	return ec._BillingCluster(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBillingHealth2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillingHealth(ctx context.Context, sel ast.SelectionSet, v *subscriptions.BillingHealth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BillingHealth!")
+		return graphql.Null
+	}
+	return ec._BillingHealth(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNBillingLimit2githubᚗcomᚋtandemhqᚋtandemᚋreportsᚐBillingLimit(ctx context.Context, sel ast.SelectionSet, v reports.BillingLimit) graphql.Marshaler {
 	return ec._BillingLimit(ctx, sel, &v)
 }
@@ -71562,6 +77355,24 @@ func (ec *executionContext) unmarshalNCancellationIntentWhereInput2ᚖgithubᚗc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCancellationRoute2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐCancellationRoute(ctx context.Context, sel ast.SelectionSet, v *subscriptions.CancellationRoute) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancellationRoute!")
+		return graphql.Null
+	}
+	return ec._CancellationRoute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCancellationRouteKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐCancellationRouteKind(ctx context.Context, v any) (subscriptions.CancellationRouteKind, error) {
+	var res subscriptions.CancellationRouteKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancellationRouteKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐCancellationRouteKind(ctx context.Context, sel ast.SelectionSet, v subscriptions.CancellationRouteKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNClickConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐClickConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ClickConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ClickConnection!")
@@ -71746,6 +77557,14 @@ func (ec *executionContext) marshalNCreatedMCPToken2ᚖgithubᚗcomᚋtandemhq�
 	return ec._CreatedMCPToken(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreatedUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐCreatedUserToken(ctx context.Context, sel ast.SelectionSet, v *partners.CreatedUserToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedUserToken!")
+		return graphql.Null
+	}
+	return ec._CreatedUserToken(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[string], error) {
 	var res entgql.Cursor[string]
 	err := res.UnmarshalGQL(v)
@@ -71792,6 +77611,14 @@ func (ec *executionContext) marshalNDashboardTimeseries2ᚖgithubᚗcomᚋtandem
 	return ec._DashboardTimeseries(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDiscoveryEvent2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐDiscoveryEvent(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryEvent!")
+		return graphql.Null
+	}
+	return ec._DiscoveryEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDiscoveryEventKind2githubᚗcomᚋtandemhqᚋtandemᚋentᚋdiscoveryeventᚐKind(ctx context.Context, v any) (discoveryevent.Kind, error) {
 	var res discoveryevent.Kind
 	err := res.UnmarshalGQL(v)
@@ -71821,6 +77648,30 @@ func (ec *executionContext) unmarshalNDiscoveryEventWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDormantService2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐDormantServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.DormantService) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDormantService2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐDormantService(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDormantService2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐDormantService(ctx context.Context, sel ast.SelectionSet, v *subscriptions.DormantService) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DormantService!")
+		return graphql.Null
+	}
+	return ec._DormantService(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEmbedToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐEmbedToken(ctx context.Context, sel ast.SelectionSet, v *enrollment.EmbedToken) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmbedToken!")
@@ -71841,6 +77692,19 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNGuestIngestInput2githubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐGuestIngestInput(ctx context.Context, v any) (partners.GuestIngestInput, error) {
+	res, err := ec.unmarshalInputGuestIngestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGuestIngestPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋpartnersᚐGuestIngestPayload(ctx context.Context, sel ast.SelectionSet, v *partners.GuestIngestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GuestIngestPayload!")
+		return graphql.Null
+	}
+	return ec._GuestIngestPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHomeCurrencySettings2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋreportsᚐHomeCurrencySettings(ctx context.Context, sel ast.SelectionSet, v *reports.HomeCurrencySettings) graphql.Marshaler {
@@ -72059,6 +77923,38 @@ func (ec *executionContext) marshalNImportRowReason2ᚖgithubᚗcomᚋtandemhq�
 	return ec._ImportRowReason(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNIngestSubscriptionInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInput(ctx context.Context, v any) (subscriptions.IngestInput, error) {
+	res, err := ec.unmarshalInputIngestSubscriptionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNIngestSubscriptionInput2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInputᚄ(ctx context.Context, v any) ([]*subscriptions.IngestInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*subscriptions.IngestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIngestSubscriptionInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNIngestSubscriptionInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestInput(ctx context.Context, v any) (*subscriptions.IngestInput, error) {
+	res, err := ec.unmarshalInputIngestSubscriptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIngestSubscriptionPayload2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐIngestResult(ctx context.Context, sel ast.SelectionSet, v *subscriptions.IngestResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IngestSubscriptionPayload!")
+		return graphql.Null
+	}
+	return ec._IngestSubscriptionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInstallPlatform2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋinstallᚐInstallPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []*install.InstallPlatform) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -72145,6 +78041,35 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInviteRecipientInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋenrollmentᚐInviteRecipientInput(ctx context.Context, v any) (*enrollment.InviteRecipientInput, error) {
@@ -72546,6 +78471,30 @@ func (ec *executionContext) marshalNPlanFeature2ᚕgithubᚗcomᚋtandemhqᚋtan
 	return ret
 }
 
+func (ec *executionContext) marshalNPriceHike2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐPriceHikeᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.PriceHike) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriceHike2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐPriceHike(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPriceHike2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐPriceHike(ctx context.Context, sel ast.SelectionSet, v *subscriptions.PriceHike) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriceHike!")
+		return graphql.Null
+	}
+	return ec._PriceHike(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPricePoint2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐPricePoint(ctx context.Context, sel ast.SelectionSet, v *ent.PricePoint) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PricePoint!")
@@ -72571,6 +78520,40 @@ func (ec *executionContext) marshalNPricePointOrderField2ᚖgithubᚗcomᚋtande
 func (ec *executionContext) unmarshalNPricePointWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐPricePointWhereInput(ctx context.Context, v any) (*ent.PricePointWhereInput, error) {
 	res, err := ec.unmarshalInputPricePointWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProactiveTask2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.ProactiveTask) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProactiveTask2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProactiveTask2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTask(ctx context.Context, sel ast.SelectionSet, v *subscriptions.ProactiveTask) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProactiveTask!")
+		return graphql.Null
+	}
+	return ec._ProactiveTask(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProactiveTaskKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskKind(ctx context.Context, v any) (subscriptions.ProactiveTaskKind, error) {
+	var res subscriptions.ProactiveTaskKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProactiveTaskKind2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐProactiveTaskKind(ctx context.Context, sel ast.SelectionSet, v subscriptions.ProactiveTaskKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNProviderConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐProviderConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProviderConnection) graphql.Marshaler {
@@ -72613,6 +78596,16 @@ func (ec *executionContext) marshalNRecordConversionPayload2ᚖgithubᚗcomᚋta
 	return ec._RecordConversionPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRecordDiscoveryInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐRecordDiscoveryInput(ctx context.Context, v any) (subscriptions.RecordDiscoveryInput, error) {
+	res, err := ec.unmarshalInputRecordDiscoveryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRecordSwipeInput2githubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐRecordSwipeInput(ctx context.Context, v any) (subscriptions.RecordSwipeInput, error) {
+	res, err := ec.unmarshalInputRecordSwipeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNShow2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐShow(ctx context.Context, sel ast.SelectionSet, v *ent.Show) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Show!")
@@ -72635,6 +78628,30 @@ func (ec *executionContext) marshalNShowOrderField2ᚖgithubᚗcomᚋtandemhqᚋ
 	return v
 }
 
+func (ec *executionContext) marshalNShowRank2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐShowRankᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.ShowRank) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShowRank2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐShowRank(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShowRank2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐShowRank(ctx context.Context, sel ast.SelectionSet, v *subscriptions.ShowRank) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ShowRank!")
+		return graphql.Null
+	}
+	return ec._ShowRank(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNShowWhereInput2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐShowWhereInput(ctx context.Context, v any) (*ent.ShowWhereInput, error) {
 	res, err := ec.unmarshalInputShowWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -72643,6 +78660,30 @@ func (ec *executionContext) unmarshalNShowWhereInput2ᚖgithubᚗcomᚋtandemhq�
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋtandemhqᚋtandemᚋaccountᚐSignUpInput(ctx context.Context, v any) (account.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSourceCount2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSourceCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.SourceCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourceCount2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSourceCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceCount2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSourceCount(ctx context.Context, sel ast.SelectionSet, v *subscriptions.SourceCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SourceCount!")
+		return graphql.Null
+	}
+	return ec._SourceCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -72712,6 +78753,38 @@ func (ec *executionContext) marshalNSubAffiliate2ᚖgithubᚗcomᚋtandemhqᚋta
 	return ec._SubAffiliate(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSubscriptionAnalytics2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionAnalytics(ctx context.Context, sel ast.SelectionSet, v *subscriptions.SubscriptionAnalytics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscriptionAnalytics!")
+		return graphql.Null
+	}
+	return ec._SubscriptionAnalytics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubscriptionPage2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionPage(ctx context.Context, sel ast.SelectionSet, v *subscriptions.SubscriptionPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscriptionPage!")
+		return graphql.Null
+	}
+	return ec._SubscriptionPage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubscriptionPulse2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐSubscriptionPulse(ctx context.Context, sel ast.SelectionSet, v *subscriptions.SubscriptionPulse) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscriptionPulse!")
+		return graphql.Null
+	}
+	return ec._SubscriptionPulse(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSwipe2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSwipe(ctx context.Context, sel ast.SelectionSet, v *ent.Swipe) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Swipe!")
+		return graphql.Null
+	}
+	return ec._Swipe(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSwipeOrderField2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSwipeOrderField(ctx context.Context, v any) (*ent.SwipeOrderField, error) {
 	var res = new(ent.SwipeOrderField)
 	err := res.UnmarshalGQL(v)
@@ -72743,6 +78816,30 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNUpcomingBill2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐUpcomingBillᚄ(ctx context.Context, sel ast.SelectionSet, v []*subscriptions.UpcomingBill) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUpcomingBill2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐUpcomingBill(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUpcomingBill2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐUpcomingBill(ctx context.Context, sel ast.SelectionSet, v *subscriptions.UpcomingBill) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpcomingBill!")
+		return graphql.Null
+	}
+	return ec._UpcomingBill(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateAffiliateInput2githubᚗcomᚋtandemhqᚋtandemᚋentᚐUpdateAffiliateInput(ctx context.Context, v any) (ent.UpdateAffiliateInput, error) {
@@ -72793,6 +78890,22 @@ func (ec *executionContext) marshalNUserOrderField2ᚖgithubᚗcomᚋtandemhqᚋ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNUserSubscription2ᚕᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Subscription) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUserSubscription2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.Subscription) graphql.Marshaler {
@@ -72850,14 +78963,20 @@ func (ec *executionContext) unmarshalNUserSubscriptionWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUserSubscriptionsTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx context.Context, v any) (user.SubscriptionsTier, error) {
-	var res user.SubscriptionsTier
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+func (ec *executionContext) marshalNUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserToken(ctx context.Context, sel ast.SelectionSet, v *ent.UserToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserToken!")
+		return graphql.Null
+	}
+	return ec._UserToken(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserSubscriptionsTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx context.Context, sel ast.SelectionSet, v user.SubscriptionsTier) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNUserTokenConnection2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserTokenConnection(ctx context.Context, sel ast.SelectionSet, v *ent.UserTokenConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserTokenConnection!")
+		return graphql.Null
+	}
+	return ec._UserTokenConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserTokenOrderField2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserTokenOrderField(ctx context.Context, v any) (*ent.UserTokenOrderField, error) {
@@ -73360,6 +79479,22 @@ func (ec *executionContext) unmarshalOAuditLogEntryWhereInput2ᚖgithubᚗcomᚋ
 	}
 	res, err := ec.unmarshalInputAuditLogEntryWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBillDate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillDate(ctx context.Context, v any) (*subscriptions.BillDate, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(subscriptions.BillDate)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBillDate2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋsubscriptionsᚐBillDate(ctx context.Context, sel ast.SelectionSet, v *subscriptions.BillDate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -75942,58 +82077,6 @@ func (ec *executionContext) unmarshalOUserSubscriptionWhereInput2ᚖgithubᚗcom
 	}
 	res, err := ec.unmarshalInputUserSubscriptionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOUserSubscriptionsTier2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTierᚄ(ctx context.Context, v any) ([]user.SubscriptionsTier, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]user.SubscriptionsTier, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNUserSubscriptionsTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOUserSubscriptionsTier2ᚕgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTierᚄ(ctx context.Context, sel ast.SelectionSet, v []user.SubscriptionsTier) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNUserSubscriptionsTier2githubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOUserSubscriptionsTier2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx context.Context, v any) (*user.SubscriptionsTier, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(user.SubscriptionsTier)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOUserSubscriptionsTier2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚋuserᚐSubscriptionsTier(ctx context.Context, sel ast.SelectionSet, v *user.SubscriptionsTier) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) marshalOUserToken2ᚖgithubᚗcomᚋtandemhqᚋtandemᚋentᚐUserToken(ctx context.Context, sel ast.SelectionSet, v *ent.UserToken) graphql.Marshaler {

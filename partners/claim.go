@@ -1,0 +1,64 @@
+package partners
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tandemhq/tandem/account"
+	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/logintoken"
+)
+
+// ClaimPath is the page a shadow account's email links to (?t=<link token>).
+const ClaimPath = "/claim"
+
+// ClaimLinkTTL is how long a claim link works: as long as the partner's
+// token, so the person can take the account over for as long as the
+// partner holds it.
+const ClaimLinkTTL = PartnerTokenTTL
+
+// MessageClaim is the outbox kind of the claim email.
+const MessageClaim = "kordi_claim"
+
+type email struct{ subject, text string }
+
+// claimEmail is the source-labelled onboarding email of a shadow account.
+// Without a partner key the body's source is unverified, so the email names
+// no sender at all rather than repeat what anyone could have typed.
+func claimEmail(sourceLabel, address, link string, n int) email {
+	subs := "your subscriptions"
+	if n == 1 {
+		subs = "a subscription"
+	} else if n > 1 {
+		subs = fmt.Sprintf("%d subscriptions", n)
+	}
+	days := int(ClaimLinkTTL.Hours() / 24)
+	tail := fmt.Sprintf("Claim your account to see them, get reminders before trials convert, and decide who else may use it:\n\n%s\n\n"+
+		"The link works once, for %d days. Claiming verifies %s and ends the access that was granted when the account was created for you. "+
+		"If you do not recognise this, ignore the email: nothing is charged and nothing more will be sent.\n", link, days, address)
+	if sourceLabel != "" {
+		return email{
+			subject: sourceLabel + " added your subscriptions to Kordi",
+			text:    fmt.Sprintf("Hello,\n\n%s added %s to a Kordi account for %s.\n\n%s", sourceLabel, subs, address, tail),
+		}
+	}
+	return email{
+		subject: "Your subscriptions were added to Kordi",
+		text:    fmt.Sprintf("Hello,\n\nAn app you use added %s to a Kordi account for %s.\n\n%s", subs, address, tail),
+	}
+}
+
+// Claim spends a claim link: it verifies the address, marks the account
+// claimed and revokes every token issued while the partner held it, all in
+// one transaction. Spending any emailed link does the same
+// (account.ClaimShadow), so a person who signs in by link instead claims
+// the account too.
+func Claim(ctx context.Context, client *ent.Client, accounts *account.Service, linkToken string) (*ent.User, error) {
+	var u *ent.User
+	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+		var err error
+		u, err = accounts.SpendLink(ctx, linkToken, logintoken.PurposeVerifyEmail)
+		return err
+	})
+	return u, err
+}

@@ -1,0 +1,141 @@
+package partners
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem/credential"
+	"github.com/tandemhq/tandem/ent"
+	"github.com/tandemhq/tandem/ent/schema/rule"
+	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/ent/usertoken"
+	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/viewer"
+)
+
+// CreatedUserToken is a new user token: the plaintext is shown only here, once.
+type CreatedUserToken struct {
+	Token     string
+	UserToken *ent.UserToken
+}
+
+// ErrSessionOnly refuses token management to anything but a person signed in
+// to the dashboard: a token never mints or revokes tokens.
+var ErrSessionOnly = &fault.Error{Kind: fault.KindForbidden,
+	Message: "only a person signed in to the dashboard manages user tokens; a token cannot mint or revoke tokens"}
+
+// mintUserToken stores a new token for userID (its hash only). A partner's
+// provisioning passes its source ID (or "guest:<label>") and gets a 30-day
+// clerk_reg_ token; a person gets a 90-day kordi_ token.
+func mintUserToken(ctx context.Context, c *ent.Client, userID, name string, partnerSourceID *string, now time.Time) (*CreatedUserToken, error) {
+	kind, ttl := credential.KindUserToken, PersonTokenTTL
+	if partnerSourceID != nil {
+		kind, ttl = credential.KindPartnerUserToken, PartnerTokenTTL
+	}
+	token, err := credential.New(kind)
+	if err != nil {
+		return nil, err
+	}
+	row, err := c.UserToken.Create().SetUserID(userID).SetName(name).
+		SetSecretHash(credential.Hash(token)).SetHint(credential.Redact(token)).
+		SetExpiresAt(now.Add(ttl)).SetNillablePartnerSourceID(partnerSourceID).
+		Save(rule.AsSystem(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &CreatedUserToken{Token: token, UserToken: row}, nil
+}
+
+// checkTokenName trims a token's name and requires 1–100 characters.
+func checkTokenName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", fault.Invalid("name", `is required: say what the token is for, e.g. "Claude Desktop laptop"`)
+	case len([]rune(name)) > 100:
+		return "", fault.Invalid("name", "is too long: at most 100 characters")
+	}
+	return name, nil
+}
+
+// CreateUserToken mints a 90-day kordi_ token for the signed-in person.
+func CreateUserToken(ctx context.Context, client *ent.Client, name string, now time.Time) (*CreatedUserToken, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
+		return nil, ErrSessionOnly
+	}
+	name, err := checkTokenName(name)
+	if err != nil {
+		return nil, err
+	}
+	var out *CreatedUserToken
+	err = inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+		out, err = mintUserToken(ctx, c, v.UserID, name, nil, now)
+		return err
+	})
+	return out, err
+}
+
+// CreateUserTokenForEmail mints a 90-day kordi_ token for the person with
+// the email, as the system (`tandem user token`).
+func CreateUserTokenForEmail(ctx context.Context, client *ent.Client, email, name string, now time.Time) (*CreatedUserToken, error) {
+	email, err := checkEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	if name, err = checkTokenName(name); err != nil {
+		return nil, err
+	}
+	var out *CreatedUserToken
+	err = inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+		u, err := c.User.Query().Where(user.Email(email)).Only(rule.AsSystem(ctx))
+		if ent.IsNotFound(err) {
+			return fault.NotFound("email", "no user has email %s: create them first with `tandem user create --email %s`", email, email)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = mintUserToken(ctx, c, u.ID, name, nil, now)
+		return err
+	})
+	return out, err
+}
+
+// RevokeUserToken revokes one of the signed-in person's tokens; it stops
+// working at once here and, through the cache invalidation, on every
+// instance. Another person's token is not found; revoking twice keeps the
+// first revocation time.
+func RevokeUserToken(ctx context.Context, client *ent.Client, id string, now time.Time) (*ent.UserToken, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
+		return nil, ErrSessionOnly
+	}
+	var out *ent.UserToken
+	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+		tok, err := c.UserToken.Get(ctx, id) // the person policy scopes it to the viewer's own
+		if ent.IsNotFound(err) {
+			return fault.NotFound("id", "you have no user token with id %q: list them with myUserTokens", id)
+		}
+		if err != nil {
+			return err
+		}
+		if tok.RevokedAt != nil {
+			out = tok
+			return nil
+		}
+		out, err = c.UserToken.UpdateOne(tok).SetRevokedAt(now).Save(ctx)
+		return err
+	})
+	return out, err
+}
+
+// MyUserTokens is the signed-in person's tokens query, newest first; the
+// person policy already limits it to their own.
+func MyUserTokens(ctx context.Context, client *ent.Client) (*ent.UserTokenQuery, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
+		return nil, ErrSessionOnly
+	}
+	return client.UserToken.Query().Where(usertoken.UserID(v.UserID)), nil
+}
