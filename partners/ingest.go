@@ -18,7 +18,6 @@ import (
 	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/subscriptions"
-	"github.com/tandemhq/tandem/subscriptions/catalog"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -272,7 +271,7 @@ func dedupe(subs []*subscriptions.IngestInput) []indexed {
 	out := make([]indexed, 0, len(subs))
 	at := map[string]int{}
 	for i, s := range subs {
-		key := catalog.Normalize(strings.TrimSpace(s.Name))
+		key := subscriptions.DedupeKey(s.Name)
 		if j, ok := at[key]; ok {
 			out[j] = indexed{i, s}
 			continue

@@ -56,6 +56,16 @@ type ingest struct {
 	category         string
 }
 
+// DedupeKey is what two ingests of one subscription share: the normalized
+// name, and for a name the catalog knows the provider's, so "Spotify USA"
+// from a statement and "Spotify" from an agent are one subscription.
+func DedupeKey(name string) string {
+	if p, ok := catalog.Lookup(name); ok {
+		return catalog.Normalize(p.Name)
+	}
+	return catalog.Normalize(strings.TrimSpace(name))
+}
+
 // check validates in, naming the first wrong field and how to fix it.
 func check(in IngestInput) (ingest, error) {
 	var g ingest
@@ -66,7 +76,7 @@ func check(in IngestInput) (ingest, error) {
 	case len(g.name) > 200:
 		return g, fault.Invalid("name", "must be at most 200 characters (bytes); got %d", len(g.name))
 	}
-	g.normalized = catalog.Normalize(g.name)
+	g.normalized = DedupeKey(g.name)
 	if g.normalized == "" {
 		return g, fault.Invalid("name", "must contain letters or digits (%q names no service)", g.name)
 	}

@@ -91,3 +91,27 @@ func TestReIngestKeepsASubscriptionFromDormancy(t *testing.T) {
 		t.Errorf("not pushed for 3 months, yet not dormant")
 	}
 }
+
+// A statement descriptor and an agent's plain name of one catalog service
+// are one subscription: the second ingest updates the first.
+func TestIngestDedupesCatalogNamesAcrossSpellings(t *testing.T) {
+	c := storetest.SQLite(t).Client
+	ctx := personCtx(t, c, "ada@example.com")
+	svc := Service{Now: func() time.Time { return now }}
+	first, err := svc.Ingest(ctx, c, IngestInput{Name: "Spotify", Amount: 11.99}, SourceMCP)
+	if err != nil || !first.Created {
+		t.Fatalf("first ingest = %+v, %v", first, err)
+	}
+	second, err := svc.Ingest(ctx, c, IngestInput{Name: "SPOTIFY USA 877-778-1161 NY", Amount: 12.99}, "partner:bank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Created || second.Subscription.ID != first.Subscription.ID || second.Subscription.AmountCents != 1299 {
+		t.Fatalf("descriptor ingest = created %v, id %s, %d cents; want an update of %s to 1299",
+			second.Created, second.Subscription.ID, second.Subscription.AmountCents, first.Subscription.ID)
+	}
+	// An unknown service still dedupes by its own normalized name.
+	if got, want := DedupeKey("  Corner Bakery Club "), "corner bakery club"; got != want {
+		t.Errorf("DedupeKey = %q, want %q", got, want)
+	}
+}

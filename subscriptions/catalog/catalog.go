@@ -237,6 +237,11 @@ func Lookup(name string) (Provider, bool) {
 		if i, ok := std.index[Normalize(name)]; ok {
 			return std.providers[i].clone(), true
 		}
+		// A bank statement line carries noise after the merchant: a phone
+		// number, a store number, a state ("NETFLIX.COM 866-579-7172 CA").
+		if i, ok := std.index[Normalize(descriptorNoise.ReplaceAllString(name, ""))]; ok {
+			return std.providers[i].clone(), true
+		}
 		rest := processorPrefix.ReplaceAllString(name, "")
 		if rest == name {
 			break
@@ -245,3 +250,8 @@ func Lookup(name string) (Provider, bool) {
 	}
 	return Provider{}, false
 }
+
+// descriptorNoise matches what card statements append to a merchant's
+// name: from the first phone number, store number or long digit run, with
+// whatever follows (a city, a state, a country).
+var descriptorNoise = regexp.MustCompile(`(?i)\s+(?:\+?\d[\d ().-]{6,}\d|#\s*\d+|\d{4,}|[A-Z]{2}\s*$)(?:\s.*)?$`)

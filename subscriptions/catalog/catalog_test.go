@@ -414,3 +414,25 @@ func TestPlausiblyOwned(t *testing.T) {
 		}
 	}
 }
+
+// Card statements append phone numbers, store numbers and places to the
+// merchant; Lookup still finds the provider, and plain names are not bent.
+func TestLookupStatementDescriptors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"NETFLIX.COM 866-579-7172 CA", "netflix"},
+		{"Spotify USA 877-778-1161 NY", "spotify"},
+		{"PAYPAL *HULU 8885550123", "hulu"},
+		{"NETFLIX.COM #1234 LOS GATOS CA", "netflix"},
+		{"Netflix CA", "netflix"},
+	} {
+		p, ok := Lookup(tc.in)
+		if !ok || p.Key != tc.want {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", tc.in, p.Key, ok, tc.want)
+		}
+	}
+	for _, in := range []string{"866-579-7172", "Corner Bakery 12345", "CA"} {
+		if p, ok := Lookup(in); ok {
+			t.Errorf("Lookup(%q) = %q; want no provider", in, p.Key)
+		}
+	}
+}
