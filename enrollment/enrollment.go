@@ -168,8 +168,8 @@ func clipText(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// greeting is the first line of every email to an affiliate.
-func greeting(a *ent.Affiliate) string {
+// Greeting is the first line of every email to an affiliate.
+func Greeting(a *ent.Affiliate) string {
 	if f := strings.Fields(a.FullName); len(f) > 0 {
 		return "Hi " + f[0] + ","
 	}
@@ -215,9 +215,9 @@ func commissionSentence(cmp *ent.Campaign, a *ent.Affiliate) string {
 	return fmt.Sprintf("You earn %s for %s.", FormatMoney(value, cmp.Currency), what)
 }
 
-// dashboardParagraphs are the lines about the dashboard link in an
+// DashboardParagraphs are the lines about the dashboard link in an
 // invitation or approval.
-func dashboardParagraphs(org *ent.Organization, a *ent.Affiliate) []string {
+func DashboardParagraphs(org *ent.Organization, a *ent.Affiliate) []string {
 	return []string{
 		fmt.Sprintf("Your referral code is %s. Add ?%s=%s to any link to %s's site and the customers you send are credited to you.",
 			a.Slug, referralParam(org), a.Slug, org.Name),
@@ -232,7 +232,7 @@ func (s *Service) queueInvite(ctx context.Context, c *ent.Client, org *ent.Organ
 	if err != nil {
 		return err
 	}
-	paras := []string{greeting(a)}
+	paras := []string{Greeting(a)}
 	heading := "You're invited to promote " + cmp.Name
 	if a.Status == "Pending" {
 		heading = "You're invited to join " + cmp.Name
@@ -243,7 +243,7 @@ func (s *Service) queueInvite(ctx context.Context, c *ent.Client, org *ent.Organ
 		paras = append(paras,
 			fmt.Sprintf("%s has invited you to promote %s as an affiliate, and your account is ready. %s", org.Name, cmp.Name, commissionSentence(cmp, a)))
 	}
-	paras = append(paras, dashboardParagraphs(org, a)...)
+	paras = append(paras, DashboardParagraphs(org, a)...)
 	return notify.Queue(ctx, c, org, a.Email, notify.Message{
 		Kind:        KindInvite,
 		Subject:     notify.Subject(fmt.Sprintf("%s invites you to the %s affiliate program", org.Name, cmp.Name)),
@@ -262,9 +262,9 @@ func (s *Service) queueApproved(ctx context.Context, c *ent.Client, org *ent.Org
 		return err
 	}
 	paras := append([]string{
-		greeting(a),
+		Greeting(a),
 		fmt.Sprintf("%s has approved you as an affiliate of %s. %s", org.Name, cmp.Name, commissionSentence(cmp, a)),
-	}, dashboardParagraphs(org, a)...)
+	}, DashboardParagraphs(org, a)...)
 	return notify.Queue(ctx, c, org, a.Email, notify.Message{
 		Kind:        KindApproved,
 		Subject:     notify.Subject(fmt.Sprintf("You're approved: welcome to %s", cmp.Name)),
@@ -278,7 +278,7 @@ func (s *Service) queueApproved(ctx context.Context, c *ent.Client, org *ent.Org
 // queueRejected writes the email telling an applicant the answer is no.
 func queueRejected(ctx context.Context, c *ent.Client, org *ent.Organization, cmp *ent.Campaign, a *ent.Affiliate, reason string) error {
 	paras := []string{
-		greeting(a),
+		Greeting(a),
 		fmt.Sprintf("Thank you for applying to %s. %s has decided not to approve your application.", cmp.Name, org.Name),
 	}
 	if reason != "" {

@@ -86,9 +86,9 @@ func TestSlugBase(t *testing.T) {
 		}
 	}
 	for range 100 {
-		s := randomSuffix(4)
+		s := RandomSuffix(4)
 		if len(s) != 4 || !slugShape.MatchString(s) {
-			t.Fatalf("randomSuffix gave %q", s)
+			t.Fatalf("RandomSuffix gave %q", s)
 		}
 	}
 }

@@ -424,7 +424,7 @@ func freshSlug(ctx context.Context, c *ent.Client, fullName, email string) (stri
 		base = "partner"
 	}
 	for range 10 {
-		slug := base + "-" + randomSuffix(4)
+		slug := base + "-" + RandomSuffix(4)
 		taken, err := slugTaken(ctx, c, slug)
 		if err != nil {
 			return "", err
@@ -435,7 +435,7 @@ func freshSlug(ctx context.Context, c *ent.Client, fullName, email string) (stri
 	}
 	// Ten collisions on 36^4 suffixes means the base is crowded; a longer
 	// suffix settles it.
-	return base + "-" + randomSuffix(10), nil
+	return base + "-" + RandomSuffix(10), nil
 }
 
 // slugBase turns text into slug words: ASCII letters and digits (accents
@@ -467,8 +467,8 @@ func slugBase(s string) string {
 
 const slugAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-// randomSuffix returns n random slug characters.
-func randomSuffix(n int) string {
+// RandomSuffix returns n random slug characters.
+func RandomSuffix(n int) string {
 	b := make([]byte, n)
 	// rand.Text would be simpler but its alphabet has upper case; 36 does
 	// not divide 256, so bytes of 252 and more are redrawn to keep it uniform.

@@ -2,10 +2,7 @@ package imports
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -360,7 +357,7 @@ func assignSlugs(ctx context.Context, c *ent.Client, planned []*plannedAffiliate
 			if base == "" {
 				base = "partner"
 			}
-			proposed[i] = base + "-" + randomSuffix(4)
+			proposed[i] = base + "-" + enrollment.RandomSuffix(4)
 		}
 		inDB, err := takenSlugs(ctx, c, proposed)
 		if err != nil {
@@ -379,7 +376,7 @@ func assignSlugs(ctx context.Context, c *ent.Client, planned []*plannedAffiliate
 		fresh = again
 	}
 	for _, p := range fresh { // crowded bases: a long suffix settles it
-		p.slug = "partner-" + randomSuffix(12)
+		p.slug = "partner-" + enrollment.RandomSuffix(12)
 	}
 	for _, p := range planned {
 		if p.slugRefused != "" {
@@ -425,23 +422,6 @@ func slugBase(s string) string {
 	return strings.Trim(b.String(), "-")
 }
 
-const slugAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-// randomSuffix returns n random slug characters, uniformly drawn.
-func randomSuffix(n int) string {
-	b := make([]byte, n)
-	var r [1]byte
-	for i := 0; i < n; {
-		_, _ = rand.Read(r[:])
-		if r[0] >= 252 { // 252 = 7×36: redraw to keep the draw uniform
-			continue
-		}
-		b[i] = slugAlphabet[int(r[0])%len(slugAlphabet)]
-		i++
-	}
-	return string(b)
-}
-
 // sanitizeNote sanitizes the brand's message, reporting problems under
 // this operation's input name.
 func sanitizeNote(s string) (string, error) {
@@ -470,22 +450,14 @@ func (n noticer) queue(ctx context.Context, c *ent.Client, a *ent.Affiliate) err
 	if err != nil {
 		return err
 	}
-	greeting := "Hi there,"
-	if f := strings.Fields(a.FullName); len(f) > 0 {
-		greeting = "Hi " + f[0] + ","
-	}
 	heading := "Your " + n.cmp.Name + " affiliate account is ready"
 	first := fmt.Sprintf("%s has added you to its affiliate program, %s. %s", n.org.Name, n.cmp.Name, earnings(n.cmp))
-	paras := []string{greeting, first}
+	paras := []string{enrollment.Greeting(a), first}
 	if a.Status == affiliate.StatusPending {
 		heading = "You've been added to " + n.cmp.Name
 		paras = append(paras, fmt.Sprintf("Your account is waiting for %s's approval; you will get another email when it is approved.", n.org.Name))
 	}
-	paras = append(paras,
-		fmt.Sprintf("Your referral code is %s. Add ?%s=%s to any link to %s's site and the customers you send are credited to you.",
-			a.Slug, referralParam(n.org), a.Slug, n.org.Name),
-		fmt.Sprintf("The button opens your affiliate dashboard, where you can follow your clicks, signups and commissions. "+
-			"It works for %d days; after that, ask %s for a new link.", int(enrollment.WelcomeTTL.Hours()/24), n.org.Name))
+	paras = append(paras, enrollment.DashboardParagraphs(n.org, a)...)
 	return notify.Queue(ctx, c, n.org, a.Email, notify.Message{
 		Kind:        KindImportNotice,
 		Subject:     notify.Subject(fmt.Sprintf("%s has added you to the %s affiliate program", n.org.Name, n.cmp.Name)),
@@ -510,15 +482,4 @@ func earnings(cmp *ent.Campaign) string {
 		return fmt.Sprintf("You earn %s of %s.", enrollment.FormatPercent(cmp.CommissionValue), what)
 	}
 	return fmt.Sprintf("You earn %s for %s.", enrollment.FormatMoney(cmp.CommissionValue, cmp.Currency), what)
-}
-
-var paramShape = regexp.MustCompile(`^[a-z0-9_-]{2,32}$`)
-
-// referralParam is the URL parameter the brand's site reads the referral
-// from: the organization's first custom attribution parameter, else "ref".
-func referralParam(org *ent.Organization) string {
-	if i := slices.IndexFunc(org.CustomAttributionParams, paramShape.MatchString); i >= 0 {
-		return org.CustomAttributionParams[i]
-	}
-	return "ref"
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/tandemhq/tandem/enrollment"
 )
 
 func TestRowKey(t *testing.T) {
@@ -43,7 +45,7 @@ func TestSlugBase(t *testing.T) {
 			t.Errorf("slugBase(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if s := randomSuffix(12); !regexp.MustCompile(`^[a-z0-9]{12}$`).MatchString(s) {
-		t.Errorf("randomSuffix gave %q", s)
+	if s := enrollment.RandomSuffix(12); !regexp.MustCompile(`^[a-z0-9]{12}$`).MatchString(s) {
+		t.Errorf("enrollment.RandomSuffix gave %q", s)
 	}
 }
