@@ -148,6 +148,17 @@ func Hash(plaintext string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Bearer returns the credential of an Authorization header value
+// "Bearer <credential>" (the scheme in any case, the credential trimmed of
+// spaces); ok is false for any other scheme or a value without one.
+func Bearer(authorization string) (credential string, ok bool) {
+	scheme, cred, ok := strings.Cut(authorization, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(cred), true
+}
+
 // redactedBody is how many body characters Redact keeps: enough for a person
 // to tell two tokens apart in a list, 24 bits, far too few to help guess the
 // other 232.

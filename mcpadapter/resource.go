@@ -20,6 +20,7 @@ type Resource struct {
 	Operation *graph.Operation
 	Def       mcp.Resource // what resources/list shows
 	schema    *ast.Schema
+	root      *ast.Field // the operation's only root field, the document
 }
 
 // isResource reports whether an operation declares a resource rather than a tool.
@@ -64,8 +65,12 @@ func newResource(schema *ast.Schema, op *graph.Operation) (*Resource, error) {
 	if uri == "" || name == "" || mime == "" {
 		return nil, fmt.Errorf("operation %s: @resource needs uri, name and mimeType", op.Name)
 	}
+	root, err := rootField(def) // OutputSchema has checked it
+	if err != nil {
+		return nil, err
+	}
 	return &Resource{
-		Name: op.Name, Operation: op, schema: schema,
+		Name: op.Name, Operation: op, schema: schema, root: root,
 		Def: mcp.NewResource(uri, name, mcp.WithResourceDescription(desc), mcp.WithMIMEType(mime)),
 	}, nil
 }
@@ -73,7 +78,7 @@ func newResource(schema *ast.Schema, op *graph.Operation) (*Resource, error) {
 // Text is the resource's document for the operation's data: the reshaped
 // root field as JSON.
 func (res *Resource) Text(data json.RawMessage) (string, error) {
-	obj, err := reshape(res.schema, res.Operation.Definition, data)
+	obj, err := reshapeRoot(res.schema, res.root, data)
 	if err != nil {
 		return "", err
 	}

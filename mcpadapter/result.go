@@ -264,13 +264,10 @@ func nullable(s object) object {
 	return out
 }
 
-// reshape turns the operation's GraphQL data into the tool's result. data is
-// the response's data object.
-func reshape(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessage) (object, error) {
-	root, err := rootField(op)
-	if err != nil {
-		return nil, err
-	}
+// reshapeRoot turns the operation's GraphQL data into the tool's result.
+// data is the response's data object; root the operation's root field,
+// found once when the tool or resource was built.
+func reshapeRoot(schema *ast.Schema, root *ast.Field, data json.RawMessage) (object, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // int64 amounts survive the round trip
 	var top map[string]any
@@ -288,18 +285,20 @@ func reshape(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessa
 	return object{{"items", out}}, nil
 }
 
-// verbatimResult is the tool's result as the API sent it, when reshaping
-// would rebuild the same JSON (see verbatim) and it is at most maxChars
-// bytes (0: no limit); ok is false when the caller must reshape.
-func verbatimResult(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessage, maxChars int) (*mcp.CallToolResult, bool) {
-	root, err := rootField(op)
-	if err != nil || !verbatim(schema, root) {
-		return nil, false
-	}
+// verbatimPrefix is how the executor starts the data of a one-field
+// operation: {"alias":.
+func verbatimPrefix(root *ast.Field) []byte {
+	return []byte(`{"` + root.Alias + `":`)
+}
+
+// verbatimData is the tool's result as the API sent it, when its root
+// field is verbatim (see verbatim; data then starts with prefix, see
+// verbatimPrefix) and the value is at most maxChars bytes (0: no limit); ok
+// is false when the caller must reshape.
+func verbatimData(prefix []byte, data json.RawMessage, maxChars int) (*mcp.CallToolResult, bool) {
 	// The executor writes the data of a one-field operation as
 	// {"alias":value}; anything else is left to reshape.
-	prefix := `{"` + root.Alias + `":`
-	if !bytes.HasPrefix(data, []byte(prefix)) || !bytes.HasSuffix(data, []byte("}")) {
+	if !bytes.HasPrefix(data, prefix) || !bytes.HasSuffix(data, []byte("}")) {
 		return nil, false
 	}
 	v := data[len(prefix) : len(data)-1]

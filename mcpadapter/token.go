@@ -17,11 +17,10 @@ type TokenRule func(r *http.Request) (string, error)
 // MCPBearer is the Programs rule: an rk_mcp_ token in the Authorization
 // header, nowhere else.
 func MCPBearer(r *http.Request) (string, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	token, ok := credential.Bearer(r.Header.Get("Authorization"))
+	if !ok {
 		return "", errors.New("send the connection token as Authorization: Bearer rk_mcp_… (mint one under Settings → AI assistant, or with `tandem token create`)")
 	}
-	token = strings.TrimSpace(token)
 	if kind, err := credential.Parse(token); err != nil || kind != credential.KindMCP {
 		return "", errors.New("the token is not a valid rk_mcp_ connection token: copy it again, or mint a fresh one under Settings → AI assistant")
 	}
@@ -35,11 +34,11 @@ func MCPBearer(r *http.Request) (string, error) {
 func UserToken(r *http.Request) (string, error) {
 	token := ""
 	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, t, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
+		t, ok := credential.Bearer(h)
+		if !ok {
 			return "", errors.New("send your user token as Authorization: Bearer <token>")
 		}
-		token = strings.TrimSpace(t)
+		token = t
 	} else if q, ok := queryToken(r.URL.RawQuery); ok {
 		token = q
 	} else {

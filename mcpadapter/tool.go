@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,7 +25,11 @@ type Tool struct {
 	Operation     *graph.Operation
 	Def           mcp.Tool // what tools/list shows
 	schema        *ast.Schema
-	validator     *argumentValidator
+	root          *ast.Field // the operation's only root field, its result
+	// verbatimPrefix is the data's opening ({"alias":) when the root field's
+	// value already is the result (see verbatim); nil when it is reshaped.
+	verbatimPrefix []byte
+	validator      *argumentValidator
 	// maxResultChars bounds the result's JSON text (0: unbounded): see truncate.
 	maxResultChars int
 	// renames are the GraphQL names the operation passes its variables
@@ -86,8 +91,13 @@ func newTool(schema *ast.Schema, op *graph.Operation, maxResultChars int) (*Tool
 	if err := encode(&out, outSchema); err != nil {
 		return nil, fmt.Errorf("operation %s: %w", op.Name, err)
 	}
-	if root, err := rootField(def); err == nil && root.Definition != nil {
-		t.ForAffiliates = root.Definition.Directives.ForName("affiliateAccess") != nil
+	// outputSchema has checked that the root field is one and validated.
+	if t.root, err = rootField(def); err != nil {
+		return nil, err
+	}
+	t.ForAffiliates = t.root.Definition.Directives.ForName("affiliateAccess") != nil
+	if verbatim(schema, t.root) {
+		t.verbatimPrefix = verbatimPrefix(t.root)
 	}
 	var ann mcp.ToolAnnotation
 	switch def.Operation {
@@ -186,32 +196,37 @@ func (t *Tool) Result(data json.RawMessage, errs []graph.PublicError) *mcp.CallT
 	if len(errs) > 0 {
 		return errorResult(t.inArgumentNames(errs[0]))
 	}
-	if res, ok := verbatimResult(t.schema, t.Operation.Definition, data, t.maxResultChars); ok {
-		return res // nothing to reshape: no decoding and encoding again
+	if t.verbatimPrefix != nil {
+		if res, ok := verbatimData(t.verbatimPrefix, data, t.maxResultChars); ok {
+			return res // nothing to reshape: no decoding and encoding again
+		}
 	}
-	obj, err := reshape(t.schema, t.Operation.Definition, data)
+	obj, err := reshapeRoot(t.schema, t.root, data)
 	if err != nil {
 		return errorResult(graph.PublicError{Status: 500, Error: "internal", Message: "the tool returned no result", Next: "Try again in a moment."})
 	}
-	if t.maxResultChars > 0 {
-		obj = truncate(obj, t.maxResultChars)
+	raw := encodeObject(obj)
+	if t.maxResultChars > 0 && utf8.RuneCount(raw) > t.maxResultChars {
+		// Encoded once to measure; again only when items were dropped.
+		raw = encodeObject(truncate(obj, t.maxResultChars))
 	}
-	return jsonResult(obj, false)
+	return rawResult(raw, false)
 }
 
 func errorResult(p graph.PublicError) *mcp.CallToolResult {
-	return jsonResult(p, true)
+	raw, _ := json.Marshal(p)
+	return rawResult(raw, true)
 }
 
-func jsonResult(v any, isError bool) *mcp.CallToolResult {
-	var raw []byte
-	if o, ok := v.(object); ok {
-		var b bytes.Buffer
-		_ = encode(&b, o) // objects built by reshape hold JSON values only
-		raw = b.Bytes()
-	} else {
-		raw, _ = json.Marshal(v)
-	}
+// encodeObject is o's JSON text.
+func encodeObject(o object) []byte {
+	var b bytes.Buffer
+	_ = encode(&b, o) // objects built by reshape hold JSON values only
+	return b.Bytes()
+}
+
+// rawResult is a result whose JSON text is raw.
+func rawResult(raw []byte, isError bool) *mcp.CallToolResult {
 	res := &mcp.CallToolResult{
 		Content: []mcp.Content{mcp.TextContent{Type: "text", Text: string(raw)}},
 		IsError: isError,

@@ -1,7 +1,6 @@
 package mcpadapter
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
@@ -174,7 +173,5 @@ func longestList(o object) int {
 }
 
 func chars(o object) int {
-	var b bytes.Buffer
-	_ = encode(&b, o) // objects built by reshape hold JSON values only
-	return utf8.RuneCount(b.Bytes())
+	return utf8.RuneCount(encodeObject(o))
 }

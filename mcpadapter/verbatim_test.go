@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // An object result without connections is passed through as the API sent
@@ -67,4 +68,25 @@ func sameJSON(t *testing.T, a, b string) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return bytes.Equal(xa, ya)
+}
+
+// verbatimResult is, for the tests, the tool's result as the API sent it, when reshaping
+// would rebuild the same JSON (see verbatim) and it is at most maxChars
+// bytes (0: no limit); ok is false when the caller must reshape.
+func verbatimResult(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessage, maxChars int) (*mcp.CallToolResult, bool) {
+	root, err := rootField(op)
+	if err != nil || !verbatim(schema, root) {
+		return nil, false
+	}
+	return verbatimData(verbatimPrefix(root), data, maxChars)
+}
+
+// reshape, for the tests, turns the operation's GraphQL data into the tool's result. data is
+// the response's data object.
+func reshape(schema *ast.Schema, op *ast.OperationDefinition, data json.RawMessage) (object, error) {
+	root, err := rootField(op)
+	if err != nil {
+		return nil, err
+	}
+	return reshapeRoot(schema, root, data)
 }

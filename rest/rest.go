@@ -63,11 +63,7 @@ func Handler(cfg Config) http.Handler {
 // co-signed by the relay, or a dashboard session. Anything else is refused.
 func (cfg Config) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			bearer = ""
-		}
-		bearer = strings.TrimSpace(bearer)
+		bearer, _ := credential.Bearer(r.Header.Get("Authorization"))
 		var v *viewer.Viewer
 		var err error
 		if strings.HasPrefix(bearer, string(credential.KindAPIKey)) {
