@@ -47,6 +47,16 @@ func mintUserToken(ctx context.Context, c *ent.Client, userID, name string, part
 	return &CreatedUserToken{Token: token, UserToken: row}, nil
 }
 
+// signedIn returns the viewer of a person signed in to the dashboard, or
+// ErrSessionOnly: only they manage their user tokens.
+func signedIn(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
+		return nil, ErrSessionOnly
+	}
+	return v, nil
+}
+
 // checkTokenName trims a token's name and requires 1–100 characters.
 func checkTokenName(name string) (string, error) {
 	name = strings.TrimSpace(name)
@@ -61,12 +71,11 @@ func checkTokenName(name string) (string, error) {
 
 // CreateUserToken mints a 90-day kordi_ token for the signed-in person.
 func CreateUserToken(ctx context.Context, client *ent.Client, name string, now time.Time) (*CreatedUserToken, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
-		return nil, ErrSessionOnly
-	}
-	name, err := checkTokenName(name)
+	v, err := signedIn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if name, err = checkTokenName(name); err != nil {
 		return nil, err
 	}
 	var out *CreatedUserToken
@@ -107,9 +116,8 @@ func CreateUserTokenForEmail(ctx context.Context, client *ent.Client, email, nam
 // instance. Another person's token is not found; revoking twice keeps the
 // first revocation time.
 func RevokeUserToken(ctx context.Context, client *ent.Client, id string, now time.Time) (*ent.UserToken, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
-		return nil, ErrSessionOnly
+	if _, err := signedIn(ctx); err != nil {
+		return nil, err
 	}
 	var out *ent.UserToken
 	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
@@ -133,9 +141,9 @@ func RevokeUserToken(ctx context.Context, client *ent.Client, id string, now tim
 // MyUserTokens is the signed-in person's tokens query, newest first; the
 // person policy already limits it to their own.
 func MyUserTokens(ctx context.Context, client *ent.Client) (*ent.UserTokenQuery, error) {
-	v := viewer.FromContext(ctx)
-	if v == nil || v.ActorType != viewer.ActorUser || v.UserID == "" {
-		return nil, ErrSessionOnly
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return client.UserToken.Query().Where(usertoken.UserID(v.UserID)), nil
 }

@@ -54,16 +54,24 @@ type ingest struct {
 	trialEnd         *string
 	cardNetwork      *subscription.CardNetwork
 	category         string
+	provider         *catalog.Provider // the catalog's match for name; nil: none
 }
 
 // DedupeKey is what two ingests of one subscription share: the normalized
 // name, and for a name the catalog knows the provider's, so "Spotify USA"
 // from a statement and "Spotify" from an agent are one subscription.
 func DedupeKey(name string) string {
+	key, _ := lookup(name)
+	return key
+}
+
+// lookup returns DedupeKey(name) and the catalog's provider for name (nil:
+// none), so an ingest matches the catalog once.
+func lookup(name string) (string, *catalog.Provider) {
 	if p, ok := catalog.Lookup(name); ok {
-		return catalog.Normalize(p.Name)
+		return catalog.Normalize(p.Name), &p
 	}
-	return catalog.Normalize(strings.TrimSpace(name))
+	return catalog.Normalize(strings.TrimSpace(name)), nil
 }
 
 // check validates in, naming the first wrong field and how to fix it.
@@ -76,7 +84,7 @@ func check(in IngestInput) (ingest, error) {
 	case len(g.name) > 200:
 		return g, fault.Invalid("name", "must be at most 200 characters (bytes); got %d", len(g.name))
 	}
-	g.normalized = DedupeKey(g.name)
+	g.normalized, g.provider = lookup(g.name)
 	if g.normalized == "" {
 		return g, fault.Invalid("name", "must contain letters or digits (%q names no service)", g.name)
 	}
@@ -208,15 +216,14 @@ func (s Service) create(ctx context.Context, client *ent.Client, g ingest, sourc
 	if g.billText != "" {
 		c.SetBillDateText(g.billText)
 	}
-	p, matched := catalog.Lookup(g.name)
-	if matched {
-		c.SetProviderKey(p.Key)
+	if g.provider != nil {
+		c.SetProviderKey(g.provider.Key)
 	}
 	switch {
 	case g.category != "":
 		c.SetCategory(g.category)
-	case matched:
-		c.SetCategory(string(p.Category))
+	case g.provider != nil:
+		c.SetCategory(string(g.provider.Category))
 	}
 	sub, err := c.Save(ctx)
 	if ent.IsConstraintError(err) {
@@ -257,12 +264,10 @@ func (s Service) update(ctx context.Context, client *ent.Client, sub *ent.Subscr
 	if g.category != "" {
 		u.SetCategory(g.category)
 	}
-	if sub.ProviderKey == "" {
-		if p, ok := catalog.Lookup(g.name); ok {
-			u.SetProviderKey(p.Key)
-			if sub.Category == "" && g.category == "" {
-				u.SetCategory(string(p.Category))
-			}
+	if p := g.provider; sub.ProviderKey == "" && p != nil {
+		u.SetProviderKey(p.Key)
+		if sub.Category == "" && g.category == "" {
+			u.SetCategory(string(p.Category))
 		}
 	}
 	if sub.Status == subscription.StatusCancelled {

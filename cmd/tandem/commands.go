@@ -273,10 +273,11 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
 	}
+	publicURL = strings.TrimRight(publicURL, "/")
 	srvCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	h, err := server.New(srvCtx, server.Config{
-		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: strings.TrimRight(publicURL, "/"), Redis: rdb,
+		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: publicURL, Redis: rdb,
 		Role: c.flags.role, Upstream: c.flags.upstream, Limiter: limiter,
 	})
 	if err != nil {
@@ -314,8 +315,8 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		if db == nil {
 			return
 		}
-		links := pauselink.New(c.keys, strings.TrimRight(publicURL, "/"), nil)
-		(&reminders.Worker{Client: db.Client, Links: links, Log: log, BaseURL: strings.TrimRight(publicURL, "/")}).Run(srvCtx, reminders.DefaultInterval)
+		links := pauselink.New(c.keys, publicURL, nil)
+		(&reminders.Worker{Client: db.Client, Links: links, Log: log, BaseURL: publicURL}).Run(srvCtx, reminders.DefaultInterval)
 	}()
 	defer func() { stopBackground(); <-mailDone; <-remindDone }() // the workers finish before the database closes
 	errc := make(chan error, 1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/partners"
+	"github.com/tandemhq/tandem/store"
 )
 
 // The Subscriptions commands act as the system, like the credential
@@ -19,13 +21,7 @@ func cmdUserToken(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("user token", o)
 	email := fs.String("email", "", "the person's email address")
 	name := fs.String("name", "CLI", `what the token is for, e.g. "Claude Desktop laptop"`)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("email", *email, "ada@example.com"); err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, err := parseAndOpen(ctx, fs, args, dbURL, "email", "ada@example.com")
 	if err != nil {
 		return err
 	}
@@ -46,13 +42,7 @@ func cmdUserToken(ctx context.Context, args []string, o *output) error {
 func cmdUserGrantAdmin(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("user grant-admin", o)
 	email := fs.String("email", "", "the person's email address")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("email", *email, "ada@example.com"); err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, err := parseAndOpen(ctx, fs, args, dbURL, "email", "ada@example.com")
 	if err != nil {
 		return err
 	}
@@ -80,13 +70,7 @@ func cmdPartnerCreate(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("partner create", o)
 	source := fs.String("source", "", "the partner's source slug: 2–64 of a-z, 0-9, '_' and '-'")
 	name := fs.String("name", "", "the partner's display name (optional)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("source", *source, "acme-bank"); err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, err := parseAndOpen(ctx, fs, args, dbURL, "source", "acme-bank")
 	if err != nil {
 		return err
 	}
@@ -98,22 +82,15 @@ func cmdPartnerCreate(ctx context.Context, args []string, o *output) error {
 	o.result(struct {
 		Key string `json:"key"`
 	}{res.Key}, fmt.Sprintf("created partner source %s (%s):\n\n  x-partner-key: %s\n\n"+
-		"It authenticates POST /api/guest-ingest for source %q only, up to 1,000 calls an hour. "+
-		"It is shown only this once: copy it now. Tandem keeps only a hash.",
-		res.Source.Source, res.Source.ID, res.Key, res.Source.Source))
+		"It authenticates POST /api/guest-ingest for source %q only, up to 1,000 calls an hour. %s",
+		res.Source.Source, res.Source.ID, res.Key, res.Source.Source, shownOnce))
 	return nil
 }
 
 func cmdPartnerRevoke(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("partner revoke", o)
 	source := fs.String("source", "", "the partner source whose key to revoke")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("source", *source, "acme-bank"); err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, err := parseAndOpen(ctx, fs, args, dbURL, "source", "acme-bank")
 	if err != nil {
 		return err
 	}
@@ -133,13 +110,7 @@ func cmdPartnerRevoke(ctx context.Context, args []string, o *output) error {
 func cmdPartnerRotate(ctx context.Context, args []string, o *output) error {
 	fs, dbURL := newFlags("partner rotate", o)
 	source := fs.String("source", "", "the partner source to give a new key")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("source", *source, "acme-bank"); err != nil {
-		return err
-	}
-	db, _, err := openMigrated(ctx, *dbURL)
+	db, err := parseAndOpen(ctx, fs, args, dbURL, "source", "acme-bank")
 	if err != nil {
 		return err
 	}
@@ -150,7 +121,20 @@ func cmdPartnerRotate(ctx context.Context, args []string, o *output) error {
 	}
 	o.result(struct {
 		Key string `json:"key"`
-	}{res.Key}, fmt.Sprintf("new key for partner source %s (%s); the old key stopped working:\n\n  x-partner-key: %s\n\n"+
-		"It is shown only this once: copy it now. Tandem keeps only a hash.", res.Source.Source, res.Source.ID, res.Key))
+	}{res.Key}, fmt.Sprintf("new key for partner source %s (%s); the old key stopped working:\n\n  x-partner-key: %s\n\n%s",
+		res.Source.Source, res.Source.ID, res.Key, shownOnce))
 	return nil
+}
+
+// parseAndOpen parses args, requires the string flag name (example shows
+// its form) and opens the migrated database, which the caller closes.
+func parseAndOpen(ctx context.Context, fs *flag.FlagSet, args []string, dbURL *string, name, example string) (*store.DB, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if err := required(name, fs.Lookup(name).Value.String(), example); err != nil {
+		return nil, err
+	}
+	db, _, err := openMigrated(ctx, *dbURL)
+	return db, err
 }
