@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
-	"time"
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/viewer"
@@ -13,7 +13,7 @@ import (
 
 // Batcher records reads by AI assistants and partners' servers (one audit
 // row per call) with group commit: calls that arrive while a batch is being
-// written, or within linger of each other under load, go into one batch,
+// written, or while other requests can still run, go into one batch,
 // written by a single INSERT. Each caller still waits for its own row to be
 // stored before it answers, so a read that cannot be audited is refused
 // exactly as with RecordOperation; what changes is that a hundred
@@ -83,44 +83,32 @@ func (b *Batcher) Begin(ctx context.Context, action, entityType, entityID string
 	}
 }
 
-// linger is how long the writer waits for more rows when reads are arriving
-// together. Each INSERT commits on its own, and a commit costs SQLite as much
-// as a dozen rows or more (a WAL frame for the table and for each of its
-// indexes), so under load a slightly later, larger batch costs far less per
-// read. A caller alone never waits: the writer lingers only after a batch
-// that had company. The read itself runs meanwhile (graph's auditReads).
-const linger = time.Millisecond
+// gatherYields is how many times in a row the writer yields the processor,
+// finding no new row, before it writes what it has. Each INSERT commits on
+// its own, and a commit costs SQLite as much as a dozen rows or more (a WAL
+// frame for the table and for each of its indexes), so under load a larger
+// batch costs far less per read. Yielding, rather than sleeping a fixed
+// time, lets every request that can run reach its own Begin first, and
+// stops gathering the moment nothing else can run: a caller alone waits a
+// few microseconds, and when every request is already waiting on this
+// batch, none is kept waiting for a timer. The read itself runs meanwhile
+// (graph's auditReads).
+const gatherYields = 3
 
 func (b *Batcher) run() {
 	batch := make([]*queued, 0, batchMax)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	busy := false
 	for q := range b.queue {
 		batch = append(batch[:0], q)
-		if busy {
-			timer.Reset(linger)
-		}
-	more:
-		for len(batch) < batchMax {
-			if busy {
-				select {
-				case q := <-b.queue:
-					batch = append(batch, q)
-				case <-timer.C:
-					break more
-				}
-				continue
-			}
+		for idle := 0; len(batch) < batchMax && idle < gatherYields; {
 			select {
 			case q := <-b.queue:
 				batch = append(batch, q)
+				idle = 0
 			default:
-				break more
+				idle++
+				runtime.Gosched()
 			}
 		}
-		timer.Stop()
-		busy = len(batch) > 1
 		b.write(batch)
 	}
 }
