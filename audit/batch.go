@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/viewer"
@@ -95,11 +96,16 @@ func (b *Batcher) Begin(ctx context.Context, action, entityType, entityID string
 // (graph's auditReads).
 const gatherYields = 3
 
+// gatherMax bounds how long the first row of a batch waits for company
+// while rows keep arriving, so a flood of reads cannot hold it back.
+const gatherMax = time.Millisecond
+
 func (b *Batcher) run() {
 	batch := make([]*queued, 0, batchMax)
 	for q := range b.queue {
 		batch = append(batch[:0], q)
-		for idle := 0; len(batch) < batchMax && idle < gatherYields; {
+		began := time.Now()
+		for idle := 0; len(batch) < batchMax && idle < gatherYields && time.Since(began) < gatherMax; {
 			select {
 			case q := <-b.queue:
 				batch = append(batch, q)
