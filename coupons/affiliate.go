@@ -3,6 +3,9 @@ package coupons
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem/ent"
@@ -34,50 +37,92 @@ const MaxActiveAffiliateCoupons = 10
 // An affiliate-scoped viewer may mint only for itself (any other
 // affiliateID is not found); this is the one write such a viewer can make.
 func GenerateAffiliateCoupon(ctx context.Context, c *ent.Client, now time.Time, affiliateID, programID string, vanity *string) (*ent.Coupon, error) {
+	return mint(ctx, c, now, mintInput{affiliateID: affiliateID, programID: programID, code: vanity,
+		programField: "programID", codeField: "vanity"})
+}
+
+// mintInput is a per-affiliate code to mint: generateAffiliateCoupon's
+// arguments, or createCoupon's input with an affiliateID.
+type mintInput struct {
+	affiliateID, programID string
+	code                   *string // empty: the affiliate's slug plus a random suffix
+	name                   *string // nil: the template's name and the affiliate's slug
+	// terms, when given, must equal the template's: the code copies them.
+	terms          givenTerms
+	maxRedemptions *int
+	expiresAt      *time.Time // nil: the template's expiry
+	metadata       map[string]any
+	// programField and codeField name the campaign and the code in
+	// refusals as the caller's inputs do (programID and vanity, or
+	// campaignID and code).
+	programField, codeField string
+}
+
+// mint checks and creates a per-affiliate code: the one path every such
+// code takes, whichever mutation asks for it.
+func mint(ctx context.Context, c *ent.Client, now time.Time, in mintInput) (*ent.Coupon, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, rule.ErrNoViewer
 	}
 	mintedBy := "brand"
 	if v.AffiliateID != "" {
-		if affiliateID != v.AffiliateID {
+		if in.affiliateID != v.AffiliateID {
 			// Another affiliate is as invisible as another organization's.
-			return nil, &rule.RefNotFoundError{Edge: "affiliate", ID: affiliateID}
+			return nil, &rule.RefNotFoundError{Edge: "affiliate", ID: in.affiliateID}
 		}
 		mintedBy = "affiliate"
 		ctx = rule.AllowAffiliateCouponMint(ctx)
 	}
 	var code string
-	if vanity != nil && *vanity != "" {
+	if in.code != nil && strings.TrimSpace(*in.code) != "" {
 		var err error
-		if code, err = NormalizeCode("vanity", *vanity); err != nil {
+		if code, err = NormalizeCode(in.codeField, *in.code); err != nil {
 			return nil, err
 		}
 	}
-	aff, err := c.Affiliate.Get(ctx, affiliateID)
-	if err != nil {
+	var name string
+	if in.name != nil {
+		var err error
+		if name, err = checkName(*in.name); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkOwnLimits(now, in.maxRedemptions, in.expiresAt); err != nil {
 		return nil, err
 	}
-	cmp, err := c.Campaign.Get(ctx, programID)
+	if err := checkMintedMetadata(in.metadata); err != nil {
+		return nil, err
+	}
+	aff, err := c.Affiliate.Get(ctx, in.affiliateID)
+	if ent.IsNotFound(err) {
+		return nil, fault.NotFound("affiliateID", "affiliateID %s names no affiliate of this organization", in.affiliateID)
+	} else if err != nil {
+		return nil, err
+	}
+	cmp, err := getProgram(ctx, c, in.programField, in.programID)
 	if err != nil {
 		return nil, err
 	}
 	if !cmp.CouponSelfMint {
-		return nil, &fault.Error{Kind: fault.KindForbidden, Field: "programID", Reason: "coupon_self_mint_disabled",
+		return nil, &fault.Error{Kind: fault.KindForbidden, Field: in.programField, Reason: "coupon_self_mint_disabled",
 			Message: "program " + cmp.ID + " does not allow per-affiliate coupon codes: the brand turns on couponSelfMint for it " +
 				"(updateCampaign with couponSelfMint: true) before codes can be generated"}
 	}
 	if aff.CampaignID != cmp.ID {
-		return nil, fault.Invalid("programID", "affiliate %s promotes program %s, not %s: pass its own program", aff.ID, aff.CampaignID, cmp.ID)
+		return nil, fault.Invalid(in.programField, "affiliate %s promotes program %s, not %s: pass its own program", aff.ID, aff.CampaignID, cmp.ID)
 	}
 	if aff.Status != affiliate.StatusApproved {
 		return nil, fault.Invalid("affiliateID", "affiliate %s is %s; only Approved affiliates get coupon codes: approve it first", aff.ID, aff.Status)
 	}
 	if cmp.Status != campaign.StatusActive {
-		return nil, fault.Invalid("programID", "program %s is %s; codes are minted only on an Active program", cmp.ID, cmp.Status)
+		return nil, fault.Invalid(in.programField, "program %s is %s; codes are minted only on an Active program", cmp.ID, cmp.Status)
 	}
-	tpl, err := templateCoupon(ctx, c, cmp.ID, now)
+	tpl, err := templateCoupon(ctx, c, in.programField, cmp.ID, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.terms.match(tpl); err != nil {
 		return nil, err
 	}
 	active, err := c.Coupon.Query().Where(coupon.AffiliateID(aff.ID), coupon.RevokedAtIsNil()).Count(ctx)
@@ -89,7 +134,7 @@ func GenerateAffiliateCoupon(ctx context.Context, c *ent.Client, now time.Time, 
 			Message: fmt.Sprintf("affiliate %s already holds the maximum of %d active coupon codes: revoke one (revoke_affiliate_coupon) first",
 				aff.ID, MaxActiveAffiliateCoupons)}
 	}
-	field := "vanity"
+	field := in.codeField
 	if code == "" {
 		field = "code"
 		if code, err = freeCode(ctx, c, aff.Slug); err != nil {
@@ -98,22 +143,101 @@ func GenerateAffiliateCoupon(ctx context.Context, c *ent.Client, now time.Time, 
 	} else if err := codeFree(ctx, c, field, code); err != nil {
 		return nil, err
 	}
-	name := tpl.Name + " · " + aff.Slug
-	if r := []rune(name); len(r) > MaxNameLen {
-		name = string(r[:MaxNameLen])
+	if name == "" {
+		name = tpl.Name + " · " + aff.Slug
+		if r := []rune(name); len(r) > MaxNameLen {
+			name = string(r[:MaxNameLen])
+		}
+	}
+	expiresAt := tpl.ExpiresAt
+	if in.expiresAt != nil {
+		expiresAt = utc(in.expiresAt)
 	}
 	create := c.Coupon.Create().
 		SetCampaignID(cmp.ID).
 		SetAffiliateID(aff.ID).
 		SetCode(code).
 		SetName(name).
-		SetNillableExpiresAt(tpl.ExpiresAt).
-		SetMetadata(map[string]any{"template_coupon_id": tpl.ID, "minted_by": mintedBy})
+		SetNillableMaxRedemptions(in.maxRedemptions).
+		SetNillableExpiresAt(expiresAt).
+		SetMetadata(withMinted(in.metadata, map[string]any{"template_coupon_id": tpl.ID, "minted_by": mintedBy}))
 	return saveCode(ctx, setTerms(create, termsOf(tpl)), field, code)
 }
 
+// mintedKeys are the metadata keys Tandem writes on a per-affiliate code:
+// the campaign coupon it copies and who minted it. Nobody else sets them.
+var mintedKeys = []string{"template_coupon_id", "minted_by"}
+
+// checkMintedMetadata bounds the metadata a caller gives a per-affiliate
+// code: none of mintedKeys, and room left for them.
+func checkMintedMetadata(md map[string]any) error {
+	for _, k := range mintedKeys {
+		if _, ok := md[k]; ok {
+			return fault.Invalid("metadata", "key %q is Tandem's record of how a per-affiliate code was minted: leave it out", k)
+		}
+	}
+	if room := MaxMetadataKeys - len(mintedKeys); len(md) > room {
+		return fault.Invalid("metadata", "has %d keys; a per-affiliate code takes at most %d besides Tandem's %s",
+			len(md), room, strings.Join(mintedKeys, " and "))
+	}
+	return checkMetadata(md)
+}
+
+// withMinted is md plus the mintedKeys of record, a new map.
+func withMinted(md, record map[string]any) map[string]any {
+	out := maps.Clone(md)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for _, k := range mintedKeys {
+		if v, ok := record[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// givenTerms are the discount fields a caller passed for a per-affiliate
+// code; nil ones are copied from the campaign coupon.
+type givenTerms struct {
+	percentOff       *float64
+	amountOffCents   *int64
+	currency         *string
+	duration         *coupon.Duration
+	durationInMonths *int
+}
+
+// differs names the first given term that is not t's, or "".
+func (g givenTerms) differs(t terms) string {
+	switch {
+	case g.percentOff != nil && (t.percentOff == nil || math.Abs(*g.percentOff-*t.percentOff) > 1e-6):
+		return "percentOff"
+	case g.amountOffCents != nil && (t.amountOffCents == nil || *g.amountOffCents != *t.amountOffCents):
+		return "amountOffCents"
+	case g.currency != nil && !strings.EqualFold(strings.TrimSpace(*g.currency), t.currency):
+		return "currency"
+	case g.duration != nil && *g.duration != t.duration:
+		return "duration"
+	case g.durationInMonths != nil && (t.durationInMonths == nil || *g.durationInMonths != *t.durationInMonths):
+		return "durationInMonths"
+	}
+	return ""
+}
+
+// match refuses a given term that differs from the campaign coupon tpl's.
+func (g givenTerms) match(tpl *ent.Coupon) error {
+	t := termsOf(tpl)
+	field := g.differs(t)
+	if field == "" {
+		return nil
+	}
+	return fault.Invalid(field, "differs from the discount of campaign coupon %s (%s), which per-affiliate codes copy: "+
+		"omit percentOff, amountOffCents, currency, duration and durationInMonths to copy it, "+
+		"or give the campaign a coupon with the discount you want first (createCoupon without affiliateID)", tpl.Code, t)
+}
+
 // templateCoupon is the campaign's newest usable campaign-level coupon.
-func templateCoupon(ctx context.Context, c *ent.Client, campaignID string, now time.Time) (*ent.Coupon, error) {
+func templateCoupon(ctx context.Context, c *ent.Client, programField, campaignID string, now time.Time) (*ent.Coupon, error) {
 	list, err := c.Coupon.Query().
 		Where(coupon.CampaignID(campaignID), coupon.AffiliateIDIsNil(), coupon.RevokedAtIsNil(),
 			coupon.Or(coupon.ExpiresAtIsNil(), coupon.ExpiresAtGT(now))).
@@ -127,8 +251,8 @@ func templateCoupon(ctx context.Context, c *ent.Client, campaignID string, now t
 			return cp, nil
 		}
 	}
-	return nil, &fault.Error{Kind: fault.KindInvalid, Field: "programID", Reason: "campaign_coupon_required",
-		Message: "program " + campaignID + " has no active campaign-level coupon to take the discount from: " +
+	return nil, &fault.Error{Kind: fault.KindInvalid, Field: programField, Reason: "campaign_coupon_required",
+		Message: programField + " " + campaignID + " has no active campaign-level coupon to take the discount from: " +
 			"create a campaign coupon first (create_campaign_coupon), then generate affiliate codes"}
 }
 

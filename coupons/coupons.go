@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,10 +65,34 @@ type terms struct {
 	durationInMonths *int
 }
 
+// String says the discount as a person reads it: "25% off, repeating for 3
+// months", "1500 EUR (minor units) off, once".
+func (t terms) String() string {
+	var s string
+	switch {
+	case t.percentOff != nil:
+		s = strconv.FormatFloat(*t.percentOff, 'f', -1, 64) + "% off"
+	case t.amountOffCents != nil:
+		s = fmt.Sprintf("%d %s (minor units) off", *t.amountOffCents, t.currency)
+	default:
+		s = "no discount"
+	}
+	if t.duration == coupon.DurationRepeating && t.durationInMonths != nil {
+		return fmt.Sprintf("%s, repeating for %d months", s, *t.durationInMonths)
+	}
+	return s + ", " + string(t.duration)
+}
+
 // CreateCampaignCoupon creates a campaign-level coupon (no affiliate): a
 // code that credits sales to the campaign and is the discount every
 // per-affiliate code of the campaign copies. now is the caller's clock.
 func CreateCampaignCoupon(ctx context.Context, c *ent.Client, now time.Time, in CampaignCouponInput) (*ent.Coupon, error) {
+	return createCampaignCoupon(ctx, c, now, in, "programID")
+}
+
+// createCampaignCoupon is CreateCampaignCoupon naming the campaign's input
+// programField in refusals: programID, or createCoupon's campaignID.
+func createCampaignCoupon(ctx context.Context, c *ent.Client, now time.Time, in CampaignCouponInput, programField string) (*ent.Coupon, error) {
 	name, err := checkName(in.Name)
 	if err != nil {
 		return nil, err
@@ -76,12 +101,8 @@ func CreateCampaignCoupon(ctx context.Context, c *ent.Client, now time.Time, in 
 	if err != nil {
 		return nil, err
 	}
-	if in.MaxRedemptions != nil && *in.MaxRedemptions < 1 {
-		return nil, fault.Invalid("maxRedemptions", "must be at least 1; omit it for unlimited redemptions")
-	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
-		return nil, fault.Invalid("expiresAt", "must be in the future (it is %s, now is %s)",
-			in.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if err := checkOwnLimits(now, in.MaxRedemptions, in.ExpiresAt); err != nil {
+		return nil, err
 	}
 	if err := checkMetadata(in.Metadata); err != nil {
 		return nil, err
@@ -92,12 +113,12 @@ func CreateCampaignCoupon(ctx context.Context, c *ent.Client, now time.Time, in 
 			return nil, err
 		}
 	}
-	cmp, err := c.Campaign.Get(ctx, in.ProgramID)
+	cmp, err := getProgram(ctx, c, programField, in.ProgramID)
 	if err != nil {
 		return nil, err
 	}
 	if cmp.Status == campaign.StatusArchived {
-		return nil, fault.Invalid("programID", "program %s is archived: set its status to Active or Paused before adding coupons", cmp.ID)
+		return nil, fault.Invalid(programField, "program %s is archived: set its status to Active or Paused before adding coupons", cmp.ID)
 	}
 	if code == "" {
 		if code, err = freeCode(ctx, c, name); err != nil {
@@ -116,6 +137,28 @@ func CreateCampaignCoupon(ctx context.Context, c *ent.Client, now time.Time, in 
 		create.SetMetadata(in.Metadata)
 	}
 	return saveCode(ctx, setTerms(create, t), "code", code)
+}
+
+// getProgram reads the campaign id, named field in the caller's input.
+func getProgram(ctx context.Context, c *ent.Client, field, id string) (*ent.Campaign, error) {
+	cmp, err := c.Campaign.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, fault.NotFound(field, "%s %s names no program of this organization", field, id)
+	}
+	return cmp, err
+}
+
+// checkOwnLimits checks the limits a coupon has of its own, whatever kind
+// it is: a redemption cap of at least 1 and an expiry in the future.
+func checkOwnLimits(now time.Time, maxRedemptions *int, expiresAt *time.Time) error {
+	if maxRedemptions != nil && *maxRedemptions < 1 {
+		return fault.Invalid("maxRedemptions", "must be at least 1; omit it for unlimited redemptions")
+	}
+	if expiresAt != nil && !expiresAt.After(now) {
+		return fault.Invalid("expiresAt", "must be in the future (it is %s, now is %s)",
+			expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // checkName trims a coupon's name and bounds it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -833,5 +834,285 @@ func TestSubAffiliateAndHomeCurrencyTools(t *testing.T) {
 		if _, code = run(a.Owner, "list_my_coupons", nil); code != graph.CodeForbidden {
 			t.Fatalf("list_my_coupons as the brand: %q", code)
 		}
+	})
+}
+
+// The generic coupon mutations, with the ent-generated inputs.
+const (
+	genericCreateQ = `mutation($in: CreateCouponInput!) { createCoupon(input: $in) {
+		id code name campaignID affiliateID percentOff amountOffCents currency duration durationInMonths
+		maxRedemptions expiresAt metadata revokedAt } }`
+	genericUpdateQ = `mutation($id: ID!, $in: UpdateCouponInput!) { updateCoupon(id: $id, input: $in) {
+		id code name campaignID affiliateID percentOff amountOffCents currency duration durationInMonths
+		maxRedemptions expiresAt metadata revokedAt } }`
+)
+
+// wantRefused checks that a call is refused with code and field, that a
+// BAD_USER_INPUT, CONFLICT or NOT_FOUND message names the field too, and
+// that nothing was written.
+func (f *couponFixture) wantRefused(t *testing.T, v *viewer.Viewer, q string, vars map[string]any, code, field string) gqlError {
+	t.Helper()
+	before := dbState(t, f.db)
+	resp := f.api.do(t, v, q, vars)
+	e := wantError(t, resp, code, field)
+	if named := code == graph.CodeBadUserInput || code == graph.CodeConflict || code == graph.CodeNotFound; named && !strings.Contains(e.Message, field) {
+		t.Fatalf("got message %q, want it to name %s", e.Message, field)
+	}
+	if resp.hasData() {
+		t.Fatalf("got data %s from a refused call", resp.Data)
+	}
+	if after := dbState(t, f.db); after != before {
+		t.Fatal("a refused call changed the database")
+	}
+	return e
+}
+
+func (f *couponFixture) genericCreate(t *testing.T, in map[string]any) couponOut {
+	t.Helper()
+	var got struct {
+		C couponOut `json:"createCoupon"`
+	}
+	f.api.ok(t, f.a.Owner, genericCreateQ, map[string]any{"in": in}).decode(t, &got)
+	return got.C
+}
+
+func (f *couponFixture) genericUpdate(t *testing.T, id string, in map[string]any) couponOut {
+	t.Helper()
+	var got struct {
+		C couponOut `json:"updateCoupon"`
+	}
+	f.api.ok(t, f.a.Owner, genericUpdateQ, map[string]any{"id": id, "in": in}).decode(t, &got)
+	return got.C
+}
+
+// TestCreateCouponCampaignRules checks that createCoupon without an
+// affiliate is held to createCampaignCoupon's rules, naming createCoupon's
+// own inputs.
+func TestCreateCouponCampaignRules(t *testing.T) {
+	f := newCouponFixture(t)
+	a := f.a
+	in := func(over map[string]any) map[string]any {
+		v := map[string]any{"campaignID": a.Campaign, "code": "SPRING", "name": "Spring", "percentOff": 15}
+		maps.Copy(v, over)
+		return v
+	}
+	archived := must(f.db.Campaign.Create().SetOrgID(a.OrgID).SetName("Old").SetSlug("old").
+		SetStatus("Archived").Save(sys())).get(t)
+	manyKeys := map[string]any{}
+	for i := range 21 {
+		manyKeys[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		name        string
+		vars        map[string]any
+		code, field string
+	}{
+		{"percent and amount", in(map[string]any{"amountOffCents": 500, "currency": "USD"}), graph.CodeBadUserInput, "amountOffCents"},
+		{"neither percent nor amount", in(map[string]any{"percentOff": nil}), graph.CodeBadUserInput, "percentOff"},
+		{"currency on a percentage", in(map[string]any{"currency": "USD"}), graph.CodeBadUserInput, "currency"},
+		{"amount without currency", in(map[string]any{"percentOff": nil, "amountOffCents": 500}), graph.CodeBadUserInput, "currency"},
+		{"percent over 100", in(map[string]any{"percentOff": 150}), graph.CodeBadUserInput, "percentOff"},
+		{"months without repeating", in(map[string]any{"duration": "forever", "durationInMonths": 3}), graph.CodeBadUserInput, "durationInMonths"},
+		{"repeating without months", in(map[string]any{"duration": "repeating"}), graph.CodeBadUserInput, "durationInMonths"},
+		{"zero redemptions", in(map[string]any{"maxRedemptions": 0}), graph.CodeBadUserInput, "maxRedemptions"},
+		{"expiry in the past", in(map[string]any{"expiresAt": f.clk.Now().Add(-time.Hour).Format(time.RFC3339)}), graph.CodeBadUserInput, "expiresAt"},
+		{"21 metadata keys", in(map[string]any{"metadata": manyKeys}), graph.CodeBadUserInput, "metadata"},
+		{"metadata number", in(map[string]any{"metadata": map[string]any{"k": 3}}), graph.CodeBadUserInput, "metadata"},
+		{"blank name", in(map[string]any{"name": "  "}), graph.CodeBadUserInput, "name"},
+		{"code with punctuation", in(map[string]any{"code": "SAVE!"}), graph.CodeBadUserInput, "code"},
+		{"taken code, before normalisation", in(map[string]any{"code": "alpha10"}), graph.CodeConflict, "code"},
+		{"archived campaign", in(map[string]any{"campaignID": archived.ID}), graph.CodeBadUserInput, "campaignID"},
+		{"another organization's campaign", in(map[string]any{"campaignID": f.b.Campaign}), graph.CodeNotFound, "campaignID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.wantRefused(t, a.Owner, genericCreateQ, map[string]any{"in": tc.vars}, tc.code, tc.field)
+		})
+	}
+	t.Run("normalises the code and stores the terms", func(t *testing.T) {
+		got := f.genericCreate(t, in(map[string]any{"code": " spring 20 ", "name": " Spring sale ", "percentOff": nil,
+			"amountOffCents": 1500, "currency": "eur", "duration": "repeating", "durationInMonths": 2}))
+		if got.Code != "SPRING-20" || got.Name != "Spring sale" || got.AffiliateID != nil || got.PercentOff != nil ||
+			*got.AmountOffCents != 1500 || *got.Currency != "EUR" || got.Duration != "repeating" || *got.DurationInMonths != 2 {
+			t.Fatalf("got %+v", got)
+		}
+		rows := auditRows(t, f.db, got.ID)
+		if len(rows) != 1 || rows[0].Action != "coupon.create" || rows[0].ActorID != a.OwnerUser {
+			t.Fatalf("audit rows %+v; want one coupon.create by the owner", rows)
+		}
+	})
+}
+
+// TestCreateCouponAffiliateRules checks that createCoupon with an affiliate
+// mints as generateAffiliateCoupon does: the campaign coupon's discount is
+// copied, and a different one is refused.
+func TestCreateCouponAffiliateRules(t *testing.T) {
+	f := newCouponFixture(t)
+	a := f.a
+	in := func(over map[string]any) map[string]any {
+		v := map[string]any{"campaignID": a.Campaign, "affiliateID": a.Affiliate, "code": "partner 25", "name": "Partner"}
+		maps.Copy(v, over)
+		return v
+	}
+	must(f.db.Affiliate.UpdateOneID(a.Affiliate).SetStatus(affiliate.StatusApproved).Save(sys())).get(t)
+	t.Run("self-mint off", func(t *testing.T) {
+		e := f.wantRefused(t, a.Owner, genericCreateQ, map[string]any{"in": in(nil)}, graph.CodeForbidden, "campaignID")
+		wantReason(t, e, "coupon_self_mint_disabled")
+	})
+	f.selfMint(t, a)
+	t.Run("no campaign coupon to copy", func(t *testing.T) {
+		e := f.wantRefused(t, a.Owner, genericCreateQ, map[string]any{"in": in(nil)}, graph.CodeBadUserInput, "campaignID")
+		wantReason(t, e, "campaign_coupon_required")
+	})
+	exp := f.clk.Now().Add(72 * time.Hour)
+	tpl := f.campaignCoupon(t, map[string]any{"p": a.Campaign, "name": "Launch", "pct": 25, "dur": "repeating", "months": 3,
+		"exp": exp.Format(time.RFC3339)})
+	pending := must(f.db.Affiliate.Create().SetOrgID(a.OrgID).SetCampaignID(a.Campaign).SetEmail("p@alpha.test").
+		SetSlug("alpha-pending").Save(sys())).get(t)
+	for _, tc := range []struct {
+		name        string
+		vars        map[string]any
+		code, field string
+	}{
+		{"another percentage", in(map[string]any{"percentOff": 50}), graph.CodeBadUserInput, "percentOff"},
+		{"an amount instead", in(map[string]any{"amountOffCents": 500, "currency": "USD"}), graph.CodeBadUserInput, "amountOffCents"},
+		{"a currency on a percentage", in(map[string]any{"currency": "USD"}), graph.CodeBadUserInput, "currency"},
+		{"another duration", in(map[string]any{"duration": "forever"}), graph.CodeBadUserInput, "duration"},
+		{"other months", in(map[string]any{"durationInMonths": 12}), graph.CodeBadUserInput, "durationInMonths"},
+		{"Tandem's metadata keys", in(map[string]any{"metadata": map[string]any{"minted_by": "affiliate"}}), graph.CodeBadUserInput, "metadata"},
+		{"bad code", in(map[string]any{"code": "!!"}), graph.CodeBadUserInput, "code"},
+		{"taken code", in(map[string]any{"code": tpl.Code}), graph.CodeConflict, "code"},
+		{"pending affiliate", in(map[string]any{"affiliateID": pending.ID}), graph.CodeBadUserInput, "affiliateID"},
+		{"expiry in the past", in(map[string]any{"expiresAt": f.clk.Now().Add(-time.Hour).Format(time.RFC3339)}), graph.CodeBadUserInput, "expiresAt"},
+		{"another organization's affiliate", in(map[string]any{"affiliateID": f.b.Affiliate}), graph.CodeNotFound, "affiliateID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := f.wantRefused(t, a.Owner, genericCreateQ, map[string]any{"in": tc.vars}, tc.code, tc.field)
+			discount := []string{"percentOff", "amountOffCents", "currency", "duration", "durationInMonths"}
+			if slices.Contains(discount, tc.field) && !strings.Contains(e.Message, tpl.Code) {
+				t.Fatalf("message %q should name the campaign coupon %s whose discount is copied", e.Message, tpl.Code)
+			}
+		})
+	}
+	t.Run("copies the campaign coupon's discount", func(t *testing.T) {
+		got := f.genericCreate(t, in(map[string]any{"metadata": map[string]any{"channel": "podcast"}}))
+		if got.Code != "PARTNER-25" || got.AffiliateID == nil || *got.AffiliateID != a.Affiliate || *got.PercentOff != 25 ||
+			got.Duration != "repeating" || *got.DurationInMonths != 3 || !got.ExpiresAt.Equal(exp) || got.Name != "Partner" {
+			t.Fatalf("got %+v; want the Launch coupon's discount and expiry", got)
+		}
+		if got.Metadata["template_coupon_id"] != tpl.ID || got.Metadata["minted_by"] != "brand" || got.Metadata["channel"] != "podcast" {
+			t.Fatalf("metadata %v", got.Metadata)
+		}
+	})
+	t.Run("the same discount, given, is accepted", func(t *testing.T) {
+		got := f.genericCreate(t, in(map[string]any{"code": "PARTNER-SAME", "percentOff": 25, "duration": "repeating",
+			"durationInMonths": 3, "maxRedemptions": 5}))
+		if *got.PercentOff != 25 || *got.MaxRedemptions != 5 {
+			t.Fatalf("got %+v", got)
+		}
+	})
+}
+
+// TestUpdateCouponRules checks that updateCoupon changes only what may
+// change once a code is out, and that a revocation is final.
+func TestUpdateCouponRules(t *testing.T) {
+	f := newCouponFixture(t)
+	a := f.a
+	f.selfMint(t, a)
+	cmpCoupon := f.campaignCoupon(t, map[string]any{"p": a.Campaign, "name": "Launch", "pct": 10})
+	affCoupon := f.generate(t, a.Owner, a.Affiliate, a.Campaign, "PARTNER-10")
+	upd := func(id string, in map[string]any) map[string]any { return map[string]any{"id": id, "in": in} }
+	past := f.clk.Now().Add(-time.Hour).Format(time.RFC3339)
+
+	for _, tc := range []struct {
+		name        string
+		vars        map[string]any
+		code, field string
+	}{
+		{"another percentage", upd(cmpCoupon.ID, map[string]any{"percentOff": 90}), graph.CodeBadUserInput, "percentOff"},
+		{"an amount as well", upd(cmpCoupon.ID, map[string]any{"amountOffCents": 500}), graph.CodeBadUserInput, "amountOffCents"},
+		{"a currency on a percentage", upd(cmpCoupon.ID, map[string]any{"currency": "USD"}), graph.CodeBadUserInput, "currency"},
+		{"another duration", upd(cmpCoupon.ID, map[string]any{"duration": "forever"}), graph.CodeBadUserInput, "duration"},
+		{"months", upd(cmpCoupon.ID, map[string]any{"durationInMonths": 3}), graph.CodeBadUserInput, "durationInMonths"},
+		{"clearing the percentage", upd(cmpCoupon.ID, map[string]any{"clearPercentOff": true}), graph.CodeBadUserInput, "clearPercentOff"},
+		{"a per-affiliate code's percentage", upd(affCoupon.ID, map[string]any{"percentOff": 90}), graph.CodeBadUserInput, "percentOff"},
+		{"blank name", upd(cmpCoupon.ID, map[string]any{"name": " "}), graph.CodeBadUserInput, "name"},
+		{"zero redemptions", upd(cmpCoupon.ID, map[string]any{"maxRedemptions": 0}), graph.CodeBadUserInput, "maxRedemptions"},
+		{"a cap and no cap", upd(cmpCoupon.ID, map[string]any{"maxRedemptions": 5, "clearMaxRedemptions": true}), graph.CodeBadUserInput, "maxRedemptions"},
+		{"expiry in the past", upd(cmpCoupon.ID, map[string]any{"expiresAt": past}), graph.CodeBadUserInput, "expiresAt"},
+		{"metadata number", upd(cmpCoupon.ID, map[string]any{"metadata": map[string]any{"k": 1}}), graph.CodeBadUserInput, "metadata"},
+		{"Tandem's metadata keys", upd(affCoupon.ID, map[string]any{"metadata": map[string]any{"template_coupon_id": "cpn_x"}}), graph.CodeBadUserInput, "metadata"},
+		{"revoked in the future", upd(cmpCoupon.ID, map[string]any{"revokedAt": f.clk.Now().Add(time.Hour).Format(time.RFC3339)}), graph.CodeBadUserInput, "revokedAt"},
+		{"another organization's coupon", upd(f.b.Coupon, map[string]any{"name": "hijacked"}), graph.CodeNotFound, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := f.wantRefused(t, a.Owner, genericUpdateQ, tc.vars, tc.code, tc.field)
+			if tc.field == "percentOff" && !strings.Contains(e.Message, "revoke") {
+				t.Fatalf("message %q should say how to get another discount", e.Message)
+			}
+		})
+	}
+	t.Run("member", func(t *testing.T) {
+		f.wantRefused(t, a.Member, genericUpdateQ, upd(cmpCoupon.ID, map[string]any{"name": "Renamed"}), graph.CodeForbidden, "")
+	})
+	t.Run("the code is not an input", func(t *testing.T) {
+		f.wantRefused(t, a.Owner, genericUpdateQ, upd(cmpCoupon.ID, map[string]any{"code": "NEWCODE"}), "GRAPHQL_VALIDATION_FAILED", "code")
+	})
+
+	t.Run("changes what may change", func(t *testing.T) {
+		exp := f.clk.Now().Add(24 * time.Hour)
+		got := f.genericUpdate(t, cmpCoupon.ID, map[string]any{"name": " Launch, renamed ", "maxRedemptions": 50,
+			"expiresAt": exp.Format(time.RFC3339), "metadata": map[string]any{"owner": "growth"}, "percentOff": 10, "duration": "once"})
+		if got.Name != "Launch, renamed" || *got.MaxRedemptions != 50 || !got.ExpiresAt.Equal(exp) || got.Metadata["owner"] != "growth" ||
+			*got.PercentOff != 10 || got.Code != cmpCoupon.Code {
+			t.Fatalf("got %+v", got)
+		}
+		got = f.genericUpdate(t, cmpCoupon.ID, map[string]any{"clearMaxRedemptions": true, "clearExpiresAt": true, "clearMetadata": true})
+		if got.MaxRedemptions != nil || got.ExpiresAt != nil || len(got.Metadata) != 0 {
+			t.Fatalf("got %+v after clearing", got)
+		}
+	})
+	t.Run("a per-affiliate code keeps Tandem's metadata", func(t *testing.T) {
+		got := f.genericUpdate(t, affCoupon.ID, map[string]any{"metadata": map[string]any{"channel": "blog"}})
+		if got.Metadata["channel"] != "blog" || got.Metadata["template_coupon_id"] != cmpCoupon.ID || got.Metadata["minted_by"] != "brand" {
+			t.Fatalf("metadata %v", got.Metadata)
+		}
+		got = f.genericUpdate(t, affCoupon.ID, map[string]any{"clearMetadata": true})
+		if len(got.Metadata) != 2 || got.Metadata["template_coupon_id"] != cmpCoupon.ID {
+			t.Fatalf("metadata %v after clearing", got.Metadata)
+		}
+	})
+
+	// revokeAffiliateCoupon sends a campaign coupon here; the advice holds.
+	e := f.wantRefused(t, a.Owner, revokeCouponQ, map[string]any{"id": cmpCoupon.ID}, graph.CodeBadUserInput, "couponID")
+	if !strings.Contains(e.Message, "setting its revokedAt with updateCoupon") {
+		t.Fatalf("message %q", e.Message)
+	}
+	revokedAt := f.clk.Now()
+	t.Run("revokes once", func(t *testing.T) {
+		got := f.genericUpdate(t, cmpCoupon.ID, map[string]any{"revokedAt": revokedAt.Format(time.RFC3339)})
+		if got.RevokedAt == nil || !got.RevokedAt.Equal(revokedAt) {
+			t.Fatalf("got %+v", got)
+		}
+		rows := auditRows(t, f.db, cmpCoupon.ID)
+		if n := len(rows); rows[n-1].Action != "coupon.update" || rows[n-1].ActorID != a.OwnerUser {
+			t.Fatalf("audit rows %+v", rows)
+		}
+		// The same revokedAt again is a retry, not a second revocation.
+		f.clk.advance(time.Minute)
+		again := f.genericUpdate(t, cmpCoupon.ID, map[string]any{"revokedAt": revokedAt.Format(time.RFC3339)})
+		if again.RevokedAt == nil || !again.RevokedAt.Equal(revokedAt) {
+			t.Fatalf("revokedAt moved from %s to %v", revokedAt, again.RevokedAt)
+		}
+	})
+	t.Run("a revocation is final", func(t *testing.T) {
+		f.wantRefused(t, a.Owner, genericUpdateQ, upd(cmpCoupon.ID, map[string]any{"clearRevokedAt": true}), graph.CodeBadUserInput, "clearRevokedAt")
+		e := f.wantRefused(t, a.Owner, genericUpdateQ, upd(cmpCoupon.ID, map[string]any{"revokedAt": f.clk.Now().Format(time.RFC3339)}),
+			graph.CodeConflict, "revokedAt")
+		wantReason(t, e, "coupon_already_revoked")
+		must(f.db.Coupon.Query().Where(coupon.ID(cmpCoupon.ID), coupon.RevokedAtNotNil()).Only(sys())).get(t)
+	})
+	t.Run("a revoked per-affiliate code stays revoked", func(t *testing.T) {
+		f.api.ok(t, a.Owner, revokeCouponQ, map[string]any{"id": affCoupon.ID})
+		f.wantRefused(t, a.Owner, genericUpdateQ, upd(affCoupon.ID, map[string]any{"clearRevokedAt": true}), graph.CodeBadUserInput, "clearRevokedAt")
 	})
 }

@@ -66,7 +66,7 @@ func TestErrorPresenter(t *testing.T) {
 			{"invalid slug", createCampaign, input("name", "Bad", "slug", "Bad Slug!"), graph.CodeBadUserInput, "slug"},
 			{"empty name", createCampaign, input("name", "", "slug", "empty-name"), graph.CodeBadUserInput, "name"},
 			{"currency too long", createCampaign, input("name", "X", "slug", "long-currency", "currency", "USDX"), graph.CodeBadUserInput, "currency"},
-			{"invalid coupon code", createCoupon, input("campaignID", a.Campaign, "code", "lower case", "name", "X"), graph.CodeBadUserInput, "code"},
+			{"invalid coupon code", createCoupon, input("campaignID", a.Campaign, "code", "lower case!", "name", "X", "percentOff", 10), graph.CodeBadUserInput, "code"},
 			{"invalid brand color", updateOrg, input("brandColor", "red"), graph.CodeBadUserInput, "brandColor"},
 			{"campaign slug taken", createCampaign, input("name", "Again", "slug", "alpha-program"), graph.CodeConflict, "slug"},
 			{"campaign slug taken on update", updateCampaign,
@@ -74,8 +74,8 @@ func TestErrorPresenter(t *testing.T) {
 			{"affiliate slug taken", createAffiliate, input("campaignID", a.Campaign, "email", "other@alpha.test", "slug", "alpha-partner"), graph.CodeConflict, "slug"},
 			{"affiliate email taken in campaign", createAffiliate, input("campaignID", a.Campaign, "email", "partner@alpha.test", "slug", "other"), graph.CodeConflict, "campaignID, email"},
 			{"cookie window out of range", createCampaign, input("name", "X", "slug", "range", "cookieWindowDays", 400), graph.CodeBadUserInput, "cookieWindowDays"},
-			{"bad time argument", createCoupon, input("campaignID", a.Campaign, "code", "TIMEBAD", "name", "X", "expiresAt", "not a time"), graph.CodeBadUserInput, ""},
-			{"coupon code taken", createCoupon, input("campaignID", a.Campaign, "code", "ALPHA10", "name", "Again"), graph.CodeConflict, "code"},
+			{"bad time argument", createCoupon, input("campaignID", a.Campaign, "code", "TIMEBAD", "name", "X", "percentOff", 10, "expiresAt", "not a time"), graph.CodeBadUserInput, ""},
+			{"coupon code taken", createCoupon, input("campaignID", a.Campaign, "code", "ALPHA10", "name", "Again", "percentOff", 10), graph.CodeConflict, "code"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestErrorPresenter(t *testing.T) {
 		// and learns nothing about A's from trying.
 		t.Run("same slug in another organization", func(t *testing.T) {
 			api.ok(t, b.Owner, createCampaign, input("name", "Copy", "slug", "alpha-program"))
-			api.ok(t, b.Owner, createCoupon, input("campaignID", b.Campaign, "code", "ALPHA10", "name", "Copy"))
+			api.ok(t, b.Owner, createCoupon, input("campaignID", b.Campaign, "code", "ALPHA10", "name", "Copy", "percentOff", 10))
 		})
 	})
 }

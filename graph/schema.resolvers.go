@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/tandemhq/tandem/coupons"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/graph/generated"
 	"github.com/tandemhq/tandem/programs"
@@ -58,12 +59,12 @@ func (r *mutationResolver) UpdateAffiliate(ctx context.Context, id string, input
 
 // CreateCoupon is the resolver for the createCoupon field.
 func (r *mutationResolver) CreateCoupon(ctx context.Context, input ent.CreateCouponInput) (*ent.Coupon, error) {
-	return ent.FromContext(ctx).Coupon.Create().SetInput(input).Save(ctx)
+	return coupons.CreateCoupon(ctx, ent.FromContext(ctx), r.now(), input)
 }
 
 // UpdateCoupon is the resolver for the updateCoupon field.
 func (r *mutationResolver) UpdateCoupon(ctx context.Context, id string, input ent.UpdateCouponInput) (*ent.Coupon, error) {
-	return ent.FromContext(ctx).Coupon.UpdateOneID(id).SetInput(input).Save(ctx)
+	return coupons.UpdateCoupon(ctx, ent.FromContext(ctx), r.now(), id, input)
 }
 
 // ViewerOrganization is the resolver for the viewerOrganization field.

@@ -15462,12 +15462,29 @@ type Mutation {
   updateAffiliate(id: ID!, input: UpdateAffiliateInput!): Affiliate!
 
   """
-  Create a coupon code for a campaign or one of its affiliates.
+  Create a coupon code for a campaign or one of its affiliates, under the
+  rules of the explicit coupon mutations. Without affiliateID it is a
+  campaign-level coupon, checked as createCampaignCoupon checks one
+  (campaignID is its programID; an empty code is generated from the name).
+  With affiliateID it is a per-affiliate code, minted as
+  generateAffiliateCoupon mints one (code is its vanity): it copies the
+  discount of the campaign's active campaign-level coupon, so percentOff,
+  amountOffCents, currency, duration and durationInMonths are best left
+  out, and one that differs is refused (BAD_USER_INPUT naming it). Its
+  name, maxRedemptions, expiresAt (default: the campaign coupon's) and
+  metadata are its own.
   """
   createCoupon(input: CreateCouponInput!): Coupon!
 
   """
-  Change a coupon, or revoke it by setting revokedAt.
+  Change a coupon's name, maxRedemptions, expiresAt (in the future) or
+  metadata, or revoke it by setting revokedAt (now or earlier). A coupon
+  keeps its code and its discount, and a revocation is final: a different
+  percentOff, amountOffCents, currency, duration or durationInMonths, a
+  clear of one, clearRevokedAt on a revoked coupon or another revokedAt
+  for it are refused (BAD_USER_INPUT or CONFLICT, naming the input); revoke
+  the coupon and create a new one instead. On a per-affiliate code the
+  metadata keys template_coupon_id and minted_by stay as minted.
   """
   updateCoupon(id: ID!, input: UpdateCouponInput!): Coupon!
 }
