@@ -92,27 +92,52 @@ func affiliateMintsOwnCoupon(ctx context.Context, v *viewer.Viewer, m ent.Mutati
 	return ok && id == v.AffiliateID
 }
 
+// Owners of scoped rows: the viewer's organization, or the person it acts for.
+func viewerOrg(v *viewer.Viewer) string    { return v.OrgID }
+func viewerPerson(v *viewer.Viewer) string { return v.UserID }
+
 // filterByField scopes a query or an update/delete to rows whose field equals
 // the viewer's organization.
-func filterByField(field string) privacy.FilterFunc {
+func filterByField(field string) privacy.FilterFunc { return filterByOwner(field, viewerOrg) }
+
+// filterByOwner scopes a query or an update/delete to rows whose field
+// equals the viewer's owner (organization or person).
+func filterByOwner(field string, owner func(*viewer.Viewer) string) privacy.FilterFunc {
 	return func(ctx context.Context, f privacy.Filter) error {
-		f.Where(entql.FieldEQ(field, viewer.FromContext(ctx).OrgID))
+		f.Where(entql.FieldEQ(field, owner(viewer.FromContext(ctx))))
 		return privacy.Skip
 	}
 }
 
-// createInViewerOrg refuses a create that names another organization; a
-// create that names none gets the viewer's from SetOrgOnCreate.
-func createInViewerOrg() privacy.MutationRule {
+// createForOwner refuses a create whose field names another owner than the
+// viewer's; a create that names none gets the viewer's from setOnCreate.
+func createForOwner(field string, owner func(*viewer.Viewer) string, refusal string) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 		if !m.Op().Is(ent.OpCreate) {
 			return privacy.Skip
 		}
-		if v, ok := m.Field(orgField); ok && v != viewer.FromContext(ctx).OrgID {
-			return privacy.Denyf("cannot create rows in another organization")
+		if v, ok := m.Field(field); ok && v != owner(viewer.FromContext(ctx)) {
+			return privacy.Denyf("%s", refusal)
 		}
 		return privacy.Skip
 	})
+}
+
+// setOnCreate stamps a new row's field with the viewer's owner when the
+// viewer has one (applies) and the create names none.
+func setOnCreate(field string, applies func(*viewer.Viewer) bool, owner func(*viewer.Viewer) string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if v := viewer.FromContext(ctx); applies(v) && m.Op().Is(ent.OpCreate) {
+				if _, ok := m.Field(field); !ok {
+					if err := m.SetField(field, owner(v)); err != nil {
+						return nil, err
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 }
 
 // OrgScopedPolicy is the policy of every entity that belongs to an
@@ -128,7 +153,7 @@ func OrgScopedPolicy() ent.Policy {
 		Mutation: privacy.MutationPolicy{
 			denyWithoutViewer(),
 			denyReadOnlyWrites(),
-			createInViewerOrg(),
+			createForOwner(orgField, viewerOrg, "cannot create rows in another organization"),
 			privacy.OnMutationOperation(filterByField(orgField), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
 		},
 	}
@@ -207,18 +232,7 @@ func UserPolicy() ent.Policy {
 
 // SetOrgOnCreate stamps a new row with the viewer's organization.
 func SetOrgOnCreate() ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if v := viewer.FromContext(ctx); v != nil && m.Op().Is(ent.OpCreate) {
-				if _, ok := m.Field(orgField); !ok {
-					if err := m.SetField(orgField, v.OrgID); err != nil {
-						return nil, err
-					}
-				}
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
+	return setOnCreate(orgField, func(v *viewer.Viewer) bool { return v != nil }, viewerOrg)
 }
 
 // RefsInViewerOrg refuses a write that points an edge at a row the viewer
@@ -280,25 +294,6 @@ func denyUnlessPerson() privacy.QueryMutationRule {
 	})
 }
 
-func filterByPerson() privacy.FilterFunc {
-	return func(ctx context.Context, f privacy.Filter) error {
-		f.Where(entql.FieldEQ(personField, viewer.FromContext(ctx).UserID))
-		return privacy.Skip
-	}
-}
-
-func createForViewerPerson() privacy.MutationRule {
-	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if !m.Op().Is(ent.OpCreate) {
-			return privacy.Skip
-		}
-		if v, ok := m.Field(personField); ok && v != viewer.FromContext(ctx).UserID {
-			return privacy.Denyf("cannot create rows in another person's subscriptions")
-		}
-		return privacy.Skip
-	})
-}
-
 // PersonScopedPolicy is the policy of every entity in a person's
 // subscription memory: written once, as OrgScopedPolicy is for
 // organizations. A person sees and changes only their own rows; another
@@ -308,31 +303,20 @@ func PersonScopedPolicy() ent.Policy {
 		Query: privacy.QueryPolicy{
 			denyWithoutViewer(),
 			denyUnlessPerson(),
-			filterByPerson(),
+			filterByOwner(personField, viewerPerson),
 		},
 		Mutation: privacy.MutationPolicy{
 			denyWithoutViewer(),
 			denyUnlessPerson(),
-			createForViewerPerson(),
-			privacy.OnMutationOperation(filterByPerson(), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
+			createForOwner(personField, viewerPerson, "cannot create rows in another person's subscriptions"),
+			privacy.OnMutationOperation(filterByOwner(personField, viewerPerson), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
 		},
 	}
 }
 
 // SetPersonOnCreate stamps a new row with the viewer's person.
 func SetPersonOnCreate() ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if v := viewer.FromContext(ctx); v.ActsForPerson() && m.Op().Is(ent.OpCreate) {
-				if _, ok := m.Field(personField); !ok {
-					if err := m.SetField(personField, v.UserID); err != nil {
-						return nil, err
-					}
-				}
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
+	return setOnCreate(personField, (*viewer.Viewer).ActsForPerson, viewerPerson)
 }
 
 // ReadableBySignedIn lets any viewer read a shared reference table (the
