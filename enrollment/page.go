@@ -1,10 +1,7 @@
 package enrollment
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -23,6 +20,7 @@ import (
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/notify"
 	"github.com/tandemhq/tandem/viewer"
+	"github.com/tandemhq/tandem/webpage"
 )
 
 // PageConfig is what the affiliate dashboard page needs.
@@ -126,7 +124,7 @@ func (p *pages) serve(w http.ResponseWriter, r *http.Request, purpose affiliatet
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
-	nonce := newNonce()
+	nonce := webpage.Nonce()
 	frame := "'none'"
 	if purpose == affiliatetoken.PurposeEmbed {
 		// Until the token says where it may be shown, an error page may be
@@ -425,12 +423,6 @@ func frameAncestors(origins []string) string {
 	return strings.Join(kept, " ")
 }
 
-func newNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, nonce string, brand pageBrand, what string, err error) {
 	p.cfg.Logger.ErrorContext(r.Context(), "enrollment: dashboard page: "+what, "err", err)
 	p.render(w, http.StatusInternalServerError, problemPage, problem{Nonce: nonce, Brand: brand,
@@ -438,12 +430,5 @@ func (p *pages) fail(w http.ResponseWriter, r *http.Request, nonce string, brand
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, t *template.Template, data any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		p.cfg.Logger.Error("enrollment: rendering the dashboard page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	webpage.Render(w, status, t, data, p.cfg.Logger, "enrollment: the dashboard page")
 }

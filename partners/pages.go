@@ -1,9 +1,6 @@
 package partners
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -17,6 +14,7 @@ import (
 	"github.com/tandemhq/tandem/ent/logintoken"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/ratelimit"
+	"github.com/tandemhq/tandem/webpage"
 )
 
 // PageConfig is what the /token and /claim pages need.
@@ -214,28 +212,10 @@ func (p *pages) refuse(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, tmpl *template.Template, v view) {
-	v.Nonce = newNonce()
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, v); err != nil {
-		p.cfg.Logger.Error("rendering a subscriptions page failed", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	v.Nonce = webpage.Nonce()
 	// The URL or the page holds a secret: never cache it, never send it on.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+v.Nonce+"'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func newNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawStdEncoding.EncodeToString(b[:])
+	webpage.SecretHeaders(w.Header(), v.Nonce)
+	webpage.Render(w, status, tmpl, v, p.cfg.Logger, "a subscriptions page")
 }
 
 const pageHead = `{{define "head"}}<!DOCTYPE html>

@@ -9,11 +9,8 @@
 package pausepage
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -28,6 +25,7 @@ import (
 	"github.com/tandemhq/tandem/subscriptions"
 	"github.com/tandemhq/tandem/subscriptions/pauselink"
 	"github.com/tandemhq/tandem/viewer"
+	"github.com/tandemhq/tandem/webpage"
 )
 
 // PauseFor is how long the button pauses a subscription.
@@ -188,14 +186,7 @@ func (p *page) fail(w http.ResponseWriter, r *http.Request, nonce, what string, 
 }
 
 func (p *page) render(w http.ResponseWriter, status int, v view) {
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, v); err != nil {
-		p.cfg.Logger.Error("pause page: rendering", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	webpage.Render(w, status, pageTemplate, v, p.cfg.Logger, "the pause page")
 }
 
 // asOwner returns ctx acting as the subscription's owner: the link is their
@@ -226,17 +217,8 @@ func (p *page) pauseUntil(ctx context.Context, sub *ent.Subscription, until time
 // headers sets what every response of the page carries and returns the
 // style nonce.
 func headers(w http.ResponseWriter) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	nonce := base64.RawURLEncoding.EncodeToString(b[:])
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; "+
-		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	nonce := webpage.Nonce()
+	webpage.SecretHeaders(w.Header(), nonce)
 	return nonce
 }
 
