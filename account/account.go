@@ -14,9 +14,11 @@ package account
 import (
 	"context"
 	"fmt"
-	"github.com/tandemhq/tandem/fault"
 	"sync"
 	"time"
+
+	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/store"
 
 	"github.com/tandemhq/tandem/auth"
 	"github.com/tandemhq/tandem/ent"
@@ -76,26 +78,9 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// inTx runs fn with the transaction's client, both passed and in ctx
-// (ent.FromContext): the caller's transaction when ctx has one, else a new
-// one, committed when fn succeeds.
+// inTx is store.InTx on the service's client.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, c *ent.Client) error) error {
-	if ent.TxFromContext(ctx) != nil {
-		return fn(ctx, ent.FromContext(ctx))
-	}
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	ctx = ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client())
-	if err := fn(ctx, ent.FromContext(ctx)); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("account: committing: %w", err)
-	}
-	return nil
+	return store.InTx(ctx, s.client, fn)
 }
 
 // Error, Kind and their values are the shared refusal type of package fault.

@@ -7,6 +7,7 @@ import (
 	"github.com/tandemhq/tandem/account"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/logintoken"
+	"github.com/tandemhq/tandem/store"
 )
 
 // ClaimPath is the page a shadow account's email links to (?t=<link token>).
@@ -55,7 +56,7 @@ func claimEmail(sourceLabel, address, link string, n int) email {
 // the account too.
 func Claim(ctx context.Context, client *ent.Client, accounts *account.Service, linkToken string) (*ent.User, error) {
 	var u *ent.User
-	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		var err error
 		u, err = accounts.SpendLink(ctx, linkToken, logintoken.PurposeVerifyEmail)
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/tandemhq/tandem/ent/subscription"
 	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/store"
 	"github.com/tandemhq/tandem/subscriptions"
 	"github.com/tandemhq/tandem/viewer"
 )
@@ -205,7 +206,7 @@ func GuestIngest(ctx context.Context, client *ent.Client, in GuestIngestInput, o
 	subs := dedupe(in.Subscriptions)
 	now := opts.now()
 	out := &GuestIngestPayload{Status: StatusExisting, Imported: len(subs), TotalMonthly: requestTotal(subs)}
-	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		sys := rule.AsSystem(ctx)
 		u, err := c.User.Query().Where(user.Email(email)).Only(sys)
 		created := ent.IsNotFound(err)

@@ -13,7 +13,6 @@ package partners
 
 import (
 	"context"
-	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/tandemhq/tandem/ent/partnersource"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/store"
 )
 
 // Token lifetimes (the seed: "/token TTL 90 days; partner-provisioned tokens
@@ -112,7 +112,7 @@ func sourceNamed(ctx context.Context, c *ent.Client, source string) (*ent.Partne
 // ends those tokens as usual.
 func RevokeSource(ctx context.Context, client *ent.Client, source string, now time.Time) (*ent.PartnerSource, error) {
 	var out *ent.PartnerSource
-	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		src, err := sourceNamed(ctx, c, source)
 		if err != nil {
 			return err
@@ -137,7 +137,7 @@ func RotateSourceKey(ctx context.Context, client *ent.Client, source string) (*C
 		return nil, err
 	}
 	var out *CreatedSource
-	err = inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		src, err := sourceNamed(ctx, c, source)
 		if err != nil {
 			return err
@@ -183,25 +183,4 @@ func checkEmail(field, s string) (string, error) {
 		return "", fault.Invalid(field, "is not an email address, e.g. ada@example.com")
 	}
 	return strings.ToLower(s), nil
-}
-
-// inTx runs fn with ctx carrying a transaction's client (ent.FromContext):
-// the caller's transaction when ctx has one, else a new one on client.
-func inTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context, c *ent.Client) error) error {
-	if ent.TxFromContext(ctx) != nil {
-		return fn(ctx, ent.FromContext(ctx))
-	}
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	ctx = ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client())
-	if err := fn(ctx, tx.Client()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("partners: committing: %w", err)
-	}
-	return nil
 }

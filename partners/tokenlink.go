@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem/ent/logintoken"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/store"
 )
 
 // TokenPath is the page where a person gets a token for their AI client.
@@ -35,7 +36,7 @@ func RequestTokenLink(ctx context.Context, client *ent.Client, accounts *account
 	if err != nil {
 		return err
 	}
-	return inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	return store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		sys := rule.AsSystem(ctx)
 		u, err := c.User.Query().Where(user.Email(address)).Only(sys)
 		if ent.IsNotFound(err) {
@@ -64,7 +65,7 @@ func RequestTokenLink(ctx context.Context, client *ent.Client, accounts *account
 // exactly as a claim link would (account.ClaimShadow).
 func RedeemTokenLink(ctx context.Context, client *ent.Client, accounts *account.Service, linkToken string, now time.Time) (*CreatedUserToken, error) {
 	var out *CreatedUserToken
-	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		u, err := accounts.SpendLink(ctx, linkToken, logintoken.PurposeSignIn)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/ent/usertoken"
 	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/store"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -79,7 +80,7 @@ func CreateUserToken(ctx context.Context, client *ent.Client, name string, now t
 		return nil, err
 	}
 	var out *CreatedUserToken
-	err = inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		out, err = mintUserToken(ctx, c, v.UserID, name, nil, now)
 		return err
 	})
@@ -97,7 +98,7 @@ func CreateUserTokenForEmail(ctx context.Context, client *ent.Client, email, nam
 		return nil, err
 	}
 	var out *CreatedUserToken
-	err = inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		u, err := c.User.Query().Where(user.Email(email)).Only(rule.AsSystem(ctx))
 		if ent.IsNotFound(err) {
 			return fault.NotFound("email", "no user has email %s: create them first with `tandem user create --email %s`", email, email)
@@ -120,7 +121,7 @@ func RevokeUserToken(ctx context.Context, client *ent.Client, id string, now tim
 		return nil, err
 	}
 	var out *ent.UserToken
-	err := inTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		tok, err := c.UserToken.Get(ctx, id) // the person policy scopes it to the viewer's own
 		if ent.IsNotFound(err) {
 			return fault.NotFound("id", "you have no user token with id %q: list them with myUserTokens", id)
