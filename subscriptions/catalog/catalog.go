@@ -239,8 +239,10 @@ func Lookup(name string) (Provider, bool) {
 		}
 		// A bank statement line carries noise after the merchant: a phone
 		// number, a store number, a state ("NETFLIX.COM 866-579-7172 CA").
-		if i, ok := std.index[Normalize(descriptorNoise.ReplaceAllString(name, ""))]; ok {
-			return std.providers[i].clone(), true
+		if trimmed := descriptorNoise.ReplaceAllString(name, ""); trimmed != name {
+			if i, ok := std.index[Normalize(trimmed)]; ok {
+				return std.providers[i].clone(), true
+			}
 		}
 		rest := processorPrefix.ReplaceAllString(name, "")
 		if rest == name {

@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/keys"
 )
 
@@ -43,7 +44,7 @@ const Validity = 7 * 24 * time.Hour
 const Purpose = "tandem/pause-links/v1"
 
 // Prefix starts every token; package credential scrubs it from logs.
-const Prefix = "kpl_"
+const Prefix = credential.PauseLinkPrefix
 
 // Path is the route of the pause page; a link is BaseURL + Path + token.
 const Path = "/pause/"
