@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/pricepoint"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/subscription"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/subscriptions/catalog"
@@ -85,7 +86,7 @@ func daysBetween(a, b time.Time) int {
 
 // live loads the viewer's subscriptions that are not cancelled.
 func live(ctx context.Context, client *ent.Client) ([]*ent.Subscription, error) {
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	return client.Subscription.Query().Where(subscription.StatusNEQ(subscription.StatusCancelled)).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/discoveryevent"
+	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/subscription"
 	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/money"
@@ -174,7 +175,7 @@ func (s Service) IngestWith(ctx context.Context, client *ent.Client, in IngestIn
 	if err != nil {
 		return nil, err
 	}
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	if source == "" || len(source) > 64 {

@@ -76,7 +76,7 @@ func (s Service) RecordSwipe(ctx context.Context, client *ent.Client, in RecordS
 		}
 		providerKey = p.Key
 	}
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	// Shows are shared: the system adds the title (once, whoever races to
@@ -119,7 +119,7 @@ func (s Service) RecordDiscovery(ctx context.Context, client *ent.Client, in Rec
 	if err != nil {
 		return nil, err
 	}
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	c := client.DiscoveryEvent.Create().SetKind(in.Kind).SetSource(source)
@@ -173,7 +173,7 @@ func (s Service) TopShows(ctx context.Context, client *ent.Client, limit *int) (
 	if n < 1 || n > 50 {
 		return nil, fault.Invalid("limit", "must be between 1 and 50; got %d", n)
 	}
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		if v := viewer.FromContext(ctx); v == nil || !v.Admin {
 			return nil, err
 		}

@@ -75,25 +75,6 @@ func SourceOf(ctx context.Context) string {
 	return SourceDashboard
 }
 
-// ErrNotAPerson refuses an organization's key or token: subscriptions
-// belong to people.
-var ErrNotAPerson = &fault.Error{Kind: fault.KindForbidden, Reason: "person_required",
-	Message: "subscriptions belong to a person: sign in as that person, or use their Subscriptions user token (an organization's API key or MCP token has no subscriptions)"}
-
-// requirePerson refuses, before anything is read, a context whose viewer
-// does not act for one person. The privacy rules would return nothing
-// anyway; this says why.
-func requirePerson(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v == nil:
-		return rule.ErrNoViewer
-	case !v.ActsForPerson():
-		return ErrNotAPerson
-	}
-	return nil
-}
-
 // notFound is the refusal for an id that is not one of the viewer's
 // subscriptions (another person's reads the same).
 func notFound(field, id string) error {
@@ -102,7 +83,7 @@ func notFound(field, id string) error {
 
 // get loads one of the viewer's subscriptions.
 func get(ctx context.Context, client *ent.Client, field, id string) (*ent.Subscription, error) {
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	s, err := client.Subscription.Get(ctx, id)
@@ -167,7 +148,7 @@ func List(ctx context.Context, client *ent.Client, offset, limit *int, includePa
 	if lim < 1 || lim > 100 {
 		return nil, fault.Invalid("limit", "must be between 1 and 100; got %d", lim)
 	}
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return nil, err
 	}
 	statuses := []subscription.Status{subscription.StatusActive}
@@ -201,7 +182,7 @@ func TotalMonthly(ctx context.Context, client *ent.Client) (cents int64, err err
 // in another currency are not added: amounts in different currencies do
 // not sum.
 func Totals(ctx context.Context, client *ent.Client) (cents int64, currency string, err error) {
-	if err := requirePerson(ctx); err != nil {
+	if err := rule.RequirePerson(ctx); err != nil {
 		return 0, "", err
 	}
 	active, err := client.Subscription.Query().Where(subscription.StatusEQ(subscription.StatusActive)).All(ctx)

@@ -15,6 +15,7 @@ import (
 	"github.com/tandemhq/tandem/ent/membership"
 	"github.com/tandemhq/tandem/ent/privacy"
 	"github.com/tandemhq/tandem/ent/user"
+	"github.com/tandemhq/tandem/fault"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -53,6 +54,25 @@ func RequireWriter(ctx context.Context) error {
 		return ErrNoViewer
 	case !v.CanWrite():
 		return ErrReadOnly
+	}
+	return nil
+}
+
+// ErrPersonRequired is RequirePerson's refusal of an organization's key or
+// token: subscriptions belong to people.
+var ErrPersonRequired = &fault.Error{Kind: fault.KindForbidden, Reason: "person_required",
+	Message: "subscriptions belong to a person: sign in as that person, or use their Subscriptions user token (an organization's API key or MCP token has no subscriptions)"}
+
+// RequirePerson refuses, before anything is read, a viewer that does not
+// act for one person. PersonScopedPolicy would return nothing anyway; this
+// says why.
+func RequirePerson(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return ErrNoViewer
+	case !v.ActsForPerson():
+		return ErrPersonRequired
 	}
 	return nil
 }
