@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tandemhq/tandem/auth"
-	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/logintoken"
 	"github.com/tandemhq/tandem/ent/membership"
@@ -263,18 +262,13 @@ func (s *Service) dummyHash() string {
 // sendLink stores a new login token for u (its hash only) and queues the
 // email that carries it, in c's transaction.
 func (s *Service) sendLink(ctx context.Context, c *ent.Client, u *ent.User, orgID string, purpose logintoken.Purpose) error {
-	sys := rule.AsSystem(ctx)
-	token, err := newLinkToken()
-	if err != nil {
-		return err
-	}
 	now := s.now()
 	ttl := SignInLinkTTL
 	if purpose == logintoken.PurposeVerifyEmail {
 		ttl = VerifyEmailTTL
 	}
-	if _, err := c.LoginToken.Create().SetUserID(u.ID).SetPurpose(purpose).
-		SetSecretHash(credential.Hash(token)).SetExpiresAt(now.Add(ttl)).Save(sys); err != nil {
+	token, err := issueLink(ctx, c, u.ID, purpose, now.Add(ttl))
+	if err != nil {
 		return err
 	}
 	msg := s.linkEmail(u, purpose, token)
@@ -283,28 +277,20 @@ func (s *Service) sendLink(ctx context.Context, c *ent.Client, u *ent.User, orgI
 	if orgID != "" {
 		create.SetOrgID(orgID)
 	}
-	_, err = create.Save(sys)
+	_, err = create.Save(rule.AsSystem(ctx))
 	return err
 }
 
 // spendLink finds the unused, unexpired login token for purpose, marks it
 // used, marks its user's address verified, claims the account when it is an
-// unclaimed shadow (ClaimShadow), and returns the user. Any failure is
+// unclaimed shadow (claimShadow), and returns the user. Any failure is
 // ErrInvalidLink, so a caller learns nothing about other tokens.
 func (s *Service) spendLink(ctx context.Context, c *ent.Client, token string, purpose logintoken.Purpose) (*ent.User, error) {
 	sys := rule.AsSystem(ctx)
-	if token == "" || len(token) > 256 {
-		return nil, ErrInvalidLink
-	}
-	lt, err := c.LoginToken.Query().Where(logintoken.SecretHash(credential.Hash(token))).Only(sys)
-	if ent.IsNotFound(err) {
-		return nil, ErrInvalidLink
-	} else if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	if lt.Purpose != purpose || lt.UsedAt != nil || !now.Before(lt.ExpiresAt) {
-		return nil, ErrInvalidLink
+	lt, err := liveLink(ctx, c, token, purpose, now)
+	if err != nil {
+		return nil, err
 	}
 	// The condition on used_at makes spending atomic: of two concurrent
 	// uses, one updates the row and the other finds it spent.
@@ -323,7 +309,7 @@ func (s *Service) spendLink(ctx context.Context, c *ent.Client, token string, pu
 	// someone else created for them takes it over, whatever the link was
 	// for: the tokens issued before are revoked with it.
 	if IsUnclaimedShadow(u) {
-		return ClaimShadow(ctx, c, u, now)
+		return claimShadow(ctx, c, u, now)
 	}
 	if u.EmailVerifiedAt == nil {
 		if u, err = c.User.UpdateOne(u).SetEmailVerifiedAt(now).Save(sys); err != nil {

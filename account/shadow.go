@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem/ent"
@@ -14,6 +15,22 @@ import (
 // address nobody had proven) that its person has not taken over yet.
 func IsUnclaimedShadow(u *ent.User) bool {
 	return u.ProvisionedBySourceID != nil && u.ClaimedAt == nil
+}
+
+// GuestSource is the provisioned_by_source_id of a shadow account a keyless
+// partner push created: "guest", or "guest:<source>" when the push named its
+// source.
+const GuestSource = "guest"
+
+// IsKeylessShadow reports whether u is an unclaimed shadow account a keyless
+// partner push created. Anyone can create one for any address, so until its
+// person claims it, it proves nothing about who owns the address.
+func IsKeylessShadow(u *ent.User) bool {
+	if !IsUnclaimedShadow(u) {
+		return false
+	}
+	src := *u.ProvisionedBySourceID
+	return src == GuestSource || strings.HasPrefix(src, GuestSource+":")
 }
 
 // RevokeUserTokens revokes every live user token of userID, in c's
@@ -36,16 +53,12 @@ func RevokeUserTokens(ctx context.Context, c *ent.Client, userID string, now tim
 	return len(live), nil
 }
 
-// ClaimShadow hands an unclaimed shadow account to the person who just
-// proved the address (by spending any emailed link): every token that
-// exists now was issued before they held it and is revoked, and the account
-// is marked claimed and its address verified. It does nothing for any
-// other account. It runs in c's transaction, so the link, the revocation
-// and the claim commit together.
-func ClaimShadow(ctx context.Context, c *ent.Client, u *ent.User, now time.Time) (*ent.User, error) {
-	if !IsUnclaimedShadow(u) {
-		return u, nil
-	}
+// claimShadow hands u, an unclaimed shadow account (IsUnclaimedShadow), to
+// the person who just proved the address (by spending any emailed link):
+// every token that exists now was issued before they held it and is revoked,
+// and the account is marked claimed and its address verified. It runs in c's
+// transaction, so the link, the revocation and the claim commit together.
+func claimShadow(ctx context.Context, c *ent.Client, u *ent.User, now time.Time) (*ent.User, error) {
 	if _, err := RevokeUserTokens(ctx, c, u.ID, now); err != nil {
 		return nil, err
 	}

@@ -769,13 +769,13 @@ func TestIngestForPartnerAndTotals(t *testing.T) {
 		t.Errorf("Bob's TotalMonthly = %d, %v; want 0", cents, err)
 	}
 	// Pause, as the pause page calls it, for the owner.
-	if err := subscriptions.Pause(ctx, k.client, res.Subscription.ID, time.Now().Add(30*24*time.Hour)); err != nil {
+	if _, err := (subscriptions.Service{}).Pause(ctx, k.client, res.Subscription.ID, time.Now().Add(30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := must(k.client.Subscription.Get(sys(), res.Subscription.ID)).get(t); got.Status != subscription.StatusPaused || got.PausedUntil == nil {
 		t.Errorf("after Pause: %+v", got)
 	}
-	if err := subscriptions.Pause(viewer.NewContext(context.Background(), k.bob), k.client, res.Subscription.ID, time.Time{}); err == nil {
+	if _, err := (subscriptions.Service{}).Pause(viewer.NewContext(context.Background(), k.bob), k.client, res.Subscription.ID, time.Time{}); err == nil {
 		t.Errorf("Bob paused Alice's subscription")
 	}
 }

@@ -60,25 +60,38 @@ func Queue(ctx context.Context, client *ent.Client, org *ent.Organization, to st
 	if org == nil {
 		return errors.New("notify: no organization")
 	}
+	_, err := queue(ctx, client, org.ID, brandOf(org), "Sent by "+org.Name+"'s affiliate program.", to, m, time.Now())
+	return err
+}
+
+// queue checks m, renders it in b with footer and writes it to the outbox
+// addressed to to, due at now, for orgID ("": no organization). It returns
+// the outbox message's ID.
+func queue(ctx context.Context, client *ent.Client, orgID string, b brand, footer, to string, m Message, now time.Time) (string, error) {
 	if err := m.check(to); err != nil {
-		return err
+		return "", err
 	}
-	footer := "Sent by " + org.Name + "'s affiliate program."
-	htmlBody, err := renderHTML(brandOf(org), footer, m)
+	htmlBody, err := renderHTML(b, footer, m)
 	if err != nil {
-		return err
+		return "", err
 	}
-	// The outbox is system-only (no viewer may read emails, which carry
-	// sign-in links); writing to it is what every email-causing action does.
-	return client.OutboxMessage.Create().
-		SetOrgID(org.ID).
+	create := client.OutboxMessage.Create().
 		SetKind(m.Kind).
 		SetToAddress(to).
 		SetSubject(m.Subject).
 		SetTextBody(renderText(footer, m)).
 		SetHTMLBody(htmlBody).
-		SetNextAttemptAt(time.Now().UTC()).
-		Exec(rule.AsSystem(ctx))
+		SetNextAttemptAt(now.UTC())
+	if orgID != "" {
+		create.SetOrgID(orgID)
+	}
+	// The outbox is system-only (no viewer may read emails, which carry
+	// sign-in links); writing to it is what every email-causing action does.
+	msg, err := create.Save(rule.AsSystem(ctx))
+	if err != nil {
+		return "", err
+	}
+	return msg.ID, nil
 }
 
 func (m Message) check(to string) error {

@@ -97,20 +97,20 @@ func live(ctx context.Context, client *ent.Client) ([]*ent.Subscription, error) 
 // services, billing clusters and the health score. Two queries, however
 // many subscriptions.
 func (s Service) Health(ctx context.Context, client *ent.Client) (*BillingHealth, error) {
-	subs, err := live(ctx, client)
-	if err != nil {
-		return nil, err
-	}
-	points, err := pricesOf(ctx, client, subs)
+	subs, points, err := livePriced(ctx, client)
 	if err != nil {
 		return nil, err
 	}
 	return analyze(subs, points, s.now()), nil
 }
 
-// pricesOf loads the price history of the active subs, newest first per
-// subscription.
-func pricesOf(ctx context.Context, client *ent.Client, subs []*ent.Subscription) (map[string][]*ent.PricePoint, error) {
+// livePriced loads the viewer's live subscriptions (live) and the price
+// history of the active ones, newest first per subscription.
+func livePriced(ctx context.Context, client *ent.Client) ([]*ent.Subscription, map[string][]*ent.PricePoint, error) {
+	subs, err := live(ctx, client)
+	if err != nil {
+		return nil, nil, err
+	}
 	var ids []string
 	for _, s := range subs {
 		if s.Status == subscription.StatusActive {
@@ -119,17 +119,17 @@ func pricesOf(ctx context.Context, client *ent.Client, subs []*ent.Subscription)
 	}
 	out := map[string][]*ent.PricePoint{}
 	if len(ids) == 0 {
-		return out, nil
+		return subs, out, nil
 	}
 	points, err := client.PricePoint.Query().Where(pricepoint.SubscriptionIDIn(ids...)).
 		Order(ent.Desc(pricepoint.FieldObservedAt), ent.Desc(pricepoint.FieldID)).All(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range points {
 		out[p.SubscriptionID] = append(out[p.SubscriptionID], p)
 	}
-	return out, nil
+	return subs, out, nil
 }
 
 // analyze is Health over loaded rows: subs are the live (not cancelled)
@@ -331,7 +331,7 @@ func (s Service) tasks(subs []*ent.Subscription, now time.Time, horizon int) []*
 				Kind: TaskTrialEnding, SubscriptionID: sub.ID, Name: sub.Name, DueDate: *sub.TrialEndDate,
 				DaysLeft: left, AmountMonthly: amount, Currency: sub.Currency,
 				Message: fmt.Sprintf("The %s trial ends %s (%s) and then bills %.2f %s a month: ask whether to keep, pause or cancel it.",
-					sub.Name, inDays(left), *sub.TrialEndDate, amount, sub.Currency),
+					sub.Name, InDays(left), *sub.TrialEndDate, amount, sub.Currency),
 			}
 			if u := s.pauseURL(sub.ID); u != "" {
 				t.PauseURL = &u
@@ -355,7 +355,9 @@ func (s Service) tasks(subs []*ent.Subscription, now time.Time, horizon int) []*
 	return out
 }
 
-func inDays(n int) string {
+// InDays says when something n days from today happens: "today",
+// "tomorrow", "in 3 days". The trial reminders use it too.
+func InDays(n int) string {
 	switch n {
 	case 0:
 		return "today"
@@ -396,11 +398,7 @@ const PulseBillDays = 7
 // total, the next week's bills, the worklist (7-day trial horizon) and the
 // health score. Two queries.
 func (s Service) Pulse(ctx context.Context, client *ent.Client) (*SubscriptionPulse, error) {
-	subs, err := live(ctx, client)
-	if err != nil {
-		return nil, err
-	}
-	points, err := pricesOf(ctx, client, subs)
+	subs, points, err := livePriced(ctx, client)
 	if err != nil {
 		return nil, err
 	}

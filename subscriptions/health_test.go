@@ -303,8 +303,8 @@ func TestCents(t *testing.T) {
 		{15.99, 1599}, {15.995, 1600}, {15.994, 1599}, {0.005, 1}, {0.004, 0}, {1.005, 101},
 		{100000, 10000000}, {0, 0}, {2.675, 268}, {19.999, 2000}, {1e-7, 0},
 	} {
-		if got := cents(tc.in); got != tc.want {
-			t.Errorf("cents(%v) = %d, want %d", tc.in, got, tc.want)
+		if got := Cents(tc.in); got != tc.want {
+			t.Errorf("Cents(%v) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

@@ -98,7 +98,7 @@ func check(in IngestInput) (ingest, error) {
 	case a > MaxAmount:
 		return g, fault.Invalid("amount", "must be at most %d per month; got %v (send the monthly price, not a yearly total in cents)", MaxAmount, a)
 	}
-	g.cents = cents(in.Amount)
+	g.cents = Cents(in.Amount)
 	if in.Currency != nil && strings.TrimSpace(*in.Currency) != "" {
 		c, err := money.Code("currency", *in.Currency)
 		if err != nil {

@@ -10,14 +10,6 @@ import (
 )
 
 // Pause pauses one of the viewer's subscriptions until until (the zero time:
-// until resumed), with the wall clock. The pause page calls it with a viewer
-// for the subscription's owner; see Service.Pause for an injected clock.
-func Pause(ctx context.Context, client *ent.Client, subscriptionID string, until time.Time) error {
-	_, err := Service{}.Pause(ctx, client, subscriptionID, until)
-	return err
-}
-
-// Pause pauses one of the viewer's subscriptions until until (the zero time:
 // until resumed). until must be in the future; pausing again moves it. A
 // cancelled subscription cannot be paused.
 func (s Service) Pause(ctx context.Context, client *ent.Client, id string, until time.Time) (*ent.Subscription, error) {

@@ -96,10 +96,10 @@ func get(ctx context.Context, client *ent.Client, field, id string) (*ent.Subscr
 // dollars turns minor units into major units for the Float fields agents read.
 func dollars(cents int64) float64 { return float64(cents) / 100 }
 
-// cents turns a monthly amount in major units into minor units, rounding
+// Cents turns a monthly amount in major units into minor units, rounding
 // half away from zero on the decimal the caller wrote (15.995 is 1600, not
 // the 1599 that 15.995*100 = 1599.4999… would give).
-func cents(amount float64) int64 {
+func Cents(amount float64) int64 {
 	s := strconv.FormatFloat(math.Abs(amount), 'f', -1, 64) // shortest text that reads back as amount
 	whole, frac, _ := strings.Cut(s, ".")
 	frac += "000"
@@ -172,7 +172,7 @@ func List(ctx context.Context, client *ent.Client, offset, limit *int, includePa
 
 // TotalMonthly is the monthly spend of the viewer's active subscriptions, in
 // minor units of their main currency (the one most of them bill in; see
-// Totals). The partner shim reports it as total_monthly.
+// Totals).
 func TotalMonthly(ctx context.Context, client *ent.Client) (cents int64, err error) {
 	cents, _, err = Totals(ctx, client)
 	return cents, err

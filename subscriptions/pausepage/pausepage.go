@@ -116,13 +116,9 @@ func (p *page) pause(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	until := p.cfg.Now().UTC().Add(PauseFor)
-	if err := p.pauseUntil(asOwner(r.Context(), sub), sub, until); err != nil {
-		p.fail(w, r, nonce, "pausing a subscription", err)
-		return
-	}
-	sub, err := p.cfg.Client.Subscription.Get(rule.AsSystem(r.Context()), sub.ID)
+	sub, err := p.pauseUntil(asOwner(r.Context(), sub), sub, until)
 	if err != nil {
-		p.fail(w, r, nonce, "reading a paused subscription", err)
+		p.fail(w, r, nonce, "pausing a subscription", err)
 		return
 	}
 	v := p.describe(sub, r, nonce)
@@ -198,20 +194,19 @@ func asOwner(ctx context.Context, sub *ent.Subscription) context.Context {
 	})
 }
 
-// pause pauses the subscription until until, keeping a later pause: a
-// link pressed twice, or after a longer pause was set, never shortens it.
-// An indefinite pause (paused, no until) is the latest of all.
-func (p *page) pauseUntil(ctx context.Context, sub *ent.Subscription, until time.Time) error {
+// pauseUntil pauses sub until until and returns it paused, keeping a later
+// pause: a link pressed twice, or after a longer pause was set, never
+// shortens it. An indefinite pause (paused, no until) is the latest of all.
+func (p *page) pauseUntil(ctx context.Context, sub *ent.Subscription, until time.Time) (*ent.Subscription, error) {
 	if sub.Status == subscription.StatusPaused {
 		if sub.PausedUntil == nil {
-			return nil
+			return sub, nil
 		}
 		if sub.PausedUntil.After(until) {
 			until = *sub.PausedUntil
 		}
 	}
-	_, err := subscriptions.Service{Now: p.cfg.Now}.Pause(ctx, p.cfg.Client, sub.ID, until)
-	return err
+	return subscriptions.Service{Now: p.cfg.Now}.Pause(ctx, p.cfg.Client, sub.ID, until)
 }
 
 // headers sets what every response of the page carries and returns the

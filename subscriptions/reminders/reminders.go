@@ -37,12 +37,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandemhq/tandem/account"
 	"github.com/tandemhq/tandem/enrollment"
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/subscription"
 	"github.com/tandemhq/tandem/ent/trialreminder"
 	"github.com/tandemhq/tandem/notify"
+	"github.com/tandemhq/tandem/subscriptions"
 	"github.com/tandemhq/tandem/subscriptions/catalog"
 	"github.com/tandemhq/tandem/subscriptions/pauselink"
 )
@@ -61,9 +63,6 @@ const (
 
 // batch is how many subscriptions one query reads.
 const batch = 200
-
-// dateLayout is how trial_end_date is stored.
-const dateLayout = "2006-01-02"
 
 // Worker sends the reminders that are due. Any number may run at once.
 type Worker struct {
@@ -120,7 +119,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	sys := rule.AsSystem(ctx) // the system reminds everyone; no person asks
 	now := w.now()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	from, to := today.Format(dateLayout), today.AddDate(0, 0, firstDays).Format(dateLayout)
+	from, to := today.Format(time.DateOnly), today.AddDate(0, 0, firstDays).Format(time.DateOnly)
 
 	// Collect every due reminder first: one person's subscriptions may
 	// span batches, and they get one email.
@@ -153,7 +152,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 			if u == nil || !Remindable(u) {
 				continue
 			}
-			end, err := time.Parse(dateLayout, *sub.TrialEndDate)
+			end, err := time.Parse(time.DateOnly, *sub.TrialEndDate)
 			if err != nil {
 				continue // the schema's pattern admits 2026-02-31; no such day ends a trial
 			}
@@ -192,11 +191,7 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 // unclaimed shadow account with an unverified email that a keyless
 // partner push created, since anyone can create one for any address.
 func Remindable(u *ent.User) bool {
-	if u.ProvisionedBySourceID == nil || u.ClaimedAt != nil || u.EmailVerifiedAt != nil {
-		return true
-	}
-	src := *u.ProvisionedBySourceID
-	return src != "guest" && !strings.HasPrefix(src, "guest:")
+	return u.EmailVerifiedAt != nil || !account.IsKeylessShadow(u)
 }
 
 // Due is one reminder due for one subscription.
@@ -317,8 +312,8 @@ func (w *Worker) digest(due []Due) notify.Message {
 	var expires time.Time
 	for _, d := range due {
 		sub := d.Sub
-		end, _ := time.Parse(dateLayout, *sub.TrialEndDate)
-		line := fmt.Sprintf("%s: ends %s (%s)", sub.Name, end.Format("Monday, 2 January 2006"), when(d.DaysLeft))
+		end, _ := time.Parse(time.DateOnly, *sub.TrialEndDate)
+		line := fmt.Sprintf("%s: ends %s (%s)", sub.Name, end.Format("Monday, 2 January 2006"), subscriptions.InDays(d.DaysLeft))
 		if sub.AmountCents > 0 {
 			line += fmt.Sprintf(", then %s a month", enrollment.FormatMoney(sub.AmountCents, sub.Currency))
 		}
@@ -333,13 +328,6 @@ func (w *Worker) digest(due []Due) notify.Message {
 		fmt.Sprintf("The pause links need no sign-in and work until %s.", expires.Format("2 January 2006")),
 		"Kordi keeps track of your subscriptions at "+w.base()+".")
 	return notify.Message{Kind: "subscription_trial_digest", Subject: subject, Heading: subject, Paragraphs: paras}
-}
-
-func when(daysLeft int) string {
-	if s := map[int]string{0: "today", 1: "tomorrow"}[daysLeft]; s != "" {
-		return s
-	}
-	return fmt.Sprintf("in %d days", daysLeft)
 }
 
 // cancelURL is the catalog's cancel page for sub, or "".
@@ -364,9 +352,9 @@ func (w *Worker) base() string {
 // email is the reminder for sub: when the trial ends, what it becomes, the
 // pause link, and how to cancel.
 func (w *Worker) email(sub *ent.Subscription, kind trialreminder.Kind, daysLeft int) notify.Message {
-	end, _ := time.Parse(dateLayout, *sub.TrialEndDate)
+	end, _ := time.Parse(time.DateOnly, *sub.TrialEndDate)
 	endText := end.Format("Monday, 2 January 2006")
-	subject := notify.Subject(fmt.Sprintf("Your %s trial ends %s", sub.Name, when(daysLeft)))
+	subject := notify.Subject(fmt.Sprintf("Your %s trial ends %s", sub.Name, subscriptions.InDays(daysLeft)))
 
 	converts := fmt.Sprintf("Unless you cancel before then, it becomes a paid subscription at %s a month.",
 		enrollment.FormatMoney(sub.AmountCents, sub.Currency))
