@@ -157,17 +157,27 @@ func (a *Authenticator) mcpToken(r *http.Request, token string) (*viewer.Viewer,
 	if kind, err := credential.Parse(token); err != nil || kind != credential.KindMCP {
 		return nil, errUnauthorized // malformed or look-alike: no database lookup
 	}
+	if err := a.verifyRelay(r, errRelayRequired); err != nil {
+		return nil, err
+	}
+	return a.MCPViewer(r.Context(), token)
+}
+
+// verifyRelay checks the relay identity over the exact request: without the
+// header it returns missing (which names the endpoint to use), with one that
+// does not verify errRelayInvalid.
+func (a *Authenticator) verifyRelay(r *http.Request, missing *Error) error {
 	if r.Header.Get(relay.Header) == "" {
-		return nil, errRelayRequired
+		return missing
 	}
 	verifier := relay.Verifier{Secrets: a.Keys.RelaySecrets, Now: a.Now, Replay: a.Replay}
 	if _, err := verifier.VerifyRequest(r, a.maxBody()); err != nil {
 		if errors.Is(err, relay.ErrMisconfigured) {
-			return nil, err
+			return err
 		}
-		return nil, errRelayInvalid
+		return errRelayInvalid
 	}
-	return a.MCPViewer(r.Context(), token)
+	return nil
 }
 
 // MCPViewer resolves an rk_mcp_ token whose relay identity has already been
@@ -280,11 +290,7 @@ func (a *Authenticator) session(ctx context.Context, token, orgRef string) (*vie
 	if p.suspended {
 		return nil, errSuspended
 	}
-	v := p.viewer()
-	// A Tandem operator's dashboard reads the whole-database analytics too;
-	// granting or removing admin updates the user, which forgets this entry.
-	v.Admin = p.admin
-	return v, nil
+	return p.viewer(), nil
 }
 
 func (a *Authenticator) loadSession(ctx context.Context, s auth.Session, orgRef string) (*principal, error) {
@@ -348,6 +354,10 @@ func (p *principal) viewer() *viewer.Viewer {
 		OrgID: p.orgID, UserID: p.userID, AffiliateID: p.affiliateID, Role: viewer.Role(p.role),
 		ActorType: viewer.ActorType(p.actor), ActorID: actorID, TokenID: p.tokenID,
 		Plan: p.plan, SubscriptionStatus: p.status, EmailVerified: p.emailVerified,
+		// A Tandem operator (a session or a person's token; never an MCP
+		// token) reads the whole-database analytics too; granting or
+		// removing admin updates the user, which forgets the cached entry.
+		Admin: p.admin,
 	}
 }
 

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/tandemhq/tandem/ent"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/ent/usertoken"
-	"github.com/tandemhq/tandem/relay"
 	"github.com/tandemhq/tandem/viewer"
 )
 
@@ -38,15 +36,8 @@ func (a *Authenticator) personToken(r *http.Request, token string) (*viewer.View
 		(kind != credential.KindUserToken && kind != credential.KindPartnerUserToken) {
 		return nil, errPersonUnknown // malformed or look-alike: no database lookup
 	}
-	if r.Header.Get(relay.Header) == "" {
-		return nil, errPersonRelayRequired
-	}
-	verifier := relay.Verifier{Secrets: a.Keys.RelaySecrets, Now: a.Now, Replay: a.Replay}
-	if _, err := verifier.VerifyRequest(r, a.maxBody()); err != nil {
-		if errors.Is(err, relay.ErrMisconfigured) {
-			return nil, err
-		}
-		return nil, errRelayInvalid
+	if err := a.verifyRelay(r, errPersonRelayRequired); err != nil {
+		return nil, err
 	}
 	return a.PersonViewer(r.Context(), token)
 }
@@ -75,9 +66,7 @@ func (a *Authenticator) PersonViewer(ctx context.Context, token string) (*viewer
 	a.touch(ctx, p, func(ctx context.Context, at time.Time) error {
 		return a.Client.UserToken.UpdateOneID(p.tokenID).SetLastUsedAt(at).Exec(ctx)
 	})
-	v := p.viewer()
-	v.Admin = p.admin
-	return v, nil
+	return p.viewer(), nil
 }
 
 // loadPersonToken returns the token's principal, or nil (cached too) when it

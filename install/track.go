@@ -32,6 +32,7 @@ import (
 	"github.com/tandemhq/tandem/ent/lead"
 	"github.com/tandemhq/tandem/ent/schema/rule"
 	"github.com/tandemhq/tandem/fault"
+	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/money"
 	"github.com/tandemhq/tandem/programs"
 	"github.com/tandemhq/tandem/viewer"
@@ -492,9 +493,15 @@ func TrackHashIP(salt []byte, ip string) string {
 // say), so every instance hashes a visitor's address alike with no new
 // secret to configure, and the salt changes when that secret is rotated.
 func TrackIPSaltFrom(secret []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("tandem/track/ip-salt/v1"))
-	return m.Sum(nil)
+	const purpose = "tandem/track/ip-salt/v1"
+	if len(secret) == 0 {
+		// Derive refuses an empty secret; the salt is then what it has
+		// always been, the HMAC under an empty key, rather than none.
+		m := hmac.New(sha256.New, nil)
+		m.Write([]byte(purpose))
+		return m.Sum(nil)
+	}
+	return keys.Keys{Session: secret}.Derive(purpose)
 }
 
 // trackConversionRequest is the body of POST /api/track/conversion.

@@ -102,7 +102,8 @@ func (c *Caller) api() API {
 }
 
 // APIError is a refusal from the API before any tool ran (a bad, revoked or
-// suspended token; a relay signature the API did not accept).
+// suspended token; a relay signature the API did not accept). Its Next is
+// the API's, often empty: the endpoint fills it in (Config.apiRefusal).
 type APIError struct{ graph.PublicError }
 
 func (e *APIError) Error() string { return e.PublicError.Error + ": " + e.Message }
@@ -154,27 +155,9 @@ func (c *Caller) do(ctx context.Context, method, target, token string, body []by
 		if refusal.Error == "" {
 			return fmt.Errorf("mcp relay: upstream answered %d", resp.StatusCode)
 		}
-		p := graph.PublicError{Status: resp.StatusCode, Error: refusal.Error, Message: refusal.Message, Next: refusal.Next}
-		if p.Next == "" {
-			p.Next = nextFor(refusal.Error)
-		}
-		return &APIError{p}
+		return &APIError{graph.PublicError{Status: resp.StatusCode, Error: refusal.Error, Message: refusal.Message, Next: refusal.Next}}
 	}
 	return json.Unmarshal(raw, out)
-}
-
-// nextFor is the next step for the API's authentication refusals, which
-// identity words for people rather than agents.
-func nextFor(name string) string {
-	switch name {
-	case "unauthorized":
-		return "Mint a fresh token under Settings → AI assistant (or `tandem token create`) and put it in the client's Authorization header."
-	case "account_suspended":
-		return "The organization is suspended; its owner should contact support."
-	case "mcp_relay_required":
-		return "Point the AI client at /api/mcp."
-	}
-	return "Try again in a moment; if it keeps failing, contact support."
 }
 
 // callID returns an ID no other call signs with: a random prefix drawn once

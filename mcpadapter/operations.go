@@ -44,17 +44,20 @@ type callResponse struct {
 // viewer, so a Programs token cannot run a Subscriptions tool or the reverse.
 type API struct {
 	Operations string           // POST Operations+name runs a tool or reads a resource
-	WhoAmI     string           // GET answers what the calling token may do
 	Actor      viewer.ActorType // the one kind of viewer these routes act for
 	Endpoint   string           // the MCP endpoint that relays here, for refusals
 	Token      string           // the token kind these routes take, for refusals: "an rk_mcp_ token"
+	// WhoAmI (GET) answers what the calling token may do, for the relay to
+	// hide the tools it may not call; "": every token may call every tool.
+	WhoAmI string
 }
 
 // ProgramsAPI serves the Programs toolset (/api/mcp).
 var ProgramsAPI = API{Operations: OperationsPath, WhoAmI: WhoAmIPath, Actor: viewer.ActorMCP, Endpoint: Path, Token: "an rk_mcp_ token"}
 
-// KordiAPI serves the Subscriptions toolset (/mcp): a person's user token.
-var KordiAPI = API{Operations: "/api/v1/kordi/tools/", WhoAmI: "/api/v1/kordi/whoami", Actor: viewer.ActorPerson,
+// KordiAPI serves the Subscriptions toolset (/mcp): a person's user token,
+// which may call every tool (on the person's own data).
+var KordiAPI = API{Operations: "/api/v1/kordi/tools/", Actor: viewer.ActorPerson,
 	Endpoint: KordiPath, Token: "a kordi_ or clerk_reg_ user token"}
 
 // WhoAmI is what the API tells the relay about a token.
@@ -62,14 +65,6 @@ type WhoAmI struct {
 	OrgID       string `json:"orgId"`
 	ReadOnly    bool   `json:"readOnly"`
 	AffiliateID string `json:"affiliateId,omitempty"`
-	UserID      string `json:"userId,omitempty"` // a person's token: whose subscriptions
-	Admin       bool   `json:"admin,omitempty"`  // a Tandem operator's token
-}
-
-// OperationsHandler serves relayed Programs tool calls. It must sit behind
-// the identity middleware: it acts only for a relay-verified MCP viewer.
-func OperationsHandler(runner *graph.Runner, tools []*Tool) http.Handler {
-	return ProgramsAPI.Handler(runner, tools, nil)
 }
 
 // Handler serves relayed tool calls and resource reads for a toolset. It
@@ -91,8 +86,8 @@ func (api API) Handler(runner *graph.Runner, tools []*Tool, resources []*Resourc
 				Message: "these routes serve the MCP relay: send " + api.Token + " through " + api.Endpoint, Next: "Point your AI client at " + api.Endpoint + "."})
 			return
 		}
-		if r.URL.Path == api.WhoAmI && r.Method == http.MethodGet {
-			writeJSON(w, http.StatusOK, WhoAmI{OrgID: v.OrgID, ReadOnly: !canWrite(v), AffiliateID: v.AffiliateID, UserID: personID(v), Admin: v.Admin})
+		if api.WhoAmI != "" && r.URL.Path == api.WhoAmI && r.Method == http.MethodGet {
+			writeJSON(w, http.StatusOK, WhoAmI{OrgID: v.OrgID, ReadOnly: !canWrite(v), AffiliateID: v.AffiliateID})
 			return
 		}
 		name, ok := strings.CutPrefix(r.URL.Path, api.Operations)
@@ -136,13 +131,6 @@ func (api API) Handler(runner *graph.Runner, tools []*Tool, resources []*Resourc
 // when its role may.
 func canWrite(v *viewer.Viewer) bool {
 	return v.ActorType == viewer.ActorPerson || v.CanWrite()
-}
-
-func personID(v *viewer.Viewer) string {
-	if v.ActorType == viewer.ActorPerson {
-		return v.UserID
-	}
-	return ""
 }
 
 func publicErrors(errs gqlerror.List) []graph.PublicError {

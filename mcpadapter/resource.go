@@ -1,7 +1,6 @@
 package mcpadapter
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -16,11 +15,10 @@ import (
 // with tools, the file is the whole definition: its description is the
 // resource's description, its root field the document.
 type Resource struct {
-	Name      string // the operation's name
-	Operation *graph.Operation
-	Def       mcp.Resource // what resources/list shows
-	schema    *ast.Schema
-	root      *ast.Field // the operation's only root field, the document
+	Name   string       // the operation's name
+	Def    mcp.Resource // what resources/list shows
+	schema *ast.Schema
+	root   *ast.Field // the operation's only root field, the document
 }
 
 // isResource reports whether an operation declares a resource rather than a tool.
@@ -57,7 +55,7 @@ func newResource(schema *ast.Schema, op *graph.Operation) (*Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := OutputSchema(schema, def); err != nil {
+	if _, err := outputSchema(schema, def); err != nil {
 		return nil, err // the root field must be an object, a list or a connection, as for tools
 	}
 	d := def.Directives.ForName("resource")
@@ -65,12 +63,12 @@ func newResource(schema *ast.Schema, op *graph.Operation) (*Resource, error) {
 	if uri == "" || name == "" || mime == "" {
 		return nil, fmt.Errorf("operation %s: @resource needs uri, name and mimeType", op.Name)
 	}
-	root, err := rootField(def) // OutputSchema has checked it
+	root, err := rootField(def) // outputSchema has checked it
 	if err != nil {
 		return nil, err
 	}
 	return &Resource{
-		Name: op.Name, Operation: op, schema: schema, root: root,
+		Name: op.Name, schema: schema, root: root,
 		Def: mcp.NewResource(uri, name, mcp.WithResourceDescription(desc), mcp.WithMIMEType(mime)),
 	}, nil
 }
@@ -82,11 +80,7 @@ func (res *Resource) Text(data json.RawMessage) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b bytes.Buffer
-	if err := encode(&b, obj); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return string(encodeObject(obj)), nil
 }
 
 func stringArg(d *ast.Directive, name string) string {

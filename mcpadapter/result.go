@@ -105,20 +105,8 @@ func pageInfoKeys(pi *ast.Field) (hasNext, end string, ok bool) {
 	return hasNext, end, hasNext != "" && end != ""
 }
 
-// OutputSchema derives the JSON Schema (draft 2020-12) of a tool's
+// outputSchema derives the JSON Schema (draft 2020-12) of a tool's
 // structured result from its operation's selection set.
-func OutputSchema(schema *ast.Schema, op *ast.OperationDefinition) (json.RawMessage, error) {
-	out, err := outputSchema(schema, op)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := encode(&buf, out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 func outputSchema(schema *ast.Schema, op *ast.OperationDefinition) (object, error) {
 	root, err := rootField(op)
 	if err != nil {
@@ -379,7 +367,7 @@ func reshapeValue(schema *ast.Schema, t *ast.Type, f *ast.Field, v any) any {
 func reshapeConnection(schema *ast.Schema, f *ast.Field, m map[string]any) object {
 	c, err := splitConnection(f)
 	if err != nil {
-		return object{} // OutputSchema refused this tool at startup
+		return object{} // outputSchema refused this tool at startup
 	}
 	edges, _ := m[c.edges.Alias].([]any)
 	items := make([]any, 0, len(edges))

@@ -14,7 +14,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/graph"
 	"github.com/tandemhq/tandem/ratelimit"
 )
@@ -52,14 +51,15 @@ type Config struct {
 	Caller    *Caller
 	Logger    *slog.Logger
 	// Limiter, when set, applies Limit to every tools/call and
-	// resources/read per token, keyed by the token's hash: over it a tool
-	// answers isError and a resource read a JSON-RPC error, both saying
-	// when to call again.
+	// resources/read per token: over it a tool answers isError and a
+	// resource read a JSON-RPC error, both saying when to call again.
 	Limiter ratelimit.Limiter
 	Limit   ratelimit.Limit
-	// RefusalNext replaces the next step of a refusal by its error name
-	// (unauthorized, forbidden, …) where the core's wording, written for
-	// organizations, would send this endpoint's users the wrong way.
+	// RefusalNext is this endpoint's next step by error name (unauthorized,
+	// forbidden, …) where the Programs wording, written for organizations,
+	// would send its users the wrong way. It replaces the next step of the
+	// core's errors, and fills in one for a refusal from the API that came
+	// without any (see apiRefusal).
 	RefusalNext map[string]string
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// to call the endpoint, the server's public URL among them; a request
@@ -122,19 +122,22 @@ func Handler(cfg Config) http.Handler {
 	hooks := &server.Hooks{}
 	// A read-only token sees only the read tools, an affiliate token only the
 	// affiliate tools. The API refuses the others too; hiding them keeps an
-	// assistant from planning with them.
-	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
-		who, err := cfg.Caller.WhoAmI(ctx, tokenFrom(ctx))
-		switch {
-		case err != nil:
-			return // a bad token fails on its first call with a clear error
-		case who.AffiliateID != "":
-			// An affiliate's token sees the tools made for affiliates only.
-			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].ForAffiliates })
-		case who.ReadOnly:
-			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].Read })
-		}
-	})
+	// assistant from planning with them. Routes without a whoami (a
+	// person's, who may call every tool) are not asked.
+	if cfg.Caller.api().WhoAmI != "" {
+		hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+			who, err := cfg.Caller.WhoAmI(ctx, tokenFrom(ctx))
+			switch {
+			case err != nil:
+				return // a bad token fails on its first call with a clear error
+			case who.AffiliateID != "":
+				// An affiliate's token sees the tools made for affiliates only.
+				res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].ForAffiliates })
+			case who.ReadOnly:
+				res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !byName[t.Name].Read })
+			}
+		})
+	}
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
@@ -252,13 +255,13 @@ func (cfg Config) toolHandler(t *Tool, v *argumentValidator) server.ToolHandlerF
 		var refusal *APIError
 		switch {
 		case errors.As(err, &refusal):
-			return errorResult(cfg.refusal(refusal.PublicError)), nil
+			return errorResult(cfg.apiRefusal(refusal.PublicError)), nil
 		case err != nil:
 			cfg.Logger.ErrorContext(ctx, "mcp: tool call failed", "tool", t.Name, "err", err)
 			return errorResult(upstreamUnavailable), nil
 		}
 		for i := range errs {
-			errs[i] = cfg.refusal(errs[i])
+			errs[i] = cfg.coreRefusal(errs[i])
 		}
 		return t.Result(data, errs), nil
 	}
@@ -280,12 +283,12 @@ func (cfg Config) resourceHandler(res *Resource) server.ResourceHandlerFunc {
 		var refusal *APIError
 		switch {
 		case errors.As(err, &refusal):
-			return nil, refusalError(cfg.refusal(refusal.PublicError))
+			return nil, refusalError(cfg.apiRefusal(refusal.PublicError))
 		case err != nil:
 			cfg.Logger.ErrorContext(ctx, "mcp: resource read failed", "resource", res.Def.URI, "err", err)
 			return nil, refusalError(upstreamUnavailable)
 		case len(errs) > 0:
-			return nil, refusalError(cfg.refusal(errs[0]))
+			return nil, refusalError(cfg.coreRefusal(errs[0]))
 		}
 		text, err := res.Text(data)
 		if err != nil {
@@ -301,13 +304,13 @@ func refusalError(p graph.PublicError) error {
 }
 
 // throttled applies the endpoint's rate limit to token and returns the
-// refusal when its budget is spent. The key is the token's hash, so the
-// limiter (in memory or in Redis) never holds a token.
+// refusal when its budget is spent. The limiter keys by a digest of the
+// token, so it (in memory or in Redis) never holds the token itself.
 func (cfg Config) throttled(ctx context.Context, token string) *graph.PublicError {
 	if cfg.Limiter == nil {
 		return nil
 	}
-	res := ratelimit.Check(ctx, cfg.Limiter, cfg.Limit, credential.Hash(token), cfg.Logger)
+	res := ratelimit.Check(ctx, cfg.Limiter, cfg.Limit, token, cfg.Logger)
 	if res.Allowed {
 		return nil
 	}
@@ -315,8 +318,40 @@ func (cfg Config) throttled(ctx context.Context, token string) *graph.PublicErro
 		Next: fmt.Sprintf("Wait %d seconds before calling again; read one summary instead of chaining many calls.", res.RetryAfterSeconds())}
 }
 
-// refusal rewords p's next step for this endpoint's users where RefusalNext says so.
-func (cfg Config) refusal(p graph.PublicError) graph.PublicError {
+// apiRefusal fills in the next step of a refusal from the API that came
+// without one (identity words its authentication errors for people, not
+// agents): this endpoint's wording, else the Programs one. A next step the
+// API sent stays: it knows more than the name (a relay signature that did
+// not verify is not fixed by a new token).
+func (cfg Config) apiRefusal(p graph.PublicError) graph.PublicError {
+	if p.Next != "" {
+		return p
+	}
+	if next, ok := cfg.RefusalNext[p.Error]; ok {
+		p.Next = next
+	} else {
+		p.Next = programsNext(p.Error)
+	}
+	return p
+}
+
+// programsNext is the Programs endpoint's next step for the API's
+// authentication refusals.
+func programsNext(name string) string {
+	switch name {
+	case "unauthorized":
+		return "Mint a fresh token under Settings → AI assistant (or `tandem token create`) and put it in the client's Authorization header."
+	case "account_suspended":
+		return "The organization is suspended; its owner should contact support."
+	case "mcp_relay_required":
+		return "Point the AI client at /api/mcp."
+	}
+	return "Try again in a moment; if it keeps failing, contact support."
+}
+
+// coreRefusal rewords the next step of the core's error, written for
+// organizations, where RefusalNext says so.
+func (cfg Config) coreRefusal(p graph.PublicError) graph.PublicError {
 	if next, ok := cfg.RefusalNext[p.Error]; ok {
 		p.Next = next
 	}

@@ -22,7 +22,6 @@ type Tool struct {
 	// affiliate-scoped token may call it (the core enforces this; the flag
 	// only decides what such a token is shown).
 	ForAffiliates bool
-	Operation     *graph.Operation
 	Def           mcp.Tool // what tools/list shows
 	schema        *ast.Schema
 	root          *ast.Field // the operation's only root field, its result
@@ -82,7 +81,7 @@ func newTool(schema *ast.Schema, op *graph.Operation, maxResultChars int) (*Tool
 	if err != nil {
 		return nil, err
 	}
-	t := &Tool{Name: op.Name, Operation: op, schema: schema}
+	t := &Tool{Name: op.Name, schema: schema}
 	if maxResultChars > 0 {
 		t.maxResultChars = maxResultChars
 		outSchema = withTruncated(outSchema, maxResultChars)

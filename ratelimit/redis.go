@@ -2,13 +2,9 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"math"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
@@ -85,40 +81,4 @@ func (c unprefixed) EvalShaRO(ctx context.Context, sha1 string, keys []string, a
 
 func (c unprefixed) Del(ctx context.Context, keys ...string) *redis.IntCmd {
 	return c.UniversalClient.Del(ctx, stripPrefix(keys)...)
-}
-
-// Open returns the Limiter for this deployment: [Redis] at redisURL (the
-// TANDEM_REDIS_URL / --redis-url value; a redis:// or rediss:// URL) when it
-// is set, so every instance shares one budget; otherwise [Memory], which is
-// right for a single instance. It pings Redis once so a wrong URL fails at
-// start-up rather than on every call. The returned function closes the Redis
-// client Open created (a no-op for Memory).
-//
-// A server that already holds a Redis client should call [NewRedis] with it
-// instead of opening a second connection pool.
-func Open(ctx context.Context, redisURL string, log *slog.Logger) (Limiter, func() error, error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	if redisURL == "" {
-		log.Info("rate limits are per instance (in memory): set the Redis URL to share them across instances")
-		return NewMemory(time.Now), func() error { return nil }, nil
-	}
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		// A *url.Error repeats the URL, password included: keep only its cause.
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, nil, fmt.Errorf("ratelimit: invalid Redis URL: %w", err)
-	}
-	client := redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		_ = client.Close()
-		return nil, nil, fmt.Errorf("ratelimit: redis at %s: %w", opt.Addr, err)
-	}
-	log.Info("rate limits are shared across instances in Redis", "addr", opt.Addr, "db", opt.DB)
-	return NewRedis(client), client.Close, nil
 }

@@ -152,39 +152,6 @@ func TestRedisStoresNoToken(t *testing.T) {
 	}
 }
 
-func TestOpen(t *testing.T) {
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	lim, closeFn, err := Open(ctx, "", quiet)
-	if _, ok := lim.(*Memory); err != nil || !ok {
-		t.Fatalf(`Open(""): %T, %v; want *Memory`, lim, err)
-	}
-	if err := closeFn(); err != nil {
-		t.Error(err)
-	}
-
-	_, _, err = Open(ctx, "redis://user:s3cret@exa mple:6379/0", quiet)
-	if err == nil || strings.Contains(err.Error(), "s3cret") {
-		t.Errorf("bad URL: err = %v; want an error without the password", err)
-	}
-
-	url := os.Getenv("TANDEM_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("TANDEM_TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0)")
-	}
-	lim, closeFn, err = Open(ctx, url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeFn()
-	if _, ok := lim.(*Redis); !ok {
-		t.Fatalf("Open(%q) = %T, want *Redis", url, lim)
-	}
-	_, name := testRedis(t, 1) // a unique name, cleaned up
-	burst(t, lim, Limit{Name: name, Rate: 3, Per: time.Minute}, "k")
-}
-
 // A Redis that cannot be reached is an error from Allow, and fail-open in Check.
 func TestRedisDown(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})

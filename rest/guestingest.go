@@ -37,7 +37,8 @@ type GuestIngestConfig struct {
 	Client  *ent.Client   // looks partner keys up
 	Limiter ratelimit.Limiter
 	// PartnerLimit applies per partner source with a valid key, IPLimit per
-	// client IP without one (ratelimit.PartnerSource and ratelimit.GuestIP).
+	// client IP without one: the server's Limits, which default to
+	// ratelimit.PartnerSource and ratelimit.GuestIP.
 	PartnerLimit, IPLimit ratelimit.Limit
 	Logger                *slog.Logger
 }
@@ -54,12 +55,6 @@ type GuestIngestConfig struct {
 func (cfg GuestIngestConfig) Handler() http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.PartnerLimit == (ratelimit.Limit{}) {
-		cfg.PartnerLimit = ratelimit.PartnerSource
-	}
-	if cfg.IPLimit == (ratelimit.Limit{}) {
-		cfg.IPLimit = ratelimit.GuestIP
 	}
 	return http.HandlerFunc(cfg.serve)
 }

@@ -83,7 +83,9 @@ func mountMCPOperations(r chi.Router, authn *identity.Authenticator, m *mcpTools
 	return ops
 }
 
-// Kordi's wording for the refusals the core words for organizations.
+// Kordi's next steps where the Programs wording, written for organizations,
+// would send a person the wrong way: they replace the core's and fill in
+// the API's authentication refusals that come without one.
 var kordiRefusalNext = map[string]string{
 	"unauthorized":       "Mint a fresh token on the /token page (or `tandem user token --email you@example.com`) and put it in the client's Authorization header.",
 	"mcp_relay_required": "Point the AI client at /mcp.",

@@ -49,9 +49,10 @@ type Config struct {
 	Dev       bool      // GraphiQL, introspection, and the dev viewer header
 	Keys      keys.Keys // signs sessions, seals API signing secrets, verifies the relay
 	PublicURL string    // base of links in emails
-	// Redis, when set, shares relay replay protection and credential
-	// invalidation between instances; without it each instance keeps its own
-	// and revocation reaches the others within the auth cache TTL.
+	// Redis, when set, shares relay replay protection, credential
+	// invalidation and rate limits between instances; without it each
+	// instance keeps its own and revocation reaches the others within the
+	// auth cache TTL.
 	Redis redis.UniversalClient
 	Now   func() time.Time
 	// Role is RoleAll (default), RoleAPI or RoleRelay. A relay serves only
@@ -60,9 +61,8 @@ type Config struct {
 	Role     string
 	Upstream *url.URL
 	// Limiter applies the published rate limits (/mcp per token, guest-ingest
-	// per partner source and per IP). cmd/tandem serve builds it on Redis when
-	// TANDEM_REDIS_URL is set, so instances share one budget; nil means
-	// in-process (ratelimit.NewMemory).
+	// per partner source and per IP). nil: on Redis when it is set, so
+	// instances share one budget, otherwise in process.
 	Limiter ratelimit.Limiter
 	// Limits overrides the published limits (tests use small ones); a zero
 	// field means the published value.
@@ -103,7 +103,11 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Role != RoleRelay && cfg.DB != nil {
 		cfg.authCache = identity.NewCache(5*time.Second, cfg.Now)
 	}
-	if cfg.Limiter == nil {
+	switch {
+	case cfg.Limiter != nil:
+	case cfg.Redis != nil:
+		cfg.Limiter = ratelimit.NewRedis(cfg.Redis)
+	default:
 		cfg.Limiter = ratelimit.NewMemory(cfg.Now)
 	}
 	cfg.Limits = cfg.Limits.withDefaults()

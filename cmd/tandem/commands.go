@@ -21,7 +21,6 @@ import (
 	"github.com/tandemhq/tandem/keys"
 	"github.com/tandemhq/tandem/mailer"
 	"github.com/tandemhq/tandem/provision"
-	"github.com/tandemhq/tandem/ratelimit"
 	"github.com/tandemhq/tandem/server"
 	"github.com/tandemhq/tandem/store"
 	"github.com/tandemhq/tandem/subscriptions/pauselink"
@@ -187,9 +186,9 @@ func cmdServe(ctx context.Context, args []string, o *output) error {
 			return fmt.Errorf("%w: --role relay needs --upstream, the API's base URL (http://HOST:PORT)", errUsage)
 		}
 		sf.upstream = u
-		if os.Getenv("TANDEM_RELAY_SECRET") == "" {
+		if os.Getenv(keys.EnvRelaySecret) == "" {
 			// A generated secret would differ from the API's, and every tool call would fail.
-			return fmt.Errorf("%w: --role relay needs TANDEM_RELAY_SECRET, the same value the API instances use", errUsage)
+			return fmt.Errorf("%w: --role relay needs %s, the same value the API instances use", errUsage, keys.EnvRelaySecret)
 		}
 		// A relay holds no data: it needs only the relay secret.
 		k, err := loadKeys(*dbURL)
@@ -245,12 +244,6 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 		}
 		rdb = client
 	}
-	// Rate limits are shared across instances through Redis when it is set;
-	// otherwise server.New keeps them in process.
-	var limiter ratelimit.Limiter
-	if rdb != nil {
-		limiter = ratelimit.NewRedis(rdb)
-	}
 	var sender mailer.Sender = mailer.LogSender{Log: log}
 	if *c.flags.smtpURL != "" {
 		s, err := mailer.NewSMTPSender(*c.flags.smtpURL)
@@ -278,7 +271,7 @@ func serve(ctx context.Context, c serveConfig, o *output, ready func(string)) er
 	defer stopBackground()
 	h, err := server.New(srvCtx, server.Config{
 		DB: db, Logger: log, Dev: dev, Keys: c.keys, PublicURL: publicURL, Redis: rdb,
-		Role: c.flags.role, Upstream: c.flags.upstream, Limiter: limiter,
+		Role: c.flags.role, Upstream: c.flags.upstream,
 	})
 	if err != nil {
 		ln.Close()
