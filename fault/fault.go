@@ -4,7 +4,10 @@
 // the message. Anything else is an internal error.
 package fault
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Kind classifies an Error.
 type Kind int
@@ -31,6 +34,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Renamed is a copy of e that names field instead, in Field and where the
+// message names the old field: a caller that spells the input differently
+// (an item of a list, another operation's argument) keeps the message true.
+func (e *Error) Renamed(field string) *Error {
+	c := *e
+	if e.Field != "" {
+		c.Message = strings.Replace(e.Message, e.Field, field, 1)
+	}
+	c.Field = field
+	return &c
+}
 
 // Invalid reports a wrong input, naming it and saying how to fix it.
 func Invalid(field, format string, args ...any) *Error {

@@ -183,7 +183,7 @@ func Affiliates(ctx context.Context, c *ent.Client, in AffiliatesInput) (*Import
 		if err != nil {
 			return nil, err
 		}
-		n := noticer{now: now, publicURL: strings.TrimRight(in.PublicURL, "/"), org: org, cmp: cmp, note: note}
+		n := noticer{links: enrollment.New(func() time.Time { return now }, in.PublicURL), org: org, cmp: cmp, note: note}
 		for _, a := range created {
 			if !notified(a.Status) {
 				continue
@@ -427,10 +427,7 @@ func slugBase(s string) string {
 func sanitizeNote(s string) (string, error) {
 	clean, err := notify.SanitizeNote(s)
 	if fe, ok := err.(*fault.Error); ok {
-		renamed := *fe
-		renamed.Field = "notificationMessageHtml"
-		renamed.Message = strings.Replace(fe.Message, fe.Field, renamed.Field, 1)
-		return "", &renamed
+		return "", fe.Renamed("notificationMessageHtml")
 	}
 	return clean, err
 }
@@ -438,15 +435,14 @@ func sanitizeNote(s string) (string, error) {
 // noticer writes the email an imported affiliate gets: their referral code,
 // what they earn, the brand's message and a link to their dashboard.
 type noticer struct {
-	now       time.Time
-	publicURL string
-	org       *ent.Organization
-	cmp       *ent.Campaign
-	note      string
+	links *enrollment.Service // mints the dashboard links, as of the import's time
+	org   *ent.Organization
+	cmp   *ent.Campaign
+	note  string
 }
 
 func (n noticer) queue(ctx context.Context, c *ent.Client, a *ent.Affiliate) error {
-	link, err := enrollment.New(func() time.Time { return n.now }, n.publicURL).WelcomeLink(ctx, c, a)
+	link, err := n.links.WelcomeLink(ctx, c, a)
 	if err != nil {
 		return err
 	}

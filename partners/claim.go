@@ -1,14 +1,6 @@
 package partners
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/tandemhq/tandem/account"
-	"github.com/tandemhq/tandem/ent"
-	"github.com/tandemhq/tandem/ent/logintoken"
-	"github.com/tandemhq/tandem/store"
-)
+import "fmt"
 
 // ClaimPath is the page a shadow account's email links to (?t=<link token>).
 const ClaimPath = "/claim"
@@ -47,19 +39,4 @@ func claimEmail(sourceLabel, address, link string, n int) email {
 		subject: "Your subscriptions were added to Kordi",
 		text:    fmt.Sprintf("Hello,\n\nAn app you use added %s to a Kordi account for %s.\n\n%s", subs, address, tail),
 	}
-}
-
-// Claim spends a claim link: it verifies the address, marks the account
-// claimed and revokes every token issued while the partner held it, all in
-// one transaction. Spending any emailed link does the same
-// (account.ClaimShadow), so a person who signs in by link instead claims
-// the account too.
-func Claim(ctx context.Context, client *ent.Client, accounts *account.Service, linkToken string) (*ent.User, error) {
-	var u *ent.User
-	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
-		var err error
-		u, err = accounts.SpendLink(ctx, linkToken, logintoken.PurposeVerifyEmail)
-		return err
-	})
-	return u, err
 }

@@ -25,7 +25,7 @@ import (
 // Bounds of one guest-ingest call.
 const (
 	MaxIngestSubscriptions = 100
-	MaxAmount              = 100000
+	MaxAmount              = subscriptions.MaxAmount
 	maxNameLen             = 200
 	maxBillDateText        = 64
 )
@@ -60,7 +60,7 @@ type GuestIngestPayload struct {
 type Options struct {
 	PublicURL string           // base of the claim link and mcp_url
 	Now       func() time.Time // nil: time.Now
-	Accounts  *account.Service // issues the claim link
+	Accounts  *account.Service // issues the emailed links; required
 }
 
 func (o Options) now() time.Time {
@@ -100,59 +100,67 @@ var (
 // offending field as the caller spelled it (wire: the REST body's
 // snake_case, e.g. subscriptions[2].trial_end_date; otherwise GraphQL's).
 func ValidateGuestIngest(in GuestIngestInput, wire bool) error {
+	_, err := validateGuestIngest(in, wire)
+	return err
+}
+
+// validateGuestIngest is ValidateGuestIngest that also returns the
+// normalized email.
+func validateGuestIngest(in GuestIngestInput, wire bool) (string, error) {
 	names := graphqlNames
 	if wire {
 		names = wireNames
 	}
-	if _, err := checkEmail("email", in.Email); err != nil {
-		return err
+	email, err := checkEmail("email", in.Email)
+	if err != nil {
+		return "", err
 	}
 	if in.Source != nil && *in.Source != "" {
 		if err := CheckSource("source", *in.Source); err != nil {
-			return err
+			return "", err
 		}
 	}
 	switch n := len(in.Subscriptions); {
 	case n == 0:
-		return fault.Invalid("subscriptions", "is empty: send 1 to %d subscriptions, each with at least name and amount", MaxIngestSubscriptions)
+		return "", fault.Invalid("subscriptions", "is empty: send 1 to %d subscriptions, each with at least name and amount", MaxIngestSubscriptions)
 	case n > MaxIngestSubscriptions:
-		return fault.Invalid("subscriptions", "has %d items: send at most %d per call and split the rest into further calls", n, MaxIngestSubscriptions)
+		return "", fault.Invalid("subscriptions", "has %d items: send at most %d per call and split the rest into further calls", n, MaxIngestSubscriptions)
 	}
 	for i, s := range in.Subscriptions {
 		at := func(f string) string { return fmt.Sprintf("subscriptions[%d].%s", i, f) }
 		if s == nil {
-			return fault.Invalid(fmt.Sprintf("subscriptions[%d]", i), "is null: send an object with at least name and amount")
+			return "", fault.Invalid(fmt.Sprintf("subscriptions[%d]", i), "is null: send an object with at least name and amount")
 		}
 		name := strings.TrimSpace(s.Name)
 		switch {
 		case name == "":
-			return fault.Invalid(at("name"), "is required: the service's name, e.g. Netflix")
+			return "", fault.Invalid(at("name"), "is required: the service's name, e.g. Netflix")
 		case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameLen:
-			return fault.Invalid(at("name"), "must be 1–%d characters of text", maxNameLen)
+			return "", fault.Invalid(at("name"), "must be 1–%d characters of text", maxNameLen)
 		}
 		if math.IsNaN(s.Amount) || math.IsInf(s.Amount, 0) || s.Amount < 0 || s.Amount > MaxAmount {
-			return fault.Invalid(at("amount"), "must be the monthly amount in dollars, a number from 0 to %d, e.g. 15.99", MaxAmount)
+			return "", fault.Invalid(at("amount"), "must be the monthly amount in dollars, a number from 0 to %d, e.g. 15.99", MaxAmount)
 		}
 		if b := s.BillDate; b != nil {
 			switch {
 			case b.Text != "" && utf8.RuneCountInString(b.Text) > maxBillDateText:
-				return fault.Invalid(at(names.billDate), "text is too long: at most %d characters", maxBillDateText)
+				return "", fault.Invalid(at(names.billDate), "text is too long: at most %d characters", maxBillDateText)
 			case b.Text == "" && (b.Day < 1 || b.Day > 31):
-				return fault.Invalid(at(names.billDate), "must be a whole day of the month from 1 to 31, or text such as \"every other Friday\"")
+				return "", fault.Invalid(at(names.billDate), "must be a whole day of the month from 1 to 31, or text such as \"every other Friday\"")
 			}
 		}
 		if d := s.TrialEndDate; d != nil {
 			if t, err := time.Parse(time.DateOnly, *d); err != nil || t.Format(time.DateOnly) != *d {
-				return fault.Invalid(at(names.trialEndDate), "must be a real date written YYYY-MM-DD, e.g. 2026-07-15")
+				return "", fault.Invalid(at(names.trialEndDate), "must be a real date written YYYY-MM-DD, e.g. 2026-07-15")
 			}
 		}
 		if c := s.CardNetwork; c != nil {
 			if err := subscription.CardNetworkValidator(*c); err != nil {
-				return fault.Invalid(at(names.cardNetwork), "must be one of visa, mastercard, amex or discover; omit it unless the source knows it")
+				return "", fault.Invalid(at(names.cardNetwork), "must be one of visa, mastercard, amex or discover; omit it unless the source knows it")
 			}
 		}
 	}
-	return nil
+	return email, nil
 }
 
 // GuestIngest provisions a person from a partner's push, all in one
@@ -181,10 +189,10 @@ func GuestIngest(ctx context.Context, client *ent.Client, in GuestIngestInput, o
 	if v == nil || v.ActorType != viewer.ActorPartner {
 		return nil, ErrPartnerOnly
 	}
-	if err := ValidateGuestIngest(in, false); err != nil {
+	email, err := validateGuestIngest(in, false)
+	if err != nil {
 		return nil, err
 	}
-	email, _ := checkEmail("email", in.Email)
 	body := ""
 	if in.Source != nil {
 		body = *in.Source
@@ -197,16 +205,16 @@ func GuestIngest(ctx context.Context, client *ent.Client, in GuestIngestInput, o
 		}
 		sourceLabel, storedSource, provisionedBy = v.PartnerSource, storedLabel("partner:"+v.PartnerSource), v.ActorID
 	} else {
-		storedSource = "guest"
+		storedSource = account.GuestSource
 		if body != "" {
-			storedSource = storedLabel("guest:" + body)
+			storedSource = storedLabel(account.GuestSource + ":" + body)
 		}
 		provisionedBy = storedSource
 	}
 	subs := dedupe(in.Subscriptions)
 	now := opts.now()
 	out := &GuestIngestPayload{Status: StatusExisting, Imported: len(subs), TotalMonthly: requestTotal(subs)}
-	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
 		sys := rule.AsSystem(ctx)
 		u, err := c.User.Query().Where(user.Email(email)).Only(sys)
 		created := ent.IsNotFound(err)
@@ -290,7 +298,7 @@ func dedupe(subs []*subscriptions.IngestInput) []indexed {
 func requestTotal(subs []indexed) float64 {
 	var cents int64
 	for _, s := range subs {
-		cents += int64(math.Round(s.in.Amount * 100))
+		cents += subscriptions.Cents(s.in.Amount) // rounded exactly as ingest stores it
 	}
 	return float64(cents) / 100
 }
@@ -310,25 +318,17 @@ func atIndex(err error, i int) error {
 	if !errors.As(err, &f) {
 		return err
 	}
-	c := *f
-	prefix := fmt.Sprintf("subscriptions[%d]", i)
-	if c.Field != "" {
-		c.Message = strings.Replace(c.Message, c.Field, prefix+"."+c.Field, 1)
-		c.Field = prefix + "." + c.Field
-	} else {
-		c.Field = prefix
+	field := fmt.Sprintf("subscriptions[%d]", i)
+	if f.Field != "" {
+		field += "." + f.Field
 	}
-	return &c
+	return f.Renamed(field)
 }
 
 // queueClaimEmail writes the claim link and its email in the caller's
 // transaction: the email leaves if and only if the account was created.
 func queueClaimEmail(ctx context.Context, c *ent.Client, opts Options, u *ent.User, sourceLabel string, n int) error {
-	accounts := opts.Accounts
-	if accounts == nil {
-		accounts = account.New(c, account.Options{Now: opts.Now, PublicURL: opts.PublicURL})
-	}
-	token, err := accounts.IssueLink(ctx, u.ID, logintoken.PurposeVerifyEmail, ClaimLinkTTL)
+	token, err := opts.Accounts.IssueLink(ctx, u.ID, logintoken.PurposeVerifyEmail, ClaimLinkTTL)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 // PageConfig is what the /token and /claim pages need.
 type PageConfig struct {
 	Client    *ent.Client
-	Accounts  *account.Service
 	PublicURL string
 	Now       func() time.Time // nil: time.Now
 	Logger    *slog.Logger     // nil: slog.Default()
@@ -43,6 +42,12 @@ var TokenLinkIP = ratelimit.Limit{Name: "token_link_ip", Rate: 5, Per: time.Hour
 // per address, counted by the normalized address whether or not it has an
 // account, so the refusal says nothing about who has one.
 var TokenLinkRecipient = ratelimit.Limit{Name: "token_link_email", Rate: 3, Per: time.Hour}
+
+// The lifetimes the pages promise, in the units they speak of.
+var (
+	linkMinutes = strconv.Itoa(int(account.SignInLinkTTL.Minutes()))
+	tokenDays   = strconv.Itoa(int(PersonTokenTTL.Hours() / 24))
+)
 
 // PageHandler serves two small server-rendered pages, with no script and no
 // external assets:
@@ -67,10 +72,8 @@ func PageHandler(cfg PageConfig) http.Handler {
 	if cfg.RecipientLimit == (ratelimit.Limit{}) {
 		cfg.RecipientLimit = TokenLinkRecipient
 	}
-	if cfg.Accounts == nil {
-		cfg.Accounts = account.New(cfg.Client, account.Options{Now: cfg.Now, PublicURL: cfg.PublicURL})
-	}
-	p := &pages{cfg: cfg, opts: Options{PublicURL: cfg.PublicURL, Now: cfg.Now, Accounts: cfg.Accounts}}
+	accounts := account.New(cfg.Client, account.Options{Now: cfg.Now, PublicURL: cfg.PublicURL})
+	p := &pages{cfg: cfg, opts: Options{PublicURL: cfg.PublicURL, Now: cfg.Now, Accounts: accounts}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+TokenPath, p.tokenGet)
 	mux.HandleFunc("POST "+TokenPath, p.tokenPost)
@@ -100,13 +103,13 @@ func (p *pages) tokenGet(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusOK, emailForm, view{Title: "Get a token for your AI client"})
 		return
 	}
-	if !p.cfg.Accounts.CheckLink(r.Context(), t, logintoken.PurposeSignIn) {
+	if !p.opts.Accounts.CheckLink(r.Context(), t, logintoken.PurposeSignIn) {
 		p.render(w, http.StatusUnauthorized, problemPage, view{Title: "This link does not work",
-			Message: "It is invalid, expired (links last 15 minutes) or already used. Enter your email again to get a new one."})
+			Message: "It is invalid, expired (links last " + linkMinutes + " minutes) or already used. Enter your email again to get a new one."})
 		return
 	}
 	p.render(w, http.StatusOK, confirmPage, view{Title: "Create your token", Link: t,
-		Message: "Create a token that lets your AI client read and update your subscriptions for 90 days."})
+		Message: "Create a token that lets your AI client read and update your subscriptions for " + tokenDays + " days."})
 }
 
 func (p *pages) tokenPost(w http.ResponseWriter, r *http.Request) {
@@ -114,7 +117,7 @@ func (p *pages) tokenPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t := r.PostForm.Get("t"); t != "" {
-		created, err := RedeemTokenLink(r.Context(), p.cfg.Client, p.cfg.Accounts, t, p.opts.now())
+		created, err := RedeemTokenLink(r.Context(), p.cfg.Client, p.opts.Accounts, t, p.opts.now())
 		if err != nil {
 			p.refuse(w, r, err)
 			return
@@ -131,7 +134,7 @@ func (p *pages) tokenPost(w http.ResponseWriter, r *http.Request) {
 	}
 	res := ratelimit.Check(r.Context(), p.cfg.Limiter, p.cfg.LinkLimit, ratelimit.IPKey(r.RemoteAddr), p.cfg.Logger)
 	if !res.Allowed {
-		w.Header().Set("Retry-After", strconv.Itoa(res.RetryAfterSeconds()))
+		ratelimit.WriteHeaders(w, res)
 		p.render(w, http.StatusTooManyRequests, problemPage, view{Title: "Too many links asked for", Message: res.Message()})
 		return
 	}
@@ -139,18 +142,18 @@ func (p *pages) tokenPost(w http.ResponseWriter, r *http.Request) {
 	// is the address's, and the message names neither.
 	res = ratelimit.Check(r.Context(), p.cfg.Limiter, p.cfg.RecipientLimit, normalized, p.cfg.Logger)
 	if !res.Allowed {
-		w.Header().Set("Retry-After", strconv.Itoa(res.RetryAfterSeconds()))
+		ratelimit.WriteHeaders(w, res)
 		p.render(w, http.StatusTooManyRequests, problemPage, view{Title: "Too many links asked for",
 			Message: "Several links were sent to this address in the last hour. Use the newest one, or ask again in " +
 				strconv.Itoa((res.RetryAfterSeconds()+59)/60) + " minutes."})
 		return
 	}
-	if err := RequestTokenLink(r.Context(), p.cfg.Client, p.cfg.Accounts, address, p.opts); err != nil {
+	if err := RequestTokenLink(r.Context(), p.cfg.Client, address, p.opts); err != nil {
 		p.refuse(w, r, err)
 		return
 	}
 	p.render(w, http.StatusOK, problemPage, view{Title: "Check your email",
-		Message: "We sent a one-time link to " + address + ". Open it within 15 minutes to create your token."})
+		Message: "We sent a one-time link to " + address + ". Open it within " + linkMinutes + " minutes to create your token."})
 }
 
 func (p *pages) showToken(w http.ResponseWriter, token string) {
@@ -164,7 +167,7 @@ func (p *pages) showToken(w http.ResponseWriter, token string) {
 
 func (p *pages) claimGet(w http.ResponseWriter, r *http.Request) {
 	t := r.URL.Query().Get("t")
-	if !p.cfg.Accounts.CheckLink(r.Context(), t, logintoken.PurposeVerifyEmail) {
+	if !p.opts.Accounts.CheckLink(r.Context(), t, logintoken.PurposeVerifyEmail) {
 		p.render(w, http.StatusUnauthorized, problemPage, view{Title: "This link does not work",
 			Message: "It is invalid, expired or already used. If you claimed your account already, get a token at " + TokenPath + "."})
 		return
@@ -176,7 +179,10 @@ func (p *pages) claimPost(w http.ResponseWriter, r *http.Request) {
 	if !p.parseForm(w, r) {
 		return
 	}
-	u, err := Claim(r.Context(), p.cfg.Client, p.cfg.Accounts, r.PostForm.Get("t"))
+	// Spending the link verifies the address, claims the account and
+	// revokes every token issued while the partner held it, in one
+	// transaction (account.Service.SpendLink).
+	u, err := p.opts.Accounts.VerifyEmail(r.Context(), r.PostForm.Get("t"))
 	if err != nil {
 		p.refuse(w, r, err)
 		return
@@ -262,7 +268,7 @@ var (
 	emailForm = template.Must(template.New("email").Parse(pageHead + `{{template "head" .}}
 <div class="card">
 <h1>{{.Title}}</h1>
-<p>Enter your email address. We will send you a one-time link that creates a token your AI client (Claude, Cursor, Raycast or any MCP client) uses to read your subscriptions. The token works for 90 days.</p>
+<p>Enter your email address. We will send you a one-time link that creates a token your AI client (Claude, Cursor, Raycast or any MCP client) uses to read your subscriptions. The token works for ` + tokenDays + ` days.</p>
 {{if .Message}}<p><b>{{.Message}}</b></p>{{end}}
 <form method="post" action="/token">
 <label for="email">Email</label>
@@ -297,7 +303,7 @@ var (
 	tokenPage = template.Must(template.New("token").Parse(pageHead + `{{template "head" .}}
 <div class="card">
 <h1>{{.Title}}</h1>
-<p>Copy it now: it is shown only this once, and Kordi keeps only a hash. It works for 90 days; to revoke it, sign in to the dashboard.</p>
+<p>Copy it now: it is shown only this once, and Kordi keeps only a hash. It works for ` + tokenDays + ` days; to revoke it, sign in to the dashboard.</p>
 <pre>{{.Token}}</pre>
 </div>
 <div class="card">

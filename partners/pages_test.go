@@ -53,6 +53,9 @@ func TestTokenLinkRecipientCap(t *testing.T) {
 		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 			t.Fatalf("4th link for %s: %d; want 429 with Retry-After", addr, rec.Code)
 		}
+		if got := rec.Header().Get("RateLimit-Policy"); got != "3;w=3600" {
+			t.Fatalf("4th link for %s: RateLimit-Policy %q; want the address's budget, 3;w=3600", addr, got)
+		}
 		refusals = append(refusals, nonce.ReplaceAllString(rec.Body.String(), ""))
 	}
 	if refusals[0] != refusals[1] {

@@ -31,7 +31,7 @@ const TokenPageCreator = "page:token"
 // claims: asking proves nothing, so what it creates stays claimable and
 // holds no token until the address is proven. The answer is the same either
 // way, so the page reveals nothing about who has an account.
-func RequestTokenLink(ctx context.Context, client *ent.Client, accounts *account.Service, address string, opts Options) error {
+func RequestTokenLink(ctx context.Context, client *ent.Client, address string, opts Options) error {
 	address, err := checkEmail("email", address)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func RequestTokenLink(ctx context.Context, client *ent.Client, accounts *account
 		if err != nil {
 			return err
 		}
-		token, err := accounts.IssueLink(ctx, u.ID, logintoken.PurposeSignIn, account.SignInLinkTTL)
+		token, err := opts.Accounts.IssueLink(ctx, u.ID, logintoken.PurposeSignIn, account.SignInLinkTTL)
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func RequestTokenLink(ctx context.Context, client *ent.Client, accounts *account
 // RedeemTokenLink spends a /token link and mints a 90-day kordi_ token for
 // its person. Opening the link proves the address, so spending it claims a
 // shadow account (the page's own, or a partner's, whose tokens are revoked)
-// exactly as a claim link would (account.ClaimShadow).
+// exactly as a claim link would (account.Service.SpendLink).
 func RedeemTokenLink(ctx context.Context, client *ent.Client, accounts *account.Service, linkToken string, now time.Time) (*CreatedUserToken, error) {
 	var out *CreatedUserToken
 	err := store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {

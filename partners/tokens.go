@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tandemhq/tandem/credential"
 	"github.com/tandemhq/tandem/ent"
@@ -58,14 +59,22 @@ func signedIn(ctx context.Context) (*viewer.Viewer, error) {
 	return v, nil
 }
 
-// checkTokenName trims a token's name and requires 1–100 characters.
+// maxTokenName is the most a token's name holds, in bytes as its column
+// counts them.
+const maxTokenName = 100
+
+// checkTokenName trims a token's name and requires 1–100 bytes of text: a
+// longer one would pass here only to fail in the store with a message
+// nobody can act on.
 func checkTokenName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
 		return "", fault.Invalid("name", `is required: say what the token is for, e.g. "Claude Desktop laptop"`)
-	case len([]rune(name)) > 100:
-		return "", fault.Invalid("name", "is too long: at most 100 characters")
+	case len(name) > maxTokenName:
+		return "", fault.Invalid("name", "is too long: at most %d bytes, where an accented letter takes 2 and an emoji 4", maxTokenName)
+	case !utf8.ValidString(name):
+		return "", fault.Invalid("name", "is not valid text")
 	}
 	return name, nil
 }
@@ -99,10 +108,7 @@ func CreateUserTokenForEmail(ctx context.Context, client *ent.Client, email, nam
 	}
 	var out *CreatedUserToken
 	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
-		u, err := c.User.Query().Where(user.Email(email)).Only(rule.AsSystem(ctx))
-		if ent.IsNotFound(err) {
-			return fault.NotFound("email", "no user has email %s: create them first with `tandem user create --email %s`", email, email)
-		}
+		u, err := userByEmail(ctx, c, email)
 		if err != nil {
 			return err
 		}
@@ -110,6 +116,36 @@ func CreateUserTokenForEmail(ctx context.Context, client *ent.Client, email, nam
 		return err
 	})
 	return out, err
+}
+
+// GrantAdmin makes the person with the email an admin, as the system
+// (`tandem user grant-admin`): their tokens may read the whole-database
+// analytics.
+func GrantAdmin(ctx context.Context, client *ent.Client, email string) (*ent.User, error) {
+	email, err := checkEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	var out *ent.User
+	err = store.InTx(ctx, client, func(ctx context.Context, c *ent.Client) error {
+		u, err := userByEmail(ctx, c, email)
+		if err != nil {
+			return err
+		}
+		out, err = c.User.UpdateOne(u).SetIsAdmin(true).Save(rule.AsSystem(ctx))
+		return err
+	})
+	return out, err
+}
+
+// userByEmail returns the person with the normalized email, as the system,
+// or a refusal that says how to create them.
+func userByEmail(ctx context.Context, c *ent.Client, email string) (*ent.User, error) {
+	u, err := c.User.Query().Where(user.Email(email)).Only(rule.AsSystem(ctx))
+	if ent.IsNotFound(err) {
+		return nil, fault.NotFound("email", "no user has email %s: create them first with `tandem user create --email %s`", email, email)
+	}
+	return u, err
 }
 
 // RevokeUserToken revokes one of the signed-in person's tokens; it stops

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tandemhq/tandem/ent"
-	"github.com/tandemhq/tandem/ent/schema/rule"
-	"github.com/tandemhq/tandem/ent/user"
 	"github.com/tandemhq/tandem/partners"
 	"github.com/tandemhq/tandem/store"
 )
@@ -47,15 +44,8 @@ func cmdUserGrantAdmin(ctx context.Context, args []string, o *output) error {
 		return err
 	}
 	defer db.Close()
-	sys := rule.AsSystem(ctx)
-	u, err := db.Client.User.Query().Where(user.EmailEqualFold(*email)).Only(sys)
-	if ent.IsNotFound(err) {
-		return fmt.Errorf("no user has email %s: create them first with `tandem user create --email %s`", *email, *email)
-	}
+	u, err := partners.GrantAdmin(ctx, db.Client, *email)
 	if err != nil {
-		return err
-	}
-	if u, err = db.Client.User.UpdateOne(u).SetIsAdmin(true).Save(sys); err != nil {
 		return err
 	}
 	o.result(struct {
